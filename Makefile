@@ -1,0 +1,40 @@
+# Two entry points for people (see README): `make run` and `make test`.
+# Both create .venv on first use and reinstall when pyproject.toml changes.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run chat test lint check bench soak clean
+
+$(STAMP): pyproject.toml
+	@$(PY) -c 'import sys; sys.exit("baken needs Python 3.11 or newer; set PY=python3.11") if sys.version_info < (3, 11) else None'
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+## Start the assistant: on Telegram when TELEGRAM_BOT_TOKEN is set, else the terminal chat.
+run: $(STAMP)
+	$(BIN)/baken
+
+chat: $(STAMP)
+	$(BIN)/baken chat
+
+## Everything CI runs: lint, types, content check, tests.
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/baken content check
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check: $(STAMP)
+	$(BIN)/baken content check
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
