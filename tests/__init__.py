@@ -1,0 +1,1 @@
+"""baken's test suite."""
