@@ -1,0 +1,608 @@
+"""The dialogue engine: one pure step, ``(session, event) -> (session, outputs)``.
+
+Everything that decides what the conversation does next lives in this module:
+crisis detection first, then global intents (help, stop, privacy, language),
+then the current state's question. It reads no clock (events carry the time),
+does no I/O and never raises for anything a person can send: a stale, forged or
+garbled button, an unknown command or odd text all get a gentle answer and the
+current question again.
+
+Callback data of answer buttons is ``<version>.<state index>.<option id>``;
+global buttons (help, stop, resume, language, privacy, restart) start with ``!``
+and work from any message, old or new.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from flows.events import (
+    Button,
+    Choice,
+    Command,
+    Count,
+    End,
+    Event,
+    Handoff,
+    Link,
+    Message,
+    Output,
+    Start,
+    Text,
+    Timeout,
+    Wipe,
+)
+from flows.hours import DAYS, is_open, local, next_opening
+from flows.loader import DEFAULT_LANG, Content
+from flows.machine import ADVANCE, FlowMachine, holds
+from flows.match import Candidates, PhraseSet, WholeMessage, match_option
+from flows.schema import Flow, HandoffSpec, Option, Screen, Service, State
+from flows.session import Session
+
+# Texts the engine itself uses; `baken content check` requires them in Dutch.
+SYSTEM_TEXTS = (
+    "button.help",
+    "button.stop",
+    "button.resume",
+    "button.restart",
+    "button.selected",
+    "system.stale",
+    "system.not_understood",
+    "system.did_you_mean",
+    "system.none_of_these",
+    "system.content_updated",
+    "system.erased",
+    "system.choose_language",
+    "system.unknown_command",
+    "system.summary_intro",
+    "service.open_now",
+    "service.always_open",
+    "service.closed_now",
+    "service.hours_unknown",
+    "service.phone",
+    "service.phone_free",
+    "day.today",
+    "day.tomorrow",
+    *(f"day.{d}" for d in DAYS),
+)
+
+COMMANDS_HELP = frozenset({"help", "hulp"})
+COMMANDS_STOP = frozenset({"stop", "wis"})
+COMMANDS_PRIVACY = frozenset({"privacy"})
+COMMANDS_LANGUAGE = frozenset({"taal", "lang", "language"})
+MAX_CHAIN = 64  # states passed through in one step; lint forbids cycles, this is a backstop
+PRESET = "_preset"  # answers key: questions answered by a deep link, not asked yet
+
+
+@dataclass(frozen=True)
+class _CompiledFlow:
+    name: str
+    flow: Flow
+    machine: FlowMachine
+    index: Mapping[str, int]
+    by_index: tuple[str, ...]
+    candidates: Mapping[tuple[str, str], Candidates]  # (state, lang) -> names of options
+
+
+def _option(state: State, option_id: str) -> Option | None:
+    for option in state.options:
+        if option.id == option_id:
+            return option
+    return None
+
+
+class Engine:
+    """Runs conversations on one loaded :class:`Content`. Safe to share; holds no sessions."""
+
+    def __init__(self, content: Content) -> None:
+        self.content = content
+        self.version = content.version
+        self._tag = content.version[:4]
+        self._flows = {name: self._compile(name, flow) for name, flow in content.flows.items()}
+        every = content.languages
+        self._crisis_phrases = {
+            kind: PhraseSet.build(
+                phrase for lang in every for phrase in getattr(content.crisis, kind).get(lang, [])
+            )
+            for kind in ("suicide", "danger")
+        }
+        self._intents = {
+            name: WholeMessage.build(
+                phrase for phrases in getattr(content.intents, name).values() for phrase in phrases
+            )
+            for name in ("stop", "help", "privacy", "language")
+        }
+
+    # ------------------------------------------------------------ public API
+
+    def step(
+        self, session: Session | None, event: Event
+    ) -> tuple[Session | None, tuple[Output, ...]]:
+        """Apply one event. Returns the new session (None when it ended) and the outputs.
+
+        Never raises for any event; the session returned is always valid for
+        this content.
+        """
+        if isinstance(event, Timeout):
+            return None, (End(),)
+        if isinstance(event, Text):
+            kind = self.crisis_kind(event.text)
+            if kind is not None:
+                current = self._touch(session, event.at) if session else self._fresh(event.at)
+                return current, self._crisis(kind, current.lang)
+        if isinstance(event, Start):
+            return self._start(session, event)
+        if session is None:
+            if isinstance(event, Command | Text) and self._global_for(event) is not None:
+                return self._global(self._fresh(event.at), self._global_for(event) or "", event.at)
+            return self._start(None, Start(at=event.at))
+        session, notice = self._refresh(session, event.at)
+        if notice is not None:
+            return notice
+        session = self._touch(session, event.at)
+        wanted = self._global_for(event)
+        if wanted is not None:
+            return self._global(session, wanted, event.at)
+        if isinstance(event, Choice):
+            return self._choice(session, event)
+        if isinstance(event, Command):
+            return session, (self._say(session.lang, "system.unknown_command"), *self._ask(session))
+        assert isinstance(event, Text)
+        return self._typed(session, event)
+
+    def without_session(self, event: Event) -> tuple[Output, ...]:
+        """Answer when no session can be loaded or saved (storage down).
+
+        Crisis, help, privacy and stop still work; everything else gets the
+        emergency screen: something went wrong, and here is how to get help now.
+        """
+        lang = DEFAULT_LANG
+        if isinstance(event, Text):
+            kind = self.crisis_kind(event.text)
+            if kind is not None:
+                return self._crisis(kind, lang, resume=False)
+        wanted = self._global_for(event)
+        if wanted == "!stop":
+            return (Count("erase", "no_session"), Wipe(self._t(lang, "system.erased")), End())
+        if wanted == "!help":
+            return self._screen(self.content.screens.help, lang, resume=False)
+        if wanted == "!privacy":
+            return self._screen(self.content.screens.privacy, lang, resume=False)
+        return (
+            Count("error", "no_session"),
+            *self._screen(self.content.screens.emergency, lang, resume=False),
+        )
+
+    def crisis_kind(self, text: str) -> str | None:
+        """'suicide', 'danger' or None. Suicide wins when both match: 113 also handles danger."""
+        for kind in ("suicide", "danger"):
+            if self._crisis_phrases[kind].find(text):
+                return kind
+        return None
+
+    def new_session(self, at: int, lang: str = DEFAULT_LANG) -> Session:
+        """A session at the default flow's start, without running it."""
+        return self._fresh(at, lang)
+
+    # ------------------------------------------------------------ compile
+
+    def _compile(self, name: str, flow: Flow) -> _CompiledFlow:
+        content = self.content
+        candidates: dict[tuple[str, str], Candidates] = {}
+        for state_name, state in flow.states.items():
+            for lang in content.languages:
+                synonyms = content.synonyms.get(lang, {})
+                candidates[(state_name, lang)] = Candidates.build(
+                    [
+                        (o.id, [content.text(lang, o.label_key), *synonyms.get(o.id, [])])
+                        for o in state.options
+                    ]
+                )
+        names = tuple(flow.states)
+        return _CompiledFlow(
+            name=name,
+            flow=flow,
+            machine=FlowMachine(flow),
+            index={n: i for i, n in enumerate(names)},
+            by_index=names,
+            candidates=candidates,
+        )
+
+    # ------------------------------------------------------------ sessions
+
+    def _fresh(self, at: int, lang: str = DEFAULT_LANG) -> Session:
+        flow = self._flows[self.content.default_flow]
+        return Session(
+            flow=flow.name,
+            state=flow.flow.start,
+            lang=lang,
+            version=self.version,
+            started=at,
+            updated=at,
+        )
+
+    @staticmethod
+    def _touch(session: Session, at: int) -> Session:
+        return dataclasses.replace(session, updated=max(at, session.updated))
+
+    def _refresh(
+        self, session: Session, at: int
+    ) -> tuple[Session, tuple[Session | None, tuple[Output, ...]] | None]:
+        """Carry a session over new content, or restart it gracefully when it no longer fits."""
+        if session.version == self.version:
+            return session, None
+        compiled = self._flows.get(session.flow)
+        fits = (
+            compiled is not None
+            and session.state in compiled.flow.states
+            and session.lang in self.content.texts
+            and all(k == PRESET or k in compiled.flow.states for k in session.answers)
+        )
+        if fits:
+            return dataclasses.replace(session, version=self.version), None
+        lang = session.lang if session.lang in self.content.texts else DEFAULT_LANG
+        restarted, outputs = self._start(dataclasses.replace(session, lang=lang), Start(at=at))
+        return session, (restarted, (self._say(lang, "system.content_updated"), *outputs))
+
+    def _flow(self, session: Session) -> _CompiledFlow:
+        return self._flows[session.flow]
+
+    # ------------------------------------------------------------ start
+
+    def _start(self, session: Session | None, event: Start) -> tuple[Session, tuple[Output, ...]]:
+        if event.lang in self.content.texts:
+            lang = event.lang or DEFAULT_LANG
+        elif session and session.lang in self.content.texts:
+            lang = session.lang
+        else:
+            lang = DEFAULT_LANG
+        fresh = self._fresh(event.at, lang)
+        if session is not None:
+            fresh = dataclasses.replace(fresh, messages=session.messages)
+        flow = self._flow(fresh).flow
+        outputs: list[Output] = []
+        payload = event.payload
+        if payload and payload in flow.deep_links:
+            presets = flow.deep_links[payload]
+            for state, option in presets.items():
+                fresh = fresh.with_answer(state, (option,))
+            fresh = fresh.with_answer(PRESET, tuple(presets))
+            outputs.append(Count("entry", payload))
+        elif payload and payload in flow.campaigns:
+            outputs.append(Count("campaign", payload))
+        elif payload:
+            outputs.append(Count("campaign", "other"))
+        else:
+            outputs.append(Count("entry", "direct"))
+        session_out = self._enter(fresh, flow.start, outputs, event.at)
+        return session_out, tuple(outputs)
+
+    # ------------------------------------------------------------ states
+
+    def _enter(self, session: Session, name: str, outputs: list[Output], at: int) -> Session:
+        """Enter ``name`` and run on through states without a question."""
+        compiled = self._flow(session)
+        for _ in range(MAX_CHAIN):
+            state = compiled.flow.states[name]
+            session = dataclasses.replace(session, state=name)
+            presets = session.answer(PRESET)
+            if state.options and name in presets:
+                # Answered by the deep link: take that answer without asking.
+                session = session.with_answer(PRESET, tuple(p for p in presets if p != name))
+                chosen = session.answer(name)[0]
+                target = compiled.machine.fire(name, chosen, session.answers)
+                if target is None:
+                    break
+                name = target
+                continue
+            if state.handoff is not None:
+                # Intro first, then the services and the summary; the buttons go last.
+                outputs.extend(self._bubbles(session.lang, state.say, state.links))
+                outputs.extend(self._handoff(session, state.handoff, at))
+                if state.options or state.end:
+                    self._attach_buttons(session, state, outputs)
+                    return session
+            elif state.options or state.end:
+                outputs.extend(self._question(session, state))
+                return session
+            else:
+                outputs.extend(self._bubbles(session.lang, state.say, state.links))
+            target = compiled.machine.fire(name, ADVANCE, session.answers)
+            if target is None:
+                break
+            name = target
+        # Only reachable with content that lint rejects; stay put and offer help.
+        outputs.append(
+            self._say(session.lang, "system.not_understood", (self._global_row(session.lang),))
+        )
+        return session
+
+    def _rows(self, session: Session, state: State) -> tuple[tuple[Button, ...], ...]:
+        """Answer buttons, one per row, then the help/stop row."""
+        lang = session.lang
+        chosen = set(session.answer(session.state)) if state.multi else set()
+        prefix = f"{self._tag}.{self._flow(session).index[session.state]}."
+        rows: list[tuple[Button, ...]] = []
+        for option in state.options:
+            label = self._t(lang, option.label_key)
+            if option.id in chosen:
+                label = self._t(lang, "button.selected").replace("{label}", label)
+            rows.append((Button(label, prefix + option.id),))
+        rows.append(self._global_row(lang))
+        return tuple(rows)
+
+    def _question(
+        self, session: Session, state: State, *, replaces: bool = False, only_last: bool = False
+    ) -> list[Output]:
+        """The state's bubbles; the last carries the answer buttons and the help/stop row."""
+        keys = state.say[-1:] if only_last else state.say
+        outputs: list[Output] = list(self._bubbles(session.lang, keys, state.links))
+        if not outputs:
+            outputs.append(Message(self._t(session.lang, "system.not_understood")))
+        self._attach_buttons(session, state, outputs, replaces=replaces)
+        return outputs
+
+    def _attach_buttons(
+        self, session: Session, state: State, outputs: list[Output], *, replaces: bool = False
+    ) -> None:
+        """Put the state's buttons on the last message in ``outputs``."""
+        for i in range(len(outputs) - 1, -1, -1):
+            last = outputs[i]
+            if isinstance(last, Message):
+                outputs[i] = dataclasses.replace(
+                    last, buttons=self._rows(session, state), replaces=replaces
+                )
+                return
+        outputs.append(
+            Message(
+                self._t(session.lang, "system.not_understood"),
+                self._rows(session, state),
+                replaces=replaces,
+            )
+        )
+
+    def _ask(self, session: Session) -> list[Output]:
+        """Ask the current question again (its last bubble, with buttons)."""
+        state = self._flow(session).flow.states[session.state]
+        return self._question(session, state, only_last=True)
+
+    def _bubbles(self, lang: str, keys: Iterable[str], links: Iterable[str]) -> list[Message]:
+        out = [Message(self._t(lang, key)) for key in keys]
+        found = (self._link(lang, self.content.services[s]) for s in links)
+        link_buttons = tuple(link for link in found if link is not None)
+        if link_buttons and out:
+            out[-1] = dataclasses.replace(out[-1], links=link_buttons)
+        return out
+
+    def _global_row(self, lang: str) -> tuple[Button, ...]:
+        return (
+            Button(self._t(lang, "button.help"), "!help"),
+            Button(self._t(lang, "button.stop"), "!stop"),
+        )
+
+    # ------------------------------------------------------------ answers
+
+    def _choice(self, session: Session, event: Choice) -> tuple[Session, tuple[Output, ...]]:
+        compiled = self._flow(session)
+        parts = event.data.split(".")
+        valid = (
+            len(parts) == 3
+            and parts[0] == self._tag
+            and parts[1].isdigit()
+            and compiled.index.get(session.state) == int(parts[1])
+        )
+        state = compiled.flow.states[session.state]
+        option = _option(state, parts[2]) if valid else None
+        if option is None:
+            return session, (
+                Count("stale", "button"),
+                self._say(session.lang, "system.stale"),
+                *self._ask(session),
+            )
+        return self._choose(session, state, option, event.at, pressed=True)
+
+    def _choose(
+        self, session: Session, state: State, option: Option, at: int, *, pressed: bool
+    ) -> tuple[Session, tuple[Output, ...]]:
+        outputs: list[Output] = []
+        if option.count:
+            outputs.append(Count("answer", f"{session.state}.{option.id}"))
+        current = session.answer(session.state)
+        if state.multi and not option.submit:
+            picked = tuple(o for o in current if o != option.id)
+            if option.id not in current:
+                picked = (*picked, option.id)
+            order = [o.id for o in state.options]
+            picked = tuple(sorted(picked, key=order.index))
+            session = session.with_answer(session.state, picked)
+            outputs.extend(self._question(session, state, replaces=pressed, only_last=True))
+            return session, tuple(outputs)
+        picks = (*current, option.id) if state.multi else (option.id,)
+        session = session.with_answer(session.state, picks)
+        if option.set_lang and option.set_lang in self.content.texts:
+            session = dataclasses.replace(session, lang=option.set_lang)
+        target = self._flow(session).machine.fire(session.state, option.id, session.answers)
+        if target is None:
+            outputs.extend(self._ask(session))
+            return session, tuple(outputs)
+        session = self._enter(session, target, outputs, at)
+        return session, tuple(outputs)
+
+    def _typed(self, session: Session, event: Text) -> tuple[Session, tuple[Output, ...]]:
+        compiled = self._flow(session)
+        state = compiled.flow.states[session.state]
+        lang = session.lang
+        if not state.options:
+            return session, (self._say(lang, "system.not_understood"), *self._ask(session))
+        ordered = [o.id for o in state.options]
+        found = match_option(event.text, compiled.candidates[(session.state, lang)], ordered)
+        if found.sure is not None:
+            option = _option(state, found.sure)
+            assert option is not None
+            return self._choose(session, state, option, event.at, pressed=False)
+        if found.maybe:
+            prefix = f"{self._tag}.{compiled.index[session.state]}."
+            rows = [
+                (Button(self._t(lang, self._label(state, o)), prefix + o),) for o in found.maybe
+            ]
+            rows.append((Button(self._t(lang, "system.none_of_these"), "!resume"),))
+            return session, (
+                Count("typed", "unsure"),
+                self._say(lang, "system.did_you_mean", tuple(rows)),
+            )
+        return session, (
+            Count("typed", "not_understood"),
+            self._say(lang, "system.not_understood"),
+            *self._ask(session),
+        )
+
+    @staticmethod
+    def _label(state: State, option_id: str) -> str:
+        option = _option(state, option_id)
+        return option.label_key if option else "system.none_of_these"
+
+    # ------------------------------------------------------------ globals
+
+    def _global_for(self, event: Event) -> str | None:
+        """The global action an event asks for ('!help', '!stop', …), if any."""
+        if isinstance(event, Choice):
+            return event.data if event.data.startswith("!") else None
+        if isinstance(event, Command):
+            name = event.name.lower()
+            if name in COMMANDS_HELP:
+                return "!help"
+            if name in COMMANDS_STOP:
+                return "!stop"
+            if name in COMMANDS_PRIVACY:
+                return "!privacy"
+            if name in COMMANDS_LANGUAGE:
+                arg = (event.arg or "").strip().lower()
+                return f"!lang.{arg}" if arg in self.content.texts else "!lang"
+            return None
+        if isinstance(event, Text):
+            for name in ("stop", "help", "privacy", "language"):
+                if self._intents[name].matches(event.text):
+                    return "!lang" if name == "language" else f"!{name}"
+        return None
+
+    def _global(
+        self, session: Session, action: str, at: int
+    ) -> tuple[Session | None, tuple[Output, ...]]:
+        lang = session.lang
+        if action == "!stop":
+            return None, (Count("erase", "stop"), Wipe(self._t(lang, "system.erased")), End())
+        if action == "!help":
+            return session, (Count("help", "asked"), *self._screen(self.content.screens.help, lang))
+        if action == "!privacy":
+            return session, self._screen(self.content.screens.privacy, lang)
+        if action == "!resume":
+            return session, tuple(self._ask(session))
+        if action == "!restart":
+            return self._start(session, Start(at=at))
+        if action == "!lang":
+            rows = tuple(
+                (Button(self._t(code, f"language.{code}"), f"!lang.{code}"),)
+                for code in self.content.languages
+            )
+            return session, (self._say(lang, "system.choose_language", rows),)
+        if action.startswith("!lang."):
+            code = action.removeprefix("!lang.")
+            if code in self.content.texts:
+                session = dataclasses.replace(session, lang=code)
+                return session, (Count("language", code), *self._ask(session))
+        return session, (
+            Count("stale", "global"),
+            self._say(lang, "system.stale"),
+            *self._ask(session),
+        )
+
+    def _screen(self, screen: Screen, lang: str, *, resume: bool = True) -> tuple[Output, ...]:
+        bubbles = self._bubbles(lang, screen.say, screen.links)
+        row: tuple[Button, ...] = (
+            (Button(self._t(lang, "button.resume"), "!resume"),) if resume else ()
+        ) + (Button(self._t(lang, "button.stop"), "!stop"),)
+        bubbles[-1] = dataclasses.replace(bubbles[-1], buttons=(row,))
+        return tuple(bubbles)
+
+    def _crisis(self, kind: str, lang: str, *, resume: bool = True) -> tuple[Output, ...]:
+        screens = self.content.screens
+        screen = screens.crisis_suicide if kind == "suicide" else screens.crisis_danger
+        return (Count("crisis", kind), *self._screen(screen, lang, resume=resume))
+
+    # ------------------------------------------------------------ handoff
+
+    def _handoff(self, session: Session, spec: HandoffSpec, at: int) -> list[Output]:
+        lang = session.lang
+        refs = [r for r in spec.refs() if holds(r.when, session.answers)][: spec.max]
+        outputs: list[Output] = []
+        for ref in refs:
+            service = self.content.services[ref.id]
+            lines = [self._name(lang, service), self._pick(lang, service.purpose)]
+            if ref.why:
+                lines.append(self._t(lang, ref.why))
+            lines.append(self._status(lang, service, at))
+            if service.phone:
+                key = "service.phone_free" if service.phone_free else "service.phone"
+                lines.append(self._t(lang, key).replace("{phone}", service.phone))
+            link = self._link(lang, service)
+            outputs.append(Message("\n".join(lines), links=(link,) if link else ()))
+        summary = self._summary(session) if spec.summary else ""
+        outputs.append(Handoff(tuple(r.id for r in refs), summary))
+        if summary:
+            outputs.append(self._say(lang, "system.summary_intro"))
+            outputs.append(Message(summary, copyable=True))
+        return outputs
+
+    def _status(self, lang: str, service: Service, at: int) -> str:
+        hours = service.hours
+        if hours is None or not service.hours_verified:
+            return self._t(lang, "service.hours_unknown")
+        if hours.always:
+            return self._t(lang, "service.always_open")
+        if is_open(hours, at):
+            return self._t(lang, "service.open_now")
+        opens = next_opening(hours, at)
+        if opens is None:
+            return self._t(lang, "service.hours_unknown")
+        today = local(at).date()
+        days = (opens.date() - today).days
+        if days == 0:
+            day = self._t(lang, "day.today")
+        elif days == 1:
+            day = self._t(lang, "day.tomorrow")
+        else:
+            day = self._t(lang, f"day.{DAYS[opens.weekday()]}")
+        when = f"{day} {opens:%H:%M}"
+        return self._t(lang, "service.closed_now").replace("{when}", when)
+
+    def _summary(self, session: Session) -> str:
+        """Sentences from the chosen options, in flow order. Nothing the person typed."""
+        flow = self._flow(session).flow
+        sentences = []
+        for name, state in flow.states.items():
+            for option_id in session.answer(name):
+                option = _option(state, option_id)
+                if option is not None and option.summary:
+                    sentences.append(self._t(session.lang, option.summary))
+        return " ".join(sentences)
+
+    # ------------------------------------------------------------ texts
+
+    def _t(self, lang: str, key: str) -> str:
+        return self.content.text(lang, key)
+
+    def _say(self, lang: str, key: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> Message:
+        return Message(self._t(lang, key), buttons)
+
+    def _name(self, lang: str, service: Service) -> str:
+        return self._pick(lang, service.name)
+
+    @staticmethod
+    def _pick(lang: str, texts: Mapping[str, str]) -> str:
+        return texts.get(lang) or texts.get(DEFAULT_LANG) or next(iter(texts.values()), "")
+
+    def _link(self, lang: str, service: Service) -> Link | None:
+        url = service.chat_url or service.url or service.report_url
+        return Link(self._name(lang, service), url) if url else None

@@ -1,0 +1,123 @@
+"""Events that go into the engine and outputs that come out of it.
+
+All are small frozen values. Events carry ``at``: the time the host received
+them, in whole seconds since the epoch (UTC), so the engine never reads a clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# ---------------------------------------------------------------- events in
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """The person opened the conversation (``/start``), maybe with a deep-link payload."""
+
+    at: int
+    payload: str | None = None
+    lang: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A button was pressed. ``data`` is untrusted: it may be stale, forged or garbage."""
+
+    at: int
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Free text. Used for this step only and never stored."""
+
+    at: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A slash command other than /start: ``help``, ``stop``, ``privacy``, ``taal`` …"""
+
+    at: int
+    name: str
+    arg: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Timeout:
+    """The host decided the conversation has been idle too long."""
+
+    at: int
+
+
+Event = Start | Choice | Text | Command | Timeout
+
+# ---------------------------------------------------------------- outputs
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An answer button. ``data`` is what comes back in :class:`Choice` (≤ 64 bytes)."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A button that opens a web address."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One chat bubble.
+
+    ``buttons`` are rows of answer buttons, ``links`` are web links shown as
+    buttons. ``replaces`` is True when this message is the same question as the
+    one whose button was just pressed, updated in place (a multiple-choice
+    toggle); a channel may edit that message instead of sending a new one.
+    ``copyable`` marks text meant to be copied (a summary): a channel may show it
+    so that one tap copies it.
+    """
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    links: tuple[Link, ...] = ()
+    replaces: bool = False
+    copyable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """The conversation handed the person on to these services, best first."""
+
+    services: tuple[str, ...]
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class Wipe:
+    """Erase every message of this conversation the channel can, then show ``notice``."""
+
+    notice: str
+
+
+@dataclass(frozen=True, slots=True)
+class End:
+    """The conversation is over; the host drops the session."""
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """An aggregate counter to increase: never carries anything about a person."""
+
+    metric: str
+    label: str
+
+
+Output = Message | Handoff | Wipe | End | Count

@@ -1,0 +1,382 @@
+"""Read the content folder once, validate it, and keep where everything stands.
+
+Every problem names the file and line and says what to change, in the form
+``path:line: message``. After :func:`load_content` returns, the engine can
+trust its input: unknown targets, missing Dutch texts and bad service ids are
+load errors, not runtime surprises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from flows.schema import (
+    CrisisFile,
+    Flow,
+    IntentsFile,
+    Screens,
+    Service,
+    ServicesFile,
+    SynonymsFile,
+)
+
+DEFAULT_LANG = "nl"
+Severity = Literal["error", "warning"]
+YamlPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong (error) or worth a look (warning) in the content."""
+
+    file: str
+    line: int | None
+    message: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{where}: {prefix}{self.message}"
+
+
+class ContentError(Exception):
+    """The content is invalid; ``problems`` lists every error (and the warnings)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        errors = [p for p in problems if p.severity == "error"]
+        super().__init__(f"{len(errors)} content error(s)\n" + "\n".join(map(str, errors)))
+
+
+@dataclass(frozen=True)
+class Locator:
+    """Maps (file, path inside the YAML) to a line number."""
+
+    lines: Mapping[str, Mapping[YamlPath, int]]
+    display: Mapping[str, str]
+
+    def line(self, file: str, path: YamlPath) -> int | None:
+        table = self.lines.get(file, {})
+        for cut in range(len(path), -1, -1):
+            line = table.get(path[:cut])
+            if line is not None:
+                return line
+        return None
+
+    def problem(
+        self, file: str, path: YamlPath, message: str, severity: Severity = "error"
+    ) -> Problem:
+        return Problem(self.display.get(file, file), self.line(file, path), message, severity)
+
+
+@dataclass(frozen=True)
+class Content:
+    """Validated content, ready for the engine."""
+
+    root: Path
+    version: str
+    flows: Mapping[str, Flow]
+    default_flow: str
+    texts: Mapping[str, Mapping[str, str]]
+    services: Mapping[str, Service]
+    screens: Screens
+    crisis: CrisisFile
+    intents: IntentsFile
+    synonyms: Mapping[str, Mapping[str, list[str]]]
+    locator: Locator
+    warnings: tuple[Problem, ...] = field(default=())
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Languages with a texts file, Dutch first."""
+        rest = sorted(k for k in self.texts if k != DEFAULT_LANG)
+        return (DEFAULT_LANG, *rest)
+
+    def text(self, lang: str, key: str) -> str:
+        """The text for ``key`` in ``lang``, falling back to Dutch."""
+        found = self.texts.get(lang, {}).get(key)
+        if found is None:
+            found = self.texts[DEFAULT_LANG][key]
+        return found
+
+
+# ------------------------------------------------------------------ YAML
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def _plain(node: Any, path: YamlPath, lines: dict[YamlPath, int]) -> Any:
+    """Turn ruamel's round-trip nodes into plain Python, recording line numbers."""
+    if isinstance(node, CommentedMap):
+        out: dict[str, Any] = {}
+        lines.setdefault(path, node.lc.line + 1)
+        for key, value in node.items():
+            skey = str(key)
+            kline = node.lc.key(key)[0] + 1
+            lines[(*path, skey)] = kline
+            out[skey] = _plain(value, (*path, skey), lines)
+        return out
+    if isinstance(node, CommentedSeq):
+        lines.setdefault(path, node.lc.line + 1)
+        items = []
+        for i, value in enumerate(node):
+            lines[(*path, i)] = node.lc.item(i)[0] + 1
+            items.append(_plain(value, (*path, i), lines))
+        return items
+    if isinstance(node, str):
+        return str(node)
+    if isinstance(node, bool | int | float | dt.date) or node is None:
+        return node
+    return str(node)
+
+
+class _Reader:
+    """Collects parsed files, their line tables and the problems found."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.lines: dict[str, dict[YamlPath, int]] = {}
+        self.display: dict[str, str] = {}
+        self.problems: list[Problem] = []
+        self.digest = hashlib.sha256()
+
+    def show(self, rel: str) -> str:
+        path = self.root / rel
+        try:
+            return os.path.relpath(path)
+        except ValueError:  # another drive on Windows
+            return str(path)
+
+    def read(self, rel: str, *, required: bool = True) -> Any:
+        path = self.root / rel
+        self.display[rel] = self.show(rel)
+        if not path.is_file():
+            if required:
+                self.problems.append(Problem(self.show(rel), None, "file is missing"))
+            return None
+        raw = path.read_bytes()
+        self.digest.update(rel.encode() + b"\0" + raw + b"\0")
+        table: dict[YamlPath, int] = {}
+        self.lines[rel] = table
+        try:
+            doc = _yaml().load(raw.decode("utf-8"))
+        except MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else None
+            self.problems.append(
+                Problem(self.show(rel), line, f"not valid YAML: {exc.problem or exc}")
+            )
+            return None
+        except UnicodeDecodeError:
+            self.problems.append(Problem(self.show(rel), None, "not UTF-8 text; save it as UTF-8"))
+            return None
+        return _plain(doc, (), table)
+
+    def validate(self, rel: str, data: Any, kind: Any) -> Any:
+        """``data`` validated as ``kind`` (a model or a type), or None with problems recorded."""
+        try:
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                return kind.model_validate(data)
+            return TypeAdapter(kind).validate_python(data)
+        except ValidationError as exc:
+            self.problems.extend(self._explain(rel, exc))
+            return None
+
+    def _explain(self, rel: str, exc: ValidationError) -> Iterable[Problem]:
+        seen: set[tuple[int | None, str]] = set()
+        for err in exc.errors(include_url=False):
+            loc = tuple(p for p in err["loc"] if isinstance(p, int) or not _is_union_tag(str(p)))
+            line = _line_in(self.lines.get(rel, {}), loc)
+            message = _friendly(err, loc)
+            if (line, message) in seen or any(
+                line == s_line for s_line, _ in seen if err["type"] in _UNION_NOISE
+            ):
+                continue
+            seen.add((line, message))
+            yield Problem(self.show(rel), line, message)
+
+
+_UNION_NOISE = {"string_type", "list_type", "model_type", "dict_type"}
+
+
+def _is_union_tag(part: str) -> bool:
+    return (
+        "[" in part
+        or part in {"str", "int", "list", "dict", "constrained-str"}
+        or part.startswith("function-")
+        or part[:1].isupper()
+    )
+
+
+def _line_in(table: Mapping[YamlPath, int], loc: YamlPath) -> int | None:
+    for cut in range(len(loc), -1, -1):
+        if loc[:cut] in table:
+            return table[loc[:cut]]
+    return None
+
+
+def _friendly(err: Any, loc: YamlPath) -> str:
+    where = ".".join(str(p) for p in loc) or "the file"
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return f"unknown field '{loc[-1]}' at {where}: check the spelling or remove it"
+    if kind == "missing":
+        return f"'{loc[-1]}' is missing at {where}: add it"
+    if kind == "string_pattern_mismatch":
+        pattern = err.get("ctx", {}).get("pattern", "")
+        hint = _PATTERN_HINTS.get(pattern, f"it must match {pattern}")
+        return f"{where}: '{err.get('input')}' is not allowed here; {hint}"
+    return f"{where}: {err['msg']}"
+
+
+_PATTERN_HINTS = {
+    r"^[a-z0-9][a-z0-9_]{0,31}$": "use at most 32 lowercase letters, digits and _",
+    r"^[a-z0-9_]+(\.[a-z0-9_]+)*$": "a text key is lowercase words joined by dots, like intro.what",
+    r"^https://[^\s]+$": "use a full https:// address",
+    r"^[a-z]{2}$": "use a two-letter language code like nl or en",
+}
+
+
+def _flatten(
+    prefix: str, node: Any, path: YamlPath, out: dict[str, str], reader: _Reader, rel: str
+) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _flatten(f"{prefix}.{key}" if prefix else key, value, (*path, key), out, reader, rel)
+    elif isinstance(node, str):
+        out[prefix] = node.strip()
+    else:
+        line = _line_in(reader.lines.get(rel, {}), path)
+        reader.problems.append(
+            Problem(reader.show(rel), line, f"text '{prefix}' must be text; put it in quotes")
+        )
+
+
+# ------------------------------------------------------------------ loading
+
+
+def read_content(root: Path | str) -> tuple[Content | None, list[Problem]]:
+    """Read and validate ``root``. Returns the content (None on errors) and every problem."""
+    from flows.lint import lint  # lint needs Content; import here to keep the cycle one-way
+
+    reader = _Reader(Path(root))
+    if not reader.root.is_dir():
+        return None, [Problem(str(root), None, "content folder not found")]
+
+    flows: dict[str, Flow] = {}
+    for path in sorted((reader.root / "flows").glob("*.yaml")):
+        rel = f"flows/{path.name}"
+        flow = reader.validate(rel, reader.read(rel), Flow)
+        if flow is not None:
+            flows[path.stem] = flow
+    if not flows and not reader.problems:
+        reader.problems.append(Problem(reader.show("flows"), None, "no flow files (*.yaml) found"))
+
+    texts: dict[str, dict[str, str]] = {}
+    for path in sorted((reader.root / "texts").glob("*.yaml")):
+        rel = f"texts/{path.name}"
+        data = reader.read(rel)
+        if isinstance(data, dict):
+            flat: dict[str, str] = {}
+            _flatten("", data, (), flat, reader, rel)
+            texts[path.stem] = flat
+        elif data is not None:
+            reader.problems.append(Problem(reader.show(rel), 1, "expected key: text pairs"))
+    if DEFAULT_LANG not in texts:
+        reader.problems.append(
+            Problem(reader.show(f"texts/{DEFAULT_LANG}.yaml"), None, "the Dutch texts are missing")
+        )
+
+    services_file = reader.validate("services.yaml", reader.read("services.yaml"), ServicesFile)
+    screens = reader.validate("screens.yaml", reader.read("screens.yaml"), Screens)
+    crisis = reader.validate("phrases/crisis.yaml", reader.read("phrases/crisis.yaml"), CrisisFile)
+    intents = reader.validate(
+        "phrases/intents.yaml", reader.read("phrases/intents.yaml"), IntentsFile
+    )
+    synonyms_raw = reader.read("phrases/synonyms.yaml", required=False) or {}
+    synonyms = reader.validate("phrases/synonyms.yaml", synonyms_raw, SynonymsFile) or {}
+
+    services: dict[str, Service] = {}
+    if services_file is not None:
+        for i, service in enumerate(services_file.services):
+            if service.id in services:
+                line = _line_in(reader.lines.get("services.yaml", {}), ("services", i))
+                reader.problems.append(
+                    Problem(
+                        reader.show("services.yaml"),
+                        line,
+                        f"service id '{service.id}' is used twice; ids must be unique",
+                    )
+                )
+            services[service.id] = service
+
+    defaults = [name for name, flow in flows.items() if flow.default]
+    default_flow = defaults[0] if len(defaults) == 1 else (next(iter(flows)) if flows else "")
+    if len(flows) > 1 and len(defaults) != 1:
+        reader.problems.append(
+            Problem(
+                reader.show("flows"),
+                None,
+                "with several flows, mark exactly one with `default: true`",
+            )
+        )
+
+    if (
+        any(p.severity == "error" for p in reader.problems)
+        or screens is None
+        or crisis is None
+        or intents is None
+    ):
+        return None, reader.problems
+
+    content = Content(
+        root=reader.root,
+        version=reader.digest.hexdigest()[:8],
+        flows=flows,
+        default_flow=default_flow,
+        texts=texts,
+        services=services,
+        screens=screens,
+        crisis=crisis,
+        intents=intents,
+        synonyms=synonyms,
+        locator=Locator(reader.lines, reader.display),
+    )
+    problems = reader.problems + lint(content)
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    warnings = tuple(p for p in problems if p.severity == "warning")
+    return replace(content, warnings=warnings), problems
+
+
+def load_content(root: Path | str) -> Content:
+    """Load and validate the content folder; raise :class:`ContentError` when invalid."""
+    content, problems = read_content(root)
+    if content is None:
+        raise ContentError(problems)
+    return content
+
+
+def default_content_dir() -> Path:
+    """The content shipped with baken: beside the packages in a checkout, inside the wheel."""
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / "content"
+    if checkout.is_dir():
+        return checkout
+    return here.parent / "bot" / "_content"

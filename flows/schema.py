@@ -1,0 +1,215 @@
+"""Pydantic models of the content files (validated once, at load).
+
+Operators edit YAML; these models say what is allowed. ``baken content schema``
+prints them as JSON Schema for editor completion. Cross-references (targets,
+service ids, text keys) are checked afterwards in :mod:`flows.lint`, which knows
+the whole content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+# Ids end up in callback data (≤ 64 bytes), so keep them short and plain.
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_]{0,31}$")]
+TextKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")]
+Lang = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+Url = Annotated[str, StringConstraints(pattern=r"^https://[^\s]+$")]
+Span = Annotated[
+    str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+]
+DeepLink = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+# A condition on earlier answers: {question state: [option ids]}. It holds when,
+# for every state named, one of the listed options was chosen there.
+Condition = dict[Id, list[Id]]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Branch(Strict):
+    """One possible next state; the first branch whose ``when`` holds is taken."""
+
+    to: Id
+    when: Condition | None = None
+
+
+Next = Id | list[Branch]
+
+
+class Option(Strict):
+    """An answer button."""
+
+    id: Id
+    label: TextKey | None = Field(default=None, description="Text key; default opt.<id>.")
+    next: Next | None = Field(default=None, description="Default: the next state in the file.")
+    summary: TextKey | None = Field(
+        default=None, description="Text key of a sentence for the copyable summary."
+    )
+    submit: bool = Field(
+        default=False,
+        description="In a multi question: this button ends the question (done, skip, …).",
+    )
+    set_lang: Lang | None = Field(default=None, description="Switch the conversation language.")
+    count: bool = Field(
+        default=False, description="Count how often this answer is chosen (aggregate only)."
+    )
+
+    @property
+    def label_key(self) -> str:
+        return self.label or f"opt.{self.id}"
+
+
+class ServiceRef(Strict):
+    """A service offered at a handoff, with an optional condition and reason."""
+
+    id: Id
+    when: Condition | None = None
+    why: TextKey | None = None
+
+
+class HandoffSpec(Strict):
+    """Hand the person on: services ranked best first, plus a copyable summary."""
+
+    services: list[Id | ServiceRef]
+    max: int = Field(default=4, ge=1, le=10)
+    summary: bool = True
+
+    def refs(self) -> list[ServiceRef]:
+        return [ServiceRef(id=s) if isinstance(s, str) else s for s in self.services]
+
+
+class State(Strict):
+    """One step of a flow: messages to say, then a question, a handoff or an end."""
+
+    say: list[TextKey] = Field(default_factory=list, description="Text keys, one bubble each.")
+    options: list[Option] = Field(default_factory=list)
+    multi: bool = Field(default=False, description="Several options may be chosen.")
+    next: Next | None = Field(
+        default=None, description="For a state without options. Default: the next in the file."
+    )
+    handoff: HandoffSpec | None = None
+    links: list[Id] = Field(default_factory=list, description="Service ids shown as web links.")
+    end: bool = Field(default=False, description="The conversation may end here.")
+
+    @model_validator(mode="after")
+    def _shape(self) -> State:
+        if self.multi and not any(o.submit for o in self.options):
+            raise ValueError("a multi question needs at least one option with `submit: true`")
+        if self.options and self.next is not None:
+            raise ValueError("a state with options takes `next` on each option, not on the state")
+        ids = [o.id for o in self.options]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"option ids must be unique in a state: {', '.join(dupes)}")
+        return self
+
+
+class Flow(Strict):
+    """A dialogue: states in file order; ``start`` is where it begins."""
+
+    start: Id
+    default: bool = False
+    deep_links: dict[DeepLink, dict[Id, Id]] = Field(
+        default_factory=dict,
+        description="/start payload -> answers it presets ({question: option}).",
+    )
+    campaigns: list[DeepLink] = Field(
+        default_factory=list,
+        description="Campaign codes accepted as /start payload; counted only in aggregate.",
+    )
+    states: dict[Id, State]
+
+
+class Screen(Strict):
+    """A message shown outside the flow (help, privacy, crisis)."""
+
+    say: list[TextKey]
+    links: list[Id] = Field(default_factory=list)
+
+
+class Screens(Strict):
+    help: Screen
+    privacy: Screen
+    crisis_suicide: Screen
+    crisis_danger: Screen
+    emergency: Screen = Field(description="When the session store cannot be reached.")
+
+
+class Hours(Strict):
+    """Opening hours in Europe/Amsterdam time."""
+
+    always: bool = False
+    mon: list[Span] = Field(default_factory=list)
+    tue: list[Span] = Field(default_factory=list)
+    wed: list[Span] = Field(default_factory=list)
+    thu: list[Span] = Field(default_factory=list)
+    fri: list[Span] = Field(default_factory=list)
+    sat: list[Span] = Field(default_factory=list)
+    sun: list[Span] = Field(default_factory=list)
+    holidays: Literal["closed", "open"] = Field(
+        default="closed", description="On Dutch public holidays: closed, or open as usual."
+    )
+
+
+Audience = Literal["self", "other", "professional"]
+
+
+class AgeRange(Strict):
+    min: int | None = Field(default=None, ge=0, le=120)
+    max: int | None = Field(default=None, ge=0, le=120)
+
+
+class Service(Strict):
+    """A place to get help. Every fact needs a ``source`` and ``verified_on``."""
+
+    id: Id
+    name: dict[Lang, str]
+    purpose: dict[Lang, str]
+    url: Url | None = None
+    chat_url: Url | None = None
+    report_url: Url | None = None
+    phone: str | None = None
+    phone_alt: list[str] = Field(default_factory=list)
+    phone_free: bool | None = None
+    email: str | None = None
+    audiences: list[Audience] = Field(default_factory=list)
+    topics: list[Id] = Field(default_factory=list)
+    age: AgeRange = Field(default_factory=AgeRange)
+    hours: Hours | None = Field(default=None, description="Leave out when not verified.")
+    hours_verified: bool = False
+    chat_hours: Hours | None = Field(default=None, description="When the chat differs.")
+    chat_hours_verified: bool = False
+    audiences_verified: bool = True
+    source: Url | None = None
+    sources_extra: list[Url] = Field(default_factory=list)
+    verified_on: dt.date | None = None
+    notes: str | None = None
+
+
+class ServicesFile(Strict):
+    services: list[Service]
+
+
+PhraseLists = dict[Lang, list[str]]
+
+
+class CrisisFile(Strict):
+    suicide: PhraseLists
+    danger: PhraseLists
+
+
+class IntentsFile(Strict):
+    help: PhraseLists
+    stop: PhraseLists
+    privacy: PhraseLists
+    language: PhraseLists
+
+
+SynonymsFile = dict[Lang, dict[Id, list[str]]]
+TextsFile = dict[str, object]
