@@ -1,0 +1,1 @@
+"""baken's host side: channels (Telegram, console), session stores, settings, logging."""

@@ -1,0 +1,1 @@
+"""Channels: thin adapters between a chat medium and the engine."""

@@ -1,0 +1,244 @@
+"""The `baken` command.
+
+baken                     Telegram when TELEGRAM_BOT_TOKEN is set, else the terminal chat
+baken chat [--lang en]    the real dialogue in the terminal (no token needed)
+baken run                 Telegram, long polling
+baken webhook             Telegram, webhook server (POST /telegram, /healthz, /metrics)
+baken content check       validate the content; errors as path:line: message
+baken content graph       the flow as a Mermaid (or SVG) diagram
+baken content schema      JSON Schema of the content files
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from flows.loader import ContentError, Problem, default_content_dir, read_content
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="baken",
+        description="Anonymous chat assistant about exploitation: chat, run on Telegram, "
+        "or check content.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    chat = sub.add_parser("chat", help="the dialogue in this terminal (no token needed)")
+    chat.add_argument("--lang", choices=["nl", "en"], default=None, help="start in this language")
+    chat.add_argument(
+        "--record",
+        type=Path,
+        metavar="FILE",
+        help="save the conversation as a golden scenario (YAML)",
+    )
+    chat.add_argument("--watch", action="store_true", help="reload content when a file changes")
+
+    run = sub.add_parser("run", help="run on Telegram with long polling")
+    run.add_argument("--watch", action="store_true", help="reload content when a file changes")
+
+    hook = sub.add_parser("webhook", help="run on Telegram behind a webhook")
+    hook.add_argument("--host", default="127.0.0.1")
+    hook.add_argument("--port", type=int, default=8080)
+    hook.add_argument("--watch", action="store_true", help="reload content when a file changes")
+
+    content = sub.add_parser("content", help="check, draw or describe the content")
+    csub = content.add_subparsers(dest="content_command", metavar="ACTION", required=True)
+    check = csub.add_parser("check", help="validate; exit 1 on errors")
+    check.add_argument("dir", nargs="?", type=Path)
+    graph = csub.add_parser("graph", help="the flow as a diagram")
+    graph.add_argument("dir", nargs="?", type=Path)
+    graph.add_argument("--format", choices=["mermaid", "svg", "dot"], default="mermaid")
+    graph.add_argument("-o", "--output", type=Path)
+    graph.add_argument("--flow", help="which flow (default: the default flow)")
+    csub.add_parser("schema", help="JSON Schema of the content files")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `baken` console script."""
+    args = _parser().parse_args(argv)
+    if args.command == "content":
+        return _content(args)
+    try:
+        from bot.settings import Settings
+
+        settings = Settings()
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False, include_input=False):
+            print(f"baken: setting {'.'.join(map(str, err['loc']))}: {err['msg']}", file=sys.stderr)
+        return 2
+    from bot.logging import configure
+
+    configure(settings.BAKEN_LOG_LEVEL)
+    command = args.command
+    if command is None:
+        command = "run" if settings.TELEGRAM_BOT_TOKEN else "chat"
+        args = _parser().parse_args([command])
+    try:
+        if command == "chat":
+            return asyncio.run(_chat(settings, args))
+        if settings.TELEGRAM_BOT_TOKEN is None:
+            print(
+                f"baken {command}: TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather, "
+                "put it in .env or the environment, and try again (README: 'Put it on "
+                "Telegram'). To try the dialogue without a token: baken chat",
+                file=sys.stderr,
+            )
+            return 2
+        from bot.channels import telegram
+
+        if command == "run":
+            return telegram.run_polling(settings, watch=args.watch)
+        return telegram.run_webhook(settings, host=args.host, port=args.port, watch=args.watch)
+    except ContentError as exc:
+        _print_problems(exc.problems, sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _chat(settings: object, args: argparse.Namespace) -> int:
+    from bot.channels.console import ConsoleChat
+    from bot.runtime import ContentHolder, Runtime
+    from bot.settings import Settings
+    from bot.stores.memory import MemoryStore
+
+    assert isinstance(settings, Settings)
+    holder = ContentHolder(settings.BAKEN_CONTENT_DIR)
+    runtime = Runtime(holder, MemoryStore(settings.BAKEN_SESSION_TTL))
+    install_reload(holder, watch=args.watch)
+    await ConsoleChat(runtime).run(sys.stdin, lang=args.lang, record=args.record)
+    return 0
+
+
+def install_reload(holder: object, *, watch: bool) -> asyncio.Task[None] | None:
+    """Reload content on SIGHUP, and (with ``watch``) when a content file changes."""
+    from bot.logging import get_logger
+    from bot.runtime import ContentHolder
+
+    assert isinstance(holder, ContentHolder)
+    log = get_logger("baken.content")
+
+    def reload() -> None:
+        ok, problems = holder.reload()
+        if ok:
+            log.info(
+                "content_loaded",
+                version=holder.engine.version,
+                warnings=sum(p.severity == "warning" for p in problems),
+            )
+        else:
+            for problem in problems:
+                if problem.severity == "error":
+                    log.error("content_refused", problem=str(problem))
+
+    loop = asyncio.get_running_loop()
+    if hasattr(signal, "SIGHUP"):
+        loop.add_signal_handler(signal.SIGHUP, reload)
+    if not watch:
+        return None
+
+    async def poll() -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            if holder.changed():
+                reload()
+
+    return loop.create_task(poll())
+
+
+def _print_problems(problems: Sequence[Problem], stream: object) -> None:
+    for problem in problems:
+        print(problem, file=stream)  # type: ignore[call-overload]
+
+
+def _content(args: argparse.Namespace) -> int:
+    if args.content_command == "schema":
+        print(json.dumps(content_schema(), indent=2, ensure_ascii=False))
+        return 0
+    directory: Path = args.dir or Path(os.environ.get("BAKEN_CONTENT_DIR") or default_content_dir())
+    content, problems = read_content(directory)
+    if args.content_command == "check":
+        _print_problems(problems, sys.stdout)
+        errors = sum(p.severity == "error" for p in problems)
+        warnings = len(problems) - errors
+        if content is None:
+            print(f"{errors} error(s), {warnings} warning(s): the content is not valid.")
+            return 1
+        states = sum(len(f.states) for f in content.flows.values())
+        print(
+            f"content ok: {len(content.flows)} flow(s), {states} states, "
+            f"{len(content.services)} services, languages {', '.join(content.languages)}; "
+            f"{warnings} warning(s); version {content.version}"
+        )
+        return 0
+    if content is None:
+        _print_problems(problems, sys.stderr)
+        return 1
+    from flows.diagram import dot, mermaid
+
+    flow = content.flows[args.flow or content.default_flow]
+    if args.format == "mermaid":
+        text = mermaid(flow)
+    elif args.format == "dot":
+        text = dot(flow)
+    else:
+        exe = shutil.which("dot")
+        if exe is None:
+            print(
+                "baken: SVG needs Graphviz (the `dot` program); install it, or use "
+                "--format mermaid",
+                file=sys.stderr,
+            )
+            return 1
+        text = subprocess.run(  # noqa: S603 - fixed program, our own DOT text on stdin
+            [exe, "-Tsvg"], input=dot(flow), capture_output=True, text=True, check=True
+        ).stdout
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def content_schema() -> dict[str, object]:
+    """One JSON Schema document with a definition per content file."""
+    from pydantic import TypeAdapter
+
+    from flows.schema import (
+        CrisisFile,
+        Flow,
+        IntentsFile,
+        Screens,
+        ServicesFile,
+        SynonymsFile,
+    )
+
+    parts = {
+        "flow": Flow.model_json_schema(),
+        "services": ServicesFile.model_json_schema(),
+        "screens": Screens.model_json_schema(),
+        "crisis": CrisisFile.model_json_schema(),
+        "intents": IntentsFile.model_json_schema(),
+        "synonyms": TypeAdapter(SynonymsFile).json_schema(),
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "baken content",
+        "description": "flows/*.yaml: flow; services.yaml: services; screens.yaml: screens; "
+        "phrases/crisis.yaml: crisis; phrases/intents.yaml: intents; "
+        "phrases/synonyms.yaml: synonyms. texts/<lang>.yaml: nested key: text pairs.",
+        "$defs": parts,
+    }
