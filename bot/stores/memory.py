@@ -92,6 +92,12 @@ class MemoryStore(SessionStore):
         self._expire()
         return list(self._data)
 
+    def expires_in(self, key: str) -> float | None:
+        """Seconds until this key expires, None when absent (for tests that check every TTL)."""
+        self._expire()
+        entry = self._data.get(key)
+        return entry[0] - self._clock() if entry else None
+
     def raw(self, key: str) -> str | None:
         """The stored JSON (for tests that scan what is kept)."""
         entry = self._data.get(key)
