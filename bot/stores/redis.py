@@ -89,7 +89,7 @@ def connect(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> Redis:
     )
 
 
-async def _guard(call: Awaitable[_R]) -> _R:
+async def guarded(call: Awaitable[_R]) -> _R:
     """Await a Redis call; any failure to reach or use Redis becomes StoreUnavailableError."""
     try:
         return await call
@@ -147,14 +147,14 @@ class RedisStore(SessionStore):
         return f"{self.prefix}u:{mac.hexdigest()[:32]}"
 
     async def load(self, key: str) -> Session | None:
-        raw = await _guard(self.redis.get(self.session_key(key)))
+        raw = await guarded(self.redis.get(self.session_key(key)))
         return _decode(raw)
 
     async def transact(self, key: str, change: Change[T]) -> T:
         name = self.session_key(key)
         async with self._serialised(name):
             for attempt in range(MAX_ATTEMPTS):
-                raw = await _guard(self.redis.get(name))
+                raw = await guarded(self.redis.get(name))
                 new, result = change(_decode(raw))
                 args: list[str | bytes | int] = [
                     "0" if raw is None else "1",
@@ -163,7 +163,7 @@ class RedisStore(SessionStore):
                     "" if new is None else new.to_json(),
                     self.ttl,
                 ]
-                if await _guard(self._cas(keys=[name], args=args)):
+                if await guarded(self._cas(keys=[name], args=args)):
                     return result
                 self.conflicts += 1
                 # Another worker wrote in between: back off a little, with jitter.
@@ -171,7 +171,7 @@ class RedisStore(SessionStore):
         raise StoreUnavailableError("too many concurrent writes to one session")
 
     async def delete(self, key: str) -> None:
-        await _guard(self.redis.delete(self.session_key(key)))
+        await guarded(self.redis.delete(self.session_key(key)))
 
     async def first_time(self, update_id: int) -> bool:
         """True unless some worker marked this update in the last 10 minutes.
@@ -180,7 +180,7 @@ class RedisStore(SessionStore):
         update twice is better than leaving someone in crisis unanswered.
         """
         try:
-            fresh = await _guard(
+            fresh = await guarded(
                 self.redis.set(self.update_key(update_id), b"1", nx=True, ex=SEEN_UPDATES_TTL)
             )
         except StoreUnavailableError:

@@ -1,0 +1,169 @@
+"""One flood budget for all workers, kept in a real Redis.
+
+Telegram allows about 30 messages per second per bot in total; two workers
+with a per-process limiter each would send twice that. These tests use higher
+rates than Telegram's to stay short; the arithmetic is the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from telegram.ext import AIORateLimiter, ExtBot
+
+from bot.ratelimit import SharedBudget, SharedRateLimiter, make_rate_limiter
+from bot.settings import Settings
+from bot.stores import MemoryStore
+from bot.stores.redis import RedisStore, connect
+from tests.redisserver import RedisServer
+from tests.standin.botapi import StandinBotAPI
+
+pytestmark = pytest.mark.redis
+
+
+def most_in_any_window(times: list[float], window: float) -> int:
+    """The largest number of events inside any interval of ``window`` seconds."""
+    times = sorted(times)
+    most, first = 0, 0
+    for last, at in enumerate(times):
+        while at - times[first] > window:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+@pytest.fixture
+async def clients(redis_url: str) -> AsyncIterator[tuple[Any, Any]]:
+    """Two Redis clients: two workers with their own connection pools."""
+    first, second = connect(redis_url), connect(redis_url)
+    yield first, second
+    await first.aclose()
+    await second.aclose()
+
+
+async def sent_ok() -> bool:
+    return True
+
+
+async def test_a_quiet_budget_allows_a_burst_then_the_rate(
+    clients: tuple[Any, Any], redis_prefix: str
+) -> None:
+    """After a quiet spell `burst` requests go at once, then one per 1/rate seconds."""
+    redis, _ = clients
+    budget = SharedBudget(redis, rate=50, burst=4, key=f"{redis_prefix}flood")
+    waits = [await budget.reserve() for _ in range(6)]
+    assert waits[:4] == [0, 0, 0, 0]
+    assert waits[4] == pytest.approx(0.02, abs=0.005)
+    assert waits[5] == pytest.approx(0.04, abs=0.005)
+    value = await redis.get(budget.key)
+    assert value.isdigit(), "the budget holds a time, nothing else"
+    assert 0 < await redis.pttl(budget.key) <= 1000 + 6 * 20, "the key expires when idle"
+
+
+async def test_two_workers_share_one_budget(clients: tuple[Any, Any], redis_prefix: str) -> None:
+    """Two workers sending at once stay together within one rate, not one rate each."""
+    rate, burst, each = 100, 5, 60
+    budgets = [SharedBudget(c, rate=rate, burst=burst, key=f"{redis_prefix}flood") for c in clients]
+    done: list[float] = []
+
+    async def send(budget: SharedBudget) -> None:
+        await budget.acquire()
+        done.append(time.monotonic())
+
+    started = time.monotonic()
+    await asyncio.gather(*(send(b) for _ in range(each) for b in budgets))
+    elapsed = time.monotonic() - started
+    # Two per-process limiters would finish in (2 * 60 - 2 * 5) / (2 * 100) = 0.55 s.
+    assert elapsed >= (2 * each - burst) / rate - 0.05
+    assert most_in_any_window(done, 0.5) <= rate * 0.5 + burst + 2
+
+
+async def test_ptb_bots_on_two_workers_send_at_most_the_shared_rate(
+    clients: tuple[Any, Any], redis_prefix: str, botapi: StandinBotAPI
+) -> None:
+    """Real PTB bots with SharedRateLimiter: the Bot API sees one shared rate."""
+    rate, burst, each = 60, 5, 45
+    bots = [
+        ExtBot(
+            botapi.token,
+            base_url=botapi.base_url,
+            rate_limiter=SharedRateLimiter(
+                SharedBudget(client, rate=rate, burst=burst, key=f"{redis_prefix}flood"),
+                AIORateLimiter(overall_max_rate=rate),  # each worker alone would allow `rate`
+            ),
+        )
+        for client in clients
+    ]
+    for bot in bots:
+        await bot.initialize()
+    try:
+        await asyncio.gather(
+            *(
+                bot.send_message(chat_id=1000 + 100 * n + i, text="hoi")
+                for i in range(each)
+                for n, bot in enumerate(bots)
+            )
+        )
+    finally:
+        for bot in bots:
+            await bot.shutdown()
+    sent = [call.at for call in botapi.calls_of("sendMessage")]
+    assert len(sent) == 2 * each
+    assert max(sent) - min(sent) >= (2 * each - burst) / rate - 0.1
+    assert most_in_any_window(sent, 1.0) <= rate + burst + 3
+
+
+async def test_only_calls_to_a_chat_take_a_shared_token(
+    clients: tuple[Any, Any], redis_prefix: str
+) -> None:
+    """answerCallbackQuery and friends (no chat_id) do not wait for the message budget."""
+    budget = SharedBudget(clients[0], rate=1, burst=1, key=f"{redis_prefix}flood")
+    limiter = SharedRateLimiter(budget, AIORateLimiter())
+    await limiter.initialize()
+    chat = {"chat_id": 42, "text": "hoi"}
+    assert await limiter.process_request(sent_ok, (), {}, "sendMessage", chat, None)
+    started = time.monotonic()
+    data = {"callback_query_id": "1"}
+    assert await limiter.process_request(sent_ok, (), {}, "answerCallbackQuery", data, None)
+    assert time.monotonic() - started < 0.2
+    assert await budget.reserve() > 0.5, "the chat call took the only token"
+    await limiter.shutdown()
+
+
+async def test_without_redis_messages_still_go_out(redis_server: RedisServer) -> None:
+    """Redis down: messages go out under the per-process limit; the shared one comes back."""
+    redis = connect(redis_server.url)
+    limiter = SharedRateLimiter(SharedBudget(redis), AIORateLimiter(), pause=0.3)
+    chat = {"chat_id": 42, "text": "113"}
+    try:
+        redis_server.stop()
+        started = time.monotonic()
+        for _ in range(3):
+            assert await limiter.process_request(sent_ok, (), {}, "sendMessage", chat, None)
+        assert time.monotonic() - started < 1.0
+        assert limiter.unshared == 3
+
+        redis_server.start()
+        await asyncio.sleep(0.35)
+        assert await limiter.process_request(sent_ok, (), {}, "sendMessage", chat, None)
+        assert limiter.unshared == 3, "back on the shared budget once Redis answers"
+        assert await redis.exists("baken:flood")
+    finally:
+        await redis.aclose()
+
+
+async def test_make_rate_limiter_follows_the_store(redis_url: str) -> None:
+    """Shared with the Redis store, per process with memory, none when switched off."""
+    config = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert isinstance(make_rate_limiter(config, MemoryStore(60)), AIORateLimiter)
+    store = RedisStore(redis_url, 60)
+    try:
+        assert isinstance(make_rate_limiter(config, store), SharedRateLimiter)
+        off = Settings(_env_file=None, BAKEN_RATE_LIMIT="off")  # type: ignore[call-arg]
+        assert make_rate_limiter(off, store) is None
+    finally:
+        await store.close()
