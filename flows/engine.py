@@ -305,6 +305,8 @@ class Engine:
                     self._attach_buttons(session, state, outputs)
                     return session
             elif state.options or state.end:
+                if state.multi:  # a question asked again starts without ticks
+                    session = session.with_answer(name, ())
                 outputs.extend(self._question(session, state))
                 return session
             else:

@@ -32,12 +32,13 @@ def normalise(text: str) -> str:
     'ik wil dod'
     """
     text = unicodedata.normalize("NFKD", text)
-    kept = [
-        ch
-        for ch in text
-        if (not unicodedata.combining(ch) and unicodedata.category(ch) not in {"Cf", "Cc", "Co"})
-        or ch in "\n\t"
-    ]
+    kept = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category == "Cc":  # control characters separate words
+            kept.append(" ")
+        elif not unicodedata.combining(ch) and category not in {"Cf", "Co", "Cs"}:
+            kept.append(ch)  # zero-width and format characters are dropped inside words
     text = "".join(kept).casefold()
     text = _NON_WORD.sub(" ", text)
     text = _REPEATS.sub(r"\1", text)
@@ -84,15 +85,31 @@ class PhraseSet:
         # Which vocabulary words each token could be, typos allowed.
         heard = [self._near(tok) for tok in tokens]
         for phrase in self.phrases:
-            n = len(phrase)
             ids = [self.index[w] for w in phrase]
-            for start in range(len(tokens) - n + 1):
-                if all(ids[k] in heard[start + k] for k in range(n)):
+            for start, options in enumerate(heard):
+                if ids[0] in options and _rest_follows(ids, heard, start):
                     return True
         return False
 
     def _near(self, token: str) -> frozenset[int]:
         return _near(token, self.vocabulary)
+
+
+# Words people put inside a phrase ("ik wil gewoon echt dood"): at most this many.
+MAX_GAP = 2
+
+
+def _rest_follows(ids: list[int], heard: list[frozenset[int]], start: int) -> bool:
+    """True when the phrase's other words follow ``start`` in order, each within MAX_GAP words."""
+    position = start
+    for wanted in ids[1:]:
+        for step in range(1, MAX_GAP + 2):
+            if position + step < len(heard) and wanted in heard[position + step]:
+                position += step
+                break
+        else:
+            return False
+    return True
 
 
 @lru_cache(maxsize=8192)
