@@ -63,7 +63,7 @@ class RedisServer:
 
     def start(self) -> None:
         """Start (again, on the same port) and wait until it answers."""
-        self.process = subprocess.Popen(  # noqa: S603 - fixed program and arguments
+        self.process = subprocess.Popen(
             [
                 self.exe,
                 "--port",
