@@ -37,7 +37,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -47,6 +47,8 @@ from flows.session import Session, SessionDecodeError
 
 DEFAULT_TIMEOUT = 0.5  # seconds; a reply must not wait long for a Redis that is gone
 SEEN_UPDATES_TTL = 600  # Telegram redelivers an unconfirmed update within minutes, not hours
+MAX_CONNECTIONS = 32  # per worker; each command holds one for well under a millisecond
+POOL_WAIT = 1.0  # seconds to wait for a free connection before giving up
 MAX_ATTEMPTS = 32  # compare-and-set rounds before giving up (then the reply is degraded)
 
 # Session keys come from SessionKeys (HMAC, hex). Refusing anything else keeps
@@ -77,16 +79,21 @@ _R = TypeVar("_R")
 def connect(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> Redis:
     """A Redis client that fails fast: short timeouts and no retries inside redis-py.
 
-    Stale connections (Redis restarted) are noticed and replaced when the pool
-    hands them out, so recovery needs no retry here.
+    The pool is bounded: a peak of concurrent updates reuses up to
+    MAX_CONNECTIONS connections (a command takes a fraction of a millisecond)
+    instead of opening hundreds at once, which on a busy machine would make
+    connecting itself time out. Stale connections (Redis restarted) are noticed
+    and replaced when the pool hands them out, so recovery needs no retry here.
     """
-    return Redis.from_url(
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=POOL_WAIT,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
         retry=Retry(NoBackoff(), 0),
-        decode_responses=False,
     )
+    return Redis.from_pool(pool)
 
 
 async def guarded(call: Awaitable[_R]) -> _R:
