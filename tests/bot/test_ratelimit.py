@@ -55,10 +55,16 @@ async def test_a_quiet_budget_allows_a_burst_then_the_rate(
     """After a quiet spell `burst` requests go at once, then one per 1/rate seconds."""
     redis, _ = clients
     budget = SharedBudget(redis, rate=50, burst=4, key=f"{redis_prefix}flood")
-    waits = [await budget.reserve() for _ in range(6)]
-    assert waits[:4] == [0, 0, 0, 0]
-    assert waits[4] == pytest.approx(0.02, abs=0.005)
-    assert waits[5] == pytest.approx(0.04, abs=0.005)
+    started = time.monotonic()
+    waits, slots = [], []  # slots: when each request may go, in seconds after the first
+    for _ in range(6):
+        wait = await budget.reserve()
+        waits.append(wait)
+        slots.append(time.monotonic() - started + wait)
+    assert waits[:4] == [0, 0, 0, 0], "the burst goes at once"
+    # Then one every 20 ms, never sooner (later only by the Redis round trips in between).
+    assert 0.02 - 0.002 <= slots[4] < 0.02 + 0.1
+    assert 0.04 - 0.002 <= slots[5] < 0.04 + 0.1
     value = await redis.get(budget.key)
     assert value.isdigit(), "the budget holds a time, nothing else"
     assert 0 < await redis.pttl(budget.key) <= 1000 + 6 * 20, "the key expires when idle"
@@ -77,16 +83,17 @@ async def test_two_workers_share_one_budget(clients: tuple[Any, Any], redis_pref
     started = time.monotonic()
     await asyncio.gather(*(send(b) for _ in range(each) for b in budgets))
     elapsed = time.monotonic() - started
-    # Two per-process limiters would finish in (2 * 60 - 2 * 5) / (2 * 100) = 0.55 s.
+    # Two per-process limiters would finish in (2 * 60 - 2 * 5) / (2 * 100) = 0.55 s and send
+    # about 110 in half a second; the slack allows for a busy machine waking tasks late.
     assert elapsed >= (2 * each - burst) / rate - 0.05
-    assert most_in_any_window(done, 0.5) <= rate * 0.5 + burst + 2
+    assert most_in_any_window(done, 0.5) <= rate * 0.5 + burst + rate * 0.25
 
 
 async def test_ptb_bots_on_two_workers_send_at_most_the_shared_rate(
     clients: tuple[Any, Any], redis_prefix: str, botapi: StandinBotAPI
 ) -> None:
     """Real PTB bots with SharedRateLimiter: the Bot API sees one shared rate."""
-    rate, burst, each = 60, 5, 45
+    rate, burst, each = 40, 4, 30
     bots = [
         ExtBot(
             botapi.token,
@@ -100,6 +107,7 @@ async def test_ptb_bots_on_two_workers_send_at_most_the_shared_rate(
     ]
     for bot in bots:
         await bot.initialize()
+    started = time.monotonic()
     try:
         await asyncio.gather(
             *(
@@ -113,8 +121,10 @@ async def test_ptb_bots_on_two_workers_send_at_most_the_shared_rate(
             await bot.shutdown()
     sent = [call.at for call in botapi.calls_of("sendMessage")]
     assert len(sent) == 2 * each
-    assert max(sent) - min(sent) >= (2 * each - burst) / rate - 0.1
-    assert most_in_any_window(sent, 1.0) <= rate + burst + 3
+    # Each worker alone would allow 40/s: 80/s together, 60 messages in 0.7 s, about 44 in any
+    # half second. Shared: 1.4 s, about 24 in any half second (slack for a busy machine).
+    assert max(sent) - started >= (2 * each - burst) / rate - 0.05
+    assert most_in_any_window(sent, 0.5) <= rate * 0.5 + burst + 10
 
 
 async def test_only_calls_to_a_chat_take_a_shared_token(
