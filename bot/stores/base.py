@@ -42,10 +42,14 @@ class SessionStore(abc.ABC):
 
     @abc.abstractmethod
     async def first_time(self, update_id: int) -> bool:
-        """True the first time an update id is seen (across workers, where shared)."""
+        """True the first time an update id is seen (across workers, where shared).
+
+        Never raises because the store is unreachable: then it says True, since
+        answering a redelivered update twice is better than not answering.
+        """
 
     async def ping(self) -> bool:
-        """True when the store works."""
+        """True when the store works; False (never an exception) within about a second if not."""
         return True
 
     async def close(self) -> None:  # noqa: B027 - most stores have nothing to close
