@@ -97,11 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-        from bot.channels import telegram
+        from bot.channels.telegram import run_polling, run_webhook
 
         if command == "run":
-            return telegram.run_polling(settings, watch=args.watch)
-        return telegram.run_webhook(settings, host=args.host, port=args.port, watch=args.watch)
+            return run_polling(settings, watch=args.watch)
+        return run_webhook(settings, host=args.host, port=args.port, watch=args.watch)
     except ContentError as exc:
         _print_problems(exc.problems, sys.stderr)
         return 1

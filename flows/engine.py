@@ -37,7 +37,7 @@ from flows.events import (
 from flows.hours import DAYS, is_open, local, next_opening
 from flows.loader import DEFAULT_LANG, Content
 from flows.machine import ADVANCE, FlowMachine, holds
-from flows.match import Candidates, PhraseSet, WholeMessage, match_option
+from flows.match import Candidates, PhraseSet, Typed, WholeMessage, match_option
 from flows.schema import Flow, HandoffSpec, Option, Screen, Service, State
 from flows.session import Session
 
@@ -101,6 +101,8 @@ class Engine:
         self.version = content.version
         self._tag = content.version[:4]
         self._flows = {name: self._compile(name, flow) for name, flow in content.flows.items()}
+        # Buttons are immutable values; a question's rows are built once per language.
+        self._row_cache: dict[tuple[str, str, str], tuple[tuple[Button, ...], ...]] = {}
         every = content.languages
         self._crisis_phrases = {
             kind: PhraseSet.build(
@@ -127,30 +129,32 @@ class Engine:
         """
         if isinstance(event, Timeout):
             return None, (End(),)
-        if isinstance(event, Text):
-            kind = self.crisis_kind(event.text)
+        typed = Typed.of(event.text) if isinstance(event, Text) else None
+        if typed is not None:
+            kind = self.crisis_kind(typed)
             if kind is not None:
                 current = self._touch(session, event.at) if session else self._fresh(event.at)
                 return current, self._crisis(kind, current.lang)
         if isinstance(event, Start):
             return self._start(session, event)
+        wanted = self._global_for(event, typed)
         if session is None:
-            if isinstance(event, Command | Text) and self._global_for(event) is not None:
-                return self._global(self._fresh(event.at), self._global_for(event) or "", event.at)
+            if wanted is not None:
+                return self._global(self._fresh(event.at), wanted, event.at)
             return self._start(None, Start(at=event.at))
         session, notice = self._refresh(session, event.at)
         if notice is not None:
             return notice
         session = self._touch(session, event.at)
-        wanted = self._global_for(event)
         if wanted is not None:
             return self._global(session, wanted, event.at)
         if isinstance(event, Choice):
             return self._choice(session, event)
         if isinstance(event, Command):
             return session, (self._say(session.lang, "system.unknown_command"), *self._ask(session))
-        assert isinstance(event, Text)
-        return self._typed(session, event)
+        if typed is None:  # every other event kind was handled above
+            return session, tuple(self._ask(session))
+        return self._typed(session, typed, event.at)
 
     def without_session(self, event: Event) -> tuple[Output, ...]:
         """Answer when no session can be loaded or saved (storage down).
@@ -175,10 +179,11 @@ class Engine:
             *self._screen(self.content.screens.emergency, lang, resume=False),
         )
 
-    def crisis_kind(self, text: str) -> str | None:
+    def crisis_kind(self, text: str | Typed) -> str | None:
         """'suicide', 'danger' or None. Suicide wins when both match: 113 also handles danger."""
+        typed = Typed.of(text)
         for kind in ("suicide", "danger"):
-            if self._crisis_phrases[kind].find(text):
+            if self._crisis_phrases[kind].find(typed):
                 return kind
         return None
 
@@ -225,7 +230,7 @@ class Engine:
 
     @staticmethod
     def _touch(session: Session, at: int) -> Session:
-        return dataclasses.replace(session, updated=max(at, session.updated))
+        return session.evolve(updated=max(at, session.updated))
 
     def _refresh(
         self, session: Session, at: int
@@ -241,7 +246,7 @@ class Engine:
             and all(k == PRESET or k in compiled.flow.states for k in session.answers)
         )
         if fits:
-            return dataclasses.replace(session, version=self.version), None
+            return session.evolve(version=self.version), None
         lang = session.lang if session.lang in self.content.texts else DEFAULT_LANG
         restarted, outputs = self._start(dataclasses.replace(session, lang=lang), Start(at=at))
         return session, (restarted, (self._say(lang, "system.content_updated"), *outputs))
@@ -260,7 +265,7 @@ class Engine:
             lang = DEFAULT_LANG
         fresh = self._fresh(event.at, lang)
         if session is not None:
-            fresh = dataclasses.replace(fresh, messages=session.messages)
+            fresh = fresh.evolve(messages=session.messages)
         flow = self._flow(fresh).flow
         outputs: list[Output] = []
         payload = event.payload
@@ -286,7 +291,7 @@ class Engine:
         compiled = self._flow(session)
         for _ in range(MAX_CHAIN):
             state = compiled.flow.states[name]
-            session = dataclasses.replace(session, state=name)
+            session = session.evolve(state=name)
             presets = session.answer(PRESET)
             if state.options and name in presets:
                 # Answered by the deep link: take that answer without asking.
@@ -305,6 +310,8 @@ class Engine:
                     self._attach_buttons(session, state, outputs)
                     return session
             elif state.options or state.end:
+                if state.multi:  # a question asked again starts without ticks
+                    session = session.with_answer(name, ())
                 outputs.extend(self._question(session, state))
                 return session
             else:
@@ -321,8 +328,13 @@ class Engine:
 
     def _rows(self, session: Session, state: State) -> tuple[tuple[Button, ...], ...]:
         """Answer buttons, one per row, then the help/stop row."""
-        lang = session.lang
         chosen = set(session.answer(session.state)) if state.multi else set()
+        cache_key = (session.flow, session.state, session.lang)
+        if not chosen:
+            cached = self._row_cache.get(cache_key)
+            if cached is not None:
+                return cached
+        lang = session.lang
         prefix = f"{self._tag}.{self._flow(session).index[session.state]}."
         rows: list[tuple[Button, ...]] = []
         for option in state.options:
@@ -331,7 +343,10 @@ class Engine:
                 label = self._t(lang, "button.selected").replace("{label}", label)
             rows.append((Button(label, prefix + option.id),))
         rows.append(self._global_row(lang))
-        return tuple(rows)
+        result = tuple(rows)
+        if not chosen:
+            self._row_cache[cache_key] = result
+        return result
 
     def _question(
         self, session: Session, state: State, *, replaces: bool = False, only_last: bool = False
@@ -351,8 +366,8 @@ class Engine:
         for i in range(len(outputs) - 1, -1, -1):
             last = outputs[i]
             if isinstance(last, Message):
-                outputs[i] = dataclasses.replace(
-                    last, buttons=self._rows(session, state), replaces=replaces
+                outputs[i] = Message(
+                    last.text, self._rows(session, state), last.links, replaces, last.copyable
                 )
                 return
         outputs.append(
@@ -422,7 +437,7 @@ class Engine:
         picks = (*current, option.id) if state.multi else (option.id,)
         session = session.with_answer(session.state, picks)
         if option.set_lang and option.set_lang in self.content.texts:
-            session = dataclasses.replace(session, lang=option.set_lang)
+            session = session.evolve(lang=option.set_lang)
         target = self._flow(session).machine.fire(session.state, option.id, session.answers)
         if target is None:
             outputs.extend(self._ask(session))
@@ -430,18 +445,18 @@ class Engine:
         session = self._enter(session, target, outputs, at)
         return session, tuple(outputs)
 
-    def _typed(self, session: Session, event: Text) -> tuple[Session, tuple[Output, ...]]:
+    def _typed(self, session: Session, typed: Typed, at: int) -> tuple[Session, tuple[Output, ...]]:
         compiled = self._flow(session)
         state = compiled.flow.states[session.state]
         lang = session.lang
         if not state.options:
             return session, (self._say(lang, "system.not_understood"), *self._ask(session))
         ordered = [o.id for o in state.options]
-        found = match_option(event.text, compiled.candidates[(session.state, lang)], ordered)
+        found = match_option(typed, compiled.candidates[(session.state, lang)], ordered)
         if found.sure is not None:
             option = _option(state, found.sure)
             assert option is not None
-            return self._choose(session, state, option, event.at, pressed=False)
+            return self._choose(session, state, option, at, pressed=False)
         if found.maybe:
             prefix = f"{self._tag}.{compiled.index[session.state]}."
             rows = [
@@ -465,7 +480,7 @@ class Engine:
 
     # ------------------------------------------------------------ globals
 
-    def _global_for(self, event: Event) -> str | None:
+    def _global_for(self, event: Event, typed: Typed | None = None) -> str | None:
         """The global action an event asks for ('!help', '!stop', …), if any."""
         if isinstance(event, Choice):
             return event.data if event.data.startswith("!") else None
@@ -482,8 +497,9 @@ class Engine:
                 return f"!lang.{arg}" if arg in self.content.texts else "!lang"
             return None
         if isinstance(event, Text):
+            typed = typed or Typed.of(event.text)
             for name in ("stop", "help", "privacy", "language"):
-                if self._intents[name].matches(event.text):
+                if self._intents[name].matches(typed):
                     return "!lang" if name == "language" else f"!{name}"
         return None
 
@@ -510,7 +526,7 @@ class Engine:
         if action.startswith("!lang."):
             code = action.removeprefix("!lang.")
             if code in self.content.texts:
-                session = dataclasses.replace(session, lang=code)
+                session = session.evolve(lang=code)
                 return session, (Count("language", code), *self._ask(session))
         return session, (
             Count("stale", "global"),

@@ -12,7 +12,6 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
@@ -32,21 +31,37 @@ def normalise(text: str) -> str:
     'ik wil dod'
     """
     text = unicodedata.normalize("NFKD", text)
-    kept = [
-        ch
-        for ch in text
-        if (not unicodedata.combining(ch) and unicodedata.category(ch) not in {"Cf", "Cc", "Co"})
-        or ch in "\n\t"
-    ]
+    kept = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category == "Cc":  # control characters separate words
+            kept.append(" ")
+        elif not unicodedata.combining(ch) and category not in {"Cf", "Co", "Cs"}:
+            kept.append(ch)  # zero-width and format characters are dropped inside words
     text = "".join(kept).casefold()
     text = _NON_WORD.sub(" ", text)
     text = _REPEATS.sub(r"\1", text)
     return " ".join(text.split())
 
 
-def _fold(text: str) -> str:
-    """Normalise, and also read digits as the letters they resemble (for phrase search)."""
-    return normalise(normalise(text).translate(_LOOKALIKE))
+def _fold(norm: str) -> str:
+    """Read digits in normalised text as the letters they resemble (for phrase search)."""
+    return normalise(norm.translate(_LOOKALIKE))
+
+
+@dataclass(frozen=True, slots=True)
+class Typed:
+    """Typed text, normalised once per step. Lives for that step only: never cached or stored."""
+
+    norm: str
+    tokens: tuple[str, ...]
+
+    @classmethod
+    def of(cls, text: str | Typed) -> Typed:
+        if isinstance(text, Typed):
+            return text
+        norm = normalise(text)
+        return cls(norm, tuple(_fold(norm).split()))
 
 
 def _tolerance(word: str) -> int:
@@ -64,49 +79,72 @@ class PhraseSet:
 
     phrases: tuple[tuple[str, ...], ...]
     vocabulary: tuple[str, ...]
-    index: Mapping[str, int]
+    tolerance: tuple[int, ...]  # typos allowed per vocabulary word
+    by_first: Mapping[int, tuple[tuple[int, ...], ...]]  # first word -> phrases as word ids
 
     @classmethod
     def build(cls, phrases: Iterable[str]) -> PhraseSet:
         words: list[tuple[str, ...]] = []
         for phrase in phrases:
-            folded = tuple(_fold(phrase).split())
+            folded = Typed.of(phrase).tokens
             if folded and folded not in words:
                 words.append(folded)
         vocab = sorted({w for p in words for w in p})
-        return cls(tuple(words), tuple(vocab), {w: i for i, w in enumerate(vocab)})
+        index = {w: i for i, w in enumerate(vocab)}
+        by_first: dict[int, list[tuple[int, ...]]] = {}
+        for phrase_words in words:
+            ids = tuple(index[w] for w in phrase_words)
+            by_first.setdefault(ids[0], []).append(ids)
+        return cls(
+            tuple(words),
+            tuple(vocab),
+            tuple(_tolerance(w) for w in vocab),
+            {k: tuple(v) for k, v in by_first.items()},
+        )
 
-    def find(self, text: str) -> bool:
-        """True when one of the phrases occurs in ``text`` (in order, words next to each other)."""
-        tokens = _fold(text).split()
+    def find(self, text: str | Typed) -> bool:
+        """True when one of the phrases occurs in ``text``: its words in order, at most MAX_GAP
+        other words between them, each word with a few typos allowed."""
+        tokens = Typed.of(text).tokens
         if not tokens or not self.phrases:
             return False
-        # Which vocabulary words each token could be, typos allowed.
-        heard = [self._near(tok) for tok in tokens]
-        for phrase in self.phrases:
-            n = len(phrase)
-            ids = [self.index[w] for w in phrase]
-            for start in range(len(tokens) - n + 1):
-                if all(ids[k] in heard[start + k] for k in range(n)):
-                    return True
+        heard = [self._near(token) for token in tokens]
+        for start, options in enumerate(heard):
+            for first in options:
+                for ids in self.by_first.get(first, ()):
+                    if _rest_follows(ids, heard, start):
+                        return True
         return False
 
     def _near(self, token: str) -> frozenset[int]:
-        return _near(token, self.vocabulary)
-
-
-@lru_cache(maxsize=8192)
-def _near(token: str, vocabulary: tuple[str, ...]) -> frozenset[int]:
-    if len(token) > 40:  # not a word anyone typed; nothing in the lists is this long
-        return frozenset()
-    found = {
-        idx
-        for _, _, idx in process.extract(
-            token, vocabulary, scorer=Levenshtein.distance, score_cutoff=2, limit=None
+        """Which vocabulary words this token could be, typos allowed."""
+        if len(token) > 40:  # not a word anyone typed; nothing in the lists is this long
+            return frozenset()
+        return frozenset(
+            idx
+            for _, distance, idx in process.extract(
+                token, self.vocabulary, scorer=Levenshtein.distance, score_cutoff=2, limit=None
+            )
+            if distance <= self.tolerance[idx]
         )
-        if Levenshtein.distance(token, vocabulary[idx]) <= _tolerance(vocabulary[idx])
-    }
-    return frozenset(found)
+
+
+# Words people put inside a phrase ("ik wil gewoon echt dood"): at most this many.
+MAX_GAP = 2
+
+
+def _rest_follows(ids: tuple[int, ...], heard: list[frozenset[int]], start: int) -> bool:
+    """True when the phrase's other words follow ``start`` in order, each within MAX_GAP words."""
+    position = start
+    last = len(heard)
+    for wanted in ids[1:]:
+        for step in range(1, MAX_GAP + 2):
+            if position + step < last and wanted in heard[position + step]:
+                position += step
+                break
+        else:
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -119,8 +157,8 @@ class WholeMessage:
     def build(cls, phrases: Iterable[str]) -> WholeMessage:
         return cls(tuple(dict.fromkeys(p for p in (normalise(x) for x in phrases) if p)))
 
-    def matches(self, text: str) -> bool:
-        norm = normalise(text)
+    def matches(self, text: str | Typed) -> bool:
+        norm = Typed.of(text).norm
         if not norm or len(norm) > 60:
             return False
         if norm in self.phrases:
@@ -161,9 +199,9 @@ SURE = 90
 MAYBE = 65
 
 
-def match_option(text: str, candidates: Candidates, ordered_ids: Sequence[str]) -> Match:
+def match_option(text: str | Typed, candidates: Candidates, ordered_ids: Sequence[str]) -> Match:
     """Match typed text to an option: a number, a label, a synonym, or close to one."""
-    norm = normalise(text)
+    norm = Typed.of(text).norm
     if not norm or len(norm) > 200:
         return Match(None, ())
     if norm.isdigit():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -39,6 +39,28 @@ class Session:
     answers: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: _EMPTY)
     messages: tuple[tuple[int, int], ...] = ()
 
+    def evolve(
+        self,
+        *,
+        state: str | None = None,
+        lang: str | None = None,
+        version: str | None = None,
+        updated: int | None = None,
+        answers: Mapping[str, tuple[str, ...]] | None = None,
+        messages: tuple[tuple[int, int], ...] | None = None,
+    ) -> Session:
+        """A copy with some fields changed (much cheaper than dataclasses.replace)."""
+        return Session(
+            self.flow,
+            self.state if state is None else state,
+            self.lang if lang is None else lang,
+            self.version if version is None else version,
+            self.started,
+            self.updated if updated is None else updated,
+            self.answers if answers is None else answers,
+            self.messages if messages is None else messages,
+        )
+
     def answer(self, state: str) -> tuple[str, ...]:
         """The option ids chosen at ``state`` (empty when not answered)."""
         return self.answers.get(state, ())
@@ -50,11 +72,11 @@ class Session:
             answers[state] = options
         else:
             answers.pop(state, None)
-        return replace(self, answers=MappingProxyType(answers))
+        return self.evolve(answers=MappingProxyType(answers))
 
     def with_messages(self, ids: Iterable[int]) -> Session:
         """A copy that also remembers these chat message ids, for erase."""
-        return replace(self, messages=add_ranges(self.messages, ids))
+        return self.evolve(messages=add_ranges(self.messages, ids))
 
     def message_ids(self) -> list[int]:
         """Every remembered message id, oldest first."""

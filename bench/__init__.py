@@ -1,0 +1,1 @@
+"""Benchmarks (never run as timed tests): `make bench` writes BENCHMARKS.md."""

@@ -1,0 +1,195 @@
+"""The `baken` command, run as a real process the way an operator would."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flows import Engine, load_content
+from flows.loader import default_content_dir
+from tests.flows.mini import make_content
+from tests.flows.walk import path_to_handoff
+
+CRISIS = "ik wil dood"
+DANGER = "ik word bedreigd"
+
+
+def baken(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BAKEN_"))}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=60,
+        check=False,
+        cwd=cwd,
+    )
+
+
+def test_check_passes_on_shipped_content() -> None:
+    """`baken content check` exits 0 on the shipped content and says so."""
+    result = baken("content", "check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "content ok" in result.stdout
+    assert "0 warning(s)" in result.stdout
+
+
+def test_check_fails_naming_file_and_line(tmp_path: Path) -> None:
+    """Broken content: exit 1, and the error names the file and line."""
+    root = make_content(tmp_path)
+    flow = root / "flows" / "mini.yaml"
+    flow.write_text(
+        flow.read_text(encoding="utf-8").replace("next: finish}", "next: fnish}", 1),
+        encoding="utf-8",
+    )
+    result = baken("content", "check", str(root), cwd=tmp_path)
+    assert result.returncode == 1
+    line = next(
+        i
+        for i, text in enumerate(flow.read_text(encoding="utf-8").splitlines(), 1)
+        if "fnish" in text
+    )
+    assert f"content/flows/mini.yaml:{line}: goes to 'fnish'" in result.stdout
+    assert "did you mean 'finish'?" in result.stdout
+
+
+def test_scripted_chat_reaches_fier_and_crisis_works_at_every_step() -> None:
+    """Piped `baken chat`: a path of presses reaches the handoff to chatmetfier.nl, and a crisis
+    sentence typed before every press is answered with 113 (then the chat resumes)."""
+    engine = Engine(load_content(default_content_dir()))
+    path = path_to_handoff(engine, "fier")
+    lines: list[str] = []
+    for label in path.presses:
+        lines += [CRISIS, "[Verder met het gesprek]", f"[{label}]"]
+    lines += [DANGER]
+    result = baken("chat", stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "https://www.chatmetfier.nl" in out
+    assert out.count("Bel nu 113") == len(path.presses)
+    replies = out.split("\n> ")
+    assert "Bel 112" in replies[-2]
+    assert result.stderr == ""
+
+
+def test_chat_in_english() -> None:
+    """--lang en starts in English."""
+    result = baken("chat", "--lang", "en", stdin="")
+    assert "I am not a person" in result.stdout
+
+
+def test_chat_numbers_press_buttons() -> None:
+    """A number presses the button with that number."""
+    result = baken("chat", stdin="1\n")
+    assert "[1]" in result.stdout
+    assert result.stdout.count(">") >= 2
+
+
+def test_graph_is_mermaid_with_every_state() -> None:
+    """`baken content graph` prints a Mermaid state diagram naming every state."""
+    result = baken("content", "graph")
+    assert result.returncode == 0
+    assert result.stdout.startswith("stateDiagram-v2")
+    content = load_content(default_content_dir())
+    for state in content.flows[content.default_flow].states:
+        assert state in result.stdout
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz (dot) is not installed")
+def test_graph_as_svg(tmp_path: Path) -> None:
+    """With Graphviz, --format svg writes an SVG file."""
+    target = tmp_path / "flow.svg"
+    result = baken("content", "graph", "--format", "svg", "-o", str(target))
+    assert result.returncode == 0, result.stderr
+    assert "<svg" in target.read_text(encoding="utf-8")
+
+
+def test_schema_is_json_schema() -> None:
+    """`baken content schema` prints JSON Schema with a definition per file kind."""
+    result = baken("content", "schema")
+    schema = json.loads(result.stdout)
+    assert {"flow", "services", "screens", "crisis", "intents", "synonyms"} <= set(schema["$defs"])
+
+
+def test_run_without_token_says_what_to_do() -> None:
+    """`baken run` without a token exits 2 with a clear message and no traceback."""
+    result = baken("run")
+    assert result.returncode == 2
+    assert "TELEGRAM_BOT_TOKEN is not set" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def _prompt(proc: asyncio.subprocess.Process) -> str:
+    """Read output up to the next '> ' prompt."""
+    assert proc.stdout is not None
+    seen = b""
+    while not seen.endswith(b"> "):
+        chunk = await asyncio.wait_for(proc.stdout.read(1), timeout=20)
+        if not chunk:
+            break
+        seen += chunk
+    return seen.decode()
+
+
+async def _send(proc: asyncio.subprocess.Process, line: str) -> str:
+    assert proc.stdin is not None
+    proc.stdin.write(line.encode() + b"\n")
+    await proc.stdin.drain()
+    return await _prompt(proc)
+
+
+@pytest.mark.parametrize("how", ["sighup", "watch"])
+async def test_reload_swaps_valid_content_and_refuses_invalid(tmp_path: Path, how: str) -> None:
+    """On SIGHUP (or a file change with --watch) new content is used at once; invalid content
+    is refused with the check's message and the old content keeps serving."""
+    root = make_content(tmp_path)
+    nl = root / "texts" / "nl.yaml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BAKEN_"))}
+    env["BAKEN_CONTENT_DIR"] = str(root)
+    args = ["chat", "--watch"] if how == "watch" else ["chat"]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert "Wil je verder?" in await _prompt(proc)
+
+        async def change(text: str) -> None:
+            nl.write_text(text, encoding="utf-8")
+            if how == "sighup":
+                proc.send_signal(signal.SIGHUP)
+            await asyncio.sleep(1.5 if how == "watch" else 0.3)
+
+        original = nl.read_text(encoding="utf-8")
+        await change(original.replace('ask: "Wil je verder?"', 'ask: "Wil je nu verder?"'))
+        assert "Wil je nu verder?" in await _send(proc, "hm")
+
+        await change(original.replace('ask: "Wil je verder?"', "ask: [kapot"))
+        assert "Wil je nu verder?" in await _send(proc, "hm")
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        await asyncio.wait_for(proc.wait(), timeout=20)
+    assert proc.stderr is not None
+    errors = (await proc.stderr.read()).decode()
+    assert "content_refused" in errors
+    assert "texts/nl.yaml" in errors

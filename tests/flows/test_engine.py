@@ -1,0 +1,451 @@
+"""Behaviour of the engine on a small fixed flow: what a person would notice."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from flows import (
+    Choice,
+    Command,
+    Count,
+    End,
+    Engine,
+    Handoff,
+    Message,
+    Output,
+    Session,
+    Start,
+    Text,
+    Timeout,
+    Wipe,
+    load_content,
+)
+from flows.hours import AMSTERDAM
+from tests.flows.mini import FLOW, make_content
+
+TUESDAY_10 = int(dt.datetime(2026, 11, 24, 10, 0, tzinfo=AMSTERDAM).timestamp())
+SATURDAY_10 = int(dt.datetime(2026, 11, 28, 10, 0, tzinfo=AMSTERDAM).timestamp())
+CHRISTMAS_10 = int(dt.datetime(2026, 12, 25, 10, 0, tzinfo=AMSTERDAM).timestamp())
+
+
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    return Engine(load_content(make_content(tmp_path_factory.mktemp("mini"))))
+
+
+def texts(outputs: tuple[Output, ...]) -> list[str]:
+    return [o.text for o in outputs if isinstance(o, Message)]
+
+
+def buttons(outputs: tuple[Output, ...]) -> dict[str, str]:
+    """Label -> data of the last message with buttons."""
+    found: dict[str, str] = {}
+    for o in outputs:
+        if isinstance(o, Message) and o.buttons:
+            found = {b.label: b.data for row in o.buttons for b in row}
+    return found
+
+
+class Conversation:
+    """Drives the engine like a person: press labels, type text."""
+
+    def __init__(self, engine: Engine, at: int = TUESDAY_10) -> None:
+        self.engine = engine
+        self.at = at
+        self.session: Session | None = None
+        self.outputs: tuple[Output, ...] = ()
+
+    def send(self, event: Start | Choice | Text | Command | Timeout) -> tuple[Output, ...]:
+        self.session, self.outputs = self.engine.step(self.session, event)
+        return self.outputs
+
+    def start(self, payload: str | None = None) -> tuple[Output, ...]:
+        return self.send(Start(at=self.at, payload=payload))
+
+    def press(self, label: str) -> tuple[Output, ...]:
+        return self.send(Choice(at=self.at, data=buttons(self.outputs)[label]))
+
+    def type(self, text: str) -> tuple[Output, ...]:
+        return self.send(Text(at=self.at, text=text))
+
+
+def test_start_asks_the_first_question_with_help_and_stop(mini: Engine) -> None:
+    """The first screen introduces itself and asks, with answer buttons plus help and stop."""
+    chat = Conversation(mini)
+    out = chat.start()
+    assert texts(out) == ["Hallo test.", "Wil je verder?"]
+    assert list(buttons(out)) == ["Ja", "Nee", "Hulp nu", "Stop en wis"]
+    assert Count("entry", "direct") in out
+    assert chat.session is not None
+    assert chat.session.state == "ask"
+
+
+def test_deep_link_skips_the_question_it_answers(mini: Engine) -> None:
+    """/start zelf presets 'who', so that question is never asked."""
+    chat = Conversation(mini)
+    out = chat.start("zelf")
+    assert Count("entry", "zelf") in out
+    out = chat.press("Ja")
+    assert texts(out) == ["Wat gebeurt er?"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "count"),
+    [("poster", Count("campaign", "poster")), ("tv-2027", Count("campaign", "other"))],
+)
+def test_campaign_codes_only_count_in_aggregate(mini: Engine, payload: str, count: Count) -> None:
+    """Known campaign codes are counted by name; any other code only as 'other'."""
+    out = Conversation(mini).start(payload)
+    assert count in out
+    assert (
+        all(payload not in str(o) for o in out if not isinstance(o, Count))
+        or count.label == payload
+    )
+
+
+def test_multi_choice_toggles_in_place_and_submits(mini: Engine) -> None:
+    """Pressing a sign marks it (same message updated), pressing again unmarks, Klaar submits."""
+    chat = Conversation(mini)
+    chat.start()
+    chat.press("Ja")
+    chat.press("Over mij")
+    out = chat.press("Geld")
+    assert out[-1].replaces if isinstance(out[-1], Message) else False
+    assert "✅ Geld" in buttons(out)
+    out = chat.press("✅ Geld")
+    assert "Geld" in buttons(out)
+    chat.press("Seks")
+    chat.press("Geld")
+    out = chat.press("Klaar")
+    assert chat.session is not None
+    assert chat.session.answer("signs") == ("money", "sex", "done")
+    assert chat.session.state == "handoff_young"
+
+
+def test_handoff_ranks_services_by_condition_and_builds_a_summary(mini: Engine) -> None:
+    """Money chosen: the office is offered with its reason; the summary uses chosen options only."""
+    chat = Conversation(mini)
+    chat.start()
+    chat.press("Ja")
+    chat.press("Over mij")
+    chat.press("Geld")
+    out = chat.press("Klaar")
+    handoff = next(o for o in out if isinstance(o, Handoff))
+    assert handoff.services == ("test_open", "test_office")
+    assert handoff.summary == "Ik wil verder. Het gaat over mij. Het gaat over geld."
+    copy = [o for o in out if isinstance(o, Message) and o.copyable]
+    assert [m.text for m in copy] == [handoff.summary]
+    office = next(t for t in texts(out) if t.startswith("Kantoor"))
+    assert "Omdat het over geld gaat." in office
+    assert "Nu open." in office
+    assert "0800-0000 (gratis)" in office
+    assert texts(out)[:2] == ["Dank je.", "Hier is hulp."]
+    assert next(iter(buttons(out))) == "Verder"
+
+
+def test_condition_picks_the_other_branch(mini: Engine) -> None:
+    """About a friend: the other handoff, without summary."""
+    chat = Conversation(mini)
+    chat.start()
+    chat.press("Ja")
+    chat.press("Over een vriend")
+    out = chat.press("Klaar")
+    handoff = next(o for o in out if isinstance(o, Handoff))
+    assert handoff.services == ("test_office",)
+    assert not any(isinstance(o, Message) and o.copyable for o in out)
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        (TUESDAY_10, "Nu open."),
+        (SATURDAY_10, "Nu dicht. Weer open: maandag 09:00."),
+        (CHRISTMAS_10, "Nu dicht. Weer open: maandag 09:00."),
+    ],
+)
+def test_opening_hours_in_amsterdam_time_with_holidays(
+    mini: Engine, at: int, expected: str
+) -> None:
+    """Open now, or when it opens next; Christmas (a Friday in 2026) counts as closed."""
+    chat = Conversation(mini, at=at)
+    chat.start()
+    chat.press("Ja")
+    chat.press("Over een vriend")
+    out = chat.press("Klaar")
+    office = next(t for t in texts(out) if t.startswith("Kantoor"))
+    assert expected in office
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "",
+        "garbage",
+        "!nonsense",
+        "0000.0.yes",
+        "{tag}.99.yes",
+        "{tag}.1.yes",
+        "{tag}.0.nope",
+        "{tag}.0.yes.extra",
+        "x" * 5000,
+        "{tag}.-1.yes",
+    ],
+)
+def test_forged_or_stale_buttons_get_a_gentle_reply_and_the_question(
+    mini: Engine, data: str
+) -> None:
+    """Anything but a current button: a kind word, the current question again, state unchanged."""
+    chat = Conversation(mini)
+    chat.start()
+    before = chat.session
+    out = chat.send(Choice(at=TUESDAY_10, data=data.replace("{tag}", mini.version[:4])))
+    assert texts(out) == [
+        "Die knop hoort bij een oudere vraag. Hier is de vraag van nu.",
+        "Wil je verder?",
+    ]
+    assert chat.session is not None
+    assert before is not None
+    assert chat.session.state == before.state
+    assert chat.session.answers == before.answers
+
+
+def test_global_buttons_work_from_old_messages(mini: Engine) -> None:
+    """Help pressed on an old message still helps, then 'Verder' returns to the question."""
+    chat = Conversation(mini)
+    chat.start()
+    chat.press("Ja")
+    out = chat.send(Choice(at=TUESDAY_10, data="!help"))
+    assert any("112" in t for t in texts(out))
+    out = chat.press("Verder met het gesprek")
+    assert texts(out) == ["Over wie gaat het?"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "number"),
+    [
+        ("ik wil dood", "113"),
+        ("Ik wil d00d!!", "113"),
+        ("ik denk aan zelfmord", "113"),
+        ("i want to kill myself", "113"),
+        ("ik word bedreigd", "112"),
+        ("help me nu", "112"),
+    ],
+)
+def test_crisis_interrupts_and_the_conversation_can_resume(
+    mini: Engine, sentence: str, number: str
+) -> None:
+    """A crisis sentence gets 113 or 112 at once; 'Verder' brings back the question."""
+    chat = Conversation(mini)
+    chat.start()
+    chat.press("Ja")
+    out = chat.type(sentence)
+    assert any(number in t for t in texts(out))
+    assert Count("crisis", "suicide" if number == "113" else "danger") in out
+    out = chat.press("Verder met het gesprek")
+    assert texts(out) == ["Over wie gaat het?"]
+
+
+def test_crisis_before_any_start_is_answered(mini: Engine) -> None:
+    """The very first message can be a crisis; it is answered, not a welcome."""
+    session, out = mini.step(None, Text(at=TUESDAY_10, text="ik wil niet meer leven"))
+    assert any("113" in t for t in texts(out))
+    assert session is not None
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        Text(at=TUESDAY_10, text="stop"),
+        Text(at=TUESDAY_10, text="Stopp"),
+        Command(at=TUESDAY_10, name="stop"),
+        Choice(at=TUESDAY_10, data="!stop"),
+    ],
+)
+def test_stop_erases_and_ends(mini: Engine, event: Text | Command | Choice) -> None:
+    """The safe word, /stop and the button all wipe the chat and end the session."""
+    chat = Conversation(mini)
+    chat.start()
+    out = chat.send(event)
+    assert chat.session is None
+    assert any(isinstance(o, Wipe) for o in out)
+    assert isinstance(out[-1], End)
+
+
+def test_a_sentence_containing_stop_is_not_a_stop(mini: Engine) -> None:
+    """Only the whole message is an intent: 'ik wil niet stoppen' does not erase."""
+    chat = Conversation(mini)
+    chat.start()
+    out = chat.type("ik wil niet stoppen met praten")
+    assert chat.session is not None
+    assert not any(isinstance(o, Wipe) for o in out)
+
+
+def test_language_switch_keeps_the_place(mini: Engine) -> None:
+    """/taal en asks the current question again in English; /taal alone offers a choice."""
+    chat = Conversation(mini)
+    chat.start()
+    chat.press("Ja")
+    out = chat.send(Command(at=TUESDAY_10, name="taal"))
+    assert set(buttons(out)) == {"Nederlands", "English"}
+    out = chat.press("English")
+    assert texts(out) == ["Who is it about?"]
+    out = chat.press("About me")
+    assert texts(out) == ["What is happening?"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "state"),
+    [
+        ("ja", "who"),
+        ("JA!!", "who"),
+        ("jaa hoor", "who"),
+        ("1", "who"),
+        ("2", "finish"),
+        ("nee", "finish"),
+    ],
+)
+def test_typed_answers_match_options(mini: Engine, typed: str, state: str) -> None:
+    """Young people type instead of tapping: labels, numbers and near-misses all work."""
+    chat = Conversation(mini)
+    chat.start()
+    chat.type(typed)
+    assert chat.session is not None
+    assert chat.session.state == state
+
+
+def test_synonyms_and_typos_at_a_question(mini: Engine) -> None:
+    """A synonym from the phrase list chooses the option; so does a small typo."""
+    chat = Conversation(mini)
+    chat.start()
+    chat.press("Ja")
+    chat.press("Over mij")
+    out = chat.type("poen")
+    assert "✅ Geld" in buttons(out)
+    out = chat.type("Klaaar")
+    assert chat.session is not None
+    assert chat.session.state == "handoff_young"
+
+
+def test_unsure_text_asks_back_with_buttons(mini: Engine) -> None:
+    """When unsure, baken asks 'Bedoel je …?' with the likely options and a way out."""
+    chat = Conversation(mini)
+    chat.start()
+    chat.press("Ja")
+    out = chat.type("over m")
+    assert texts(out) == ["Bedoel je een van deze?"]
+    assert "Over mij" in buttons(out)
+    assert "Nee, iets anders" in buttons(out)
+    out = chat.press("Over mij")
+    assert texts(out) == ["Wat gebeurt er?"]
+
+
+def test_typed_text_is_never_echoed_or_kept(mini: Engine) -> None:
+    """Whatever is typed, no output and no stored session contains it."""
+    chat = Conversation(mini)
+    chat.start()
+    canary = "Mijn naam is Zoë Canarybird 0612345678 Kerkstraat 12"
+    outputs = chat.type(canary)
+    chat.press("Ja")
+    outputs += chat.type(canary)
+    assert "Canarybird" not in repr(outputs)
+    assert chat.session is not None
+    assert "Canarybird" not in chat.session.to_json()
+    assert "0612345678" not in chat.session.to_json()
+
+
+def test_unknown_command_is_answered(mini: Engine) -> None:
+    """An unknown command gets a short answer and the question again."""
+    chat = Conversation(mini)
+    chat.start()
+    out = chat.send(Command(at=TUESDAY_10, name="hack", arg="rm -rf"))
+    assert texts(out) == ["Dat commando ken ik niet.", "Wil je verder?"]
+
+
+def test_timeout_ends_without_a_message(mini: Engine) -> None:
+    """A timed-out conversation ends silently: a message popping up could betray someone."""
+    chat = Conversation(mini)
+    chat.start()
+    out = chat.send(Timeout(at=TUESDAY_10 + 7200))
+    assert out == (End(),)
+    assert chat.session is None
+
+
+def test_without_session_still_helps() -> None:
+    """Storage down: crisis, help and stop work; anything else gets the emergency screen."""
+    engine = Engine(load_content(Path(__file__).parents[2] / "content"))
+    crisis = engine.without_session(Text(at=TUESDAY_10, text="ik wil dood"))
+    assert any("113" in t for t in texts(crisis))
+    stop = engine.without_session(Command(at=TUESDAY_10, name="stop"))
+    assert any(isinstance(o, Wipe) for o in stop)
+    other = engine.without_session(Text(at=TUESDAY_10, text="hallo"))
+    assert Count("error", "no_session") in other
+    assert any("112" in t for t in texts(other))
+
+
+def test_new_content_keeps_a_conversation_whose_state_still_exists(
+    tmp_path: Path, mini: Engine
+) -> None:
+    """After a reload the conversation goes on where it was when its state still exists."""
+    chat = Conversation(mini)
+    chat.start()
+    chat.press("Ja")
+    changed = make_content(tmp_path, FLOW.replace("Wil je verder?", "x"))
+    (changed / "texts" / "nl.yaml").write_text(
+        (changed / "texts" / "nl.yaml")
+        .read_text(encoding="utf-8")
+        .replace('who: "Over wie gaat het?"', 'who: "Over wie gaat dit?"'),
+        encoding="utf-8",
+    )
+    chat.engine = Engine(load_content(changed))
+    assert chat.engine.version != mini.version
+    out = chat.type("ja")  # not an answer here; the question comes back, in the new words
+    assert texts(out)[-1] == "Over wie gaat dit?"
+    assert chat.session is not None
+    assert chat.session.version == chat.engine.version
+
+
+def test_new_content_restarts_gracefully_when_the_state_is_gone(
+    tmp_path: Path, mini: Engine
+) -> None:
+    """When the state was removed, the person is told and starts again; nothing crashes."""
+    chat = Conversation(mini)
+    chat.start()
+    chat.press("Ja")
+    chat.press("Over mij")
+    flow = FLOW.replace("  signs:", "  tekens:").replace("{signs: [money]}", "{tekens: [money]}")
+    chat.engine = Engine(load_content(make_content(tmp_path, flow)))
+    out = chat.send(Choice(at=TUESDAY_10, data=buttons(chat.outputs)["Geld"]))
+    assert texts(out)[0] == "Dit programma is net vernieuwd. We beginnen opnieuw."
+    assert chat.session is not None
+    assert chat.session.state == "ask"
+
+
+def test_session_stays_small(mini: Engine) -> None:
+    """A long conversation with many remembered messages stores well under 1 KiB."""
+    chat = Conversation(mini)
+    chat.start()
+    for _ in range(20):
+        chat.press("Ja")
+        chat.press("Over mij")
+        chat.press("Geld")
+        chat.press("Seks")
+        chat.press("Klaar")
+        chat.press("Verder")
+        chat.press("Nog een keer")
+    assert chat.session is not None
+    session = chat.session.with_messages(range(1, 400)).with_messages(range(500, 900, 3))
+    assert len(session.to_json().encode()) <= 1024
+    assert Session.from_json(session.to_json()) == session
+
+
+def test_sessions_are_values(mini: Engine) -> None:
+    """Stepping never changes the session passed in."""
+    session, _ = mini.step(None, Start(at=TUESDAY_10))
+    assert session is not None
+    frozen = dataclasses.replace(session)
+    mini.step(session, Text(at=TUESDAY_10, text="ja"))
+    assert session == frozen

@@ -1,0 +1,191 @@
+"""Content validation: broken content fails at load, naming file and line and what to change."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from flows import ContentError, load_content
+from flows.lint import lint, readability
+from flows.loader import default_content_dir, read_content
+from tests.flows.mini import FLOW, make_content
+
+
+def problems_for(tmp_path: Path, flow: str) -> list[str]:
+    content_dir = make_content(tmp_path, flow)
+    _, problems = read_content(content_dir)
+    return [str(p) for p in problems]
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_shipped_content_is_valid_without_warnings() -> None:
+    """The content that ships with baken loads with no errors and no warnings."""
+    content, problems = read_content(default_content_dir())
+    assert content is not None
+    assert [str(p) for p in problems] == []
+
+
+def test_mini_content_is_valid(tmp_path: Path) -> None:
+    """The test flow itself is clean, so the failures below are caused by each change."""
+    assert problems_for(tmp_path, FLOW) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "needle", "message"),
+    [
+        (
+            "next: finish}\n  who:",
+            "next: finsh}\n  who:",
+            "next: finsh",
+            "goes to 'finsh', but there is no such state (did you mean 'finish'?)",
+        ),
+        (
+            "services: [test_open,",
+            "services: [test_opne,",
+            "test_opne",
+            "unknown service 'test_opne'",
+        ),
+        ("    say: [t.who]", "    sey: [t.who]", "sey:", "unknown field 'sey'"),
+        ("{who: [me]}", "{who: [mee]}", "{who: [mee]}", "condition: 'who' has no option 'mee'"),
+        (
+            "- {to: handoff_other}",
+            "- {to: handoff_other, when: {who: [friend]}}",
+            "    next:",
+            "add a last branch without `when`",
+        ),
+        ("{id: yes, label: t.yes,", "{id: Yes!, label: t.yes,", "Yes!", "is not allowed here"),
+        (
+            "say: [t.bye]",
+            "say: [t.byebye]",
+            "    say: [t.byebye]",
+            "text 't.byebye' is missing in texts/nl.yaml",
+        ),
+    ],
+)
+def test_errors_name_file_line_and_fix(
+    tmp_path: Path, old: str, new: str, needle: str, message: str
+) -> None:
+    """Each broken flow names flows/mini.yaml, the right line, and what is wrong."""
+    assert old in FLOW
+    flow = FLOW.replace(old, new, 1)
+    found = problems_for(tmp_path, flow)
+    line = line_of(flow, needle)
+    assert any(f"content/flows/mini.yaml:{line}: " in p and message in p for p in found), found
+
+
+def test_content_error_lists_every_error(tmp_path: Path) -> None:
+    """load_content raises with all errors at once, not only the first."""
+    flow = FLOW.replace("next: finish}\n  who:", "next: nowhere}\n  who:").replace(
+        "services: [test_open,", "services: [nope,"
+    )
+    with pytest.raises(ContentError) as info:
+        load_content(make_content(tmp_path, flow))
+    messages = [str(p) for p in info.value.problems]
+    assert any("nowhere" in m for m in messages)
+    assert any("'nope'" in m for m in messages)
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
+    """A YAML syntax error points at its line."""
+    flow = FLOW.replace("  who:\n", "  who:\n   - bad: [\n", 1)
+    found = problems_for(tmp_path, flow)
+    assert any("content/flows/mini.yaml:" in p and "not valid YAML" in p for p in found)
+
+
+def test_duplicate_keys_are_an_error(tmp_path: Path) -> None:
+    """Two states with the same name: the second would silently win, so it is refused."""
+    flow = FLOW + "  finish:\n    say: [t.bye]\n    end: true\n"
+    found = problems_for(tmp_path, flow)
+    assert any("not valid YAML" in p and "duplicate" in p for p in found), found
+
+
+def test_dead_end_is_an_error(tmp_path: Path) -> None:
+    """A last state that neither ends nor goes anywhere is a dead end."""
+    flow = FLOW.replace(
+        "    end: true\n    options:\n      - {id: again, label: t.again, "
+        "next: ask, count: true}\n",
+        "",
+    )
+    found = problems_for(tmp_path, flow)
+    assert any("last state" in p and "end: true" in p for p in found), found
+
+
+def test_unreachable_state_is_a_warning(tmp_path: Path) -> None:
+    """A state nothing leads to is reported, as a warning."""
+    flow = FLOW + "  lonely:\n    say: [t.bye]\n    end: true\n"
+    found = problems_for(tmp_path, flow)
+    assert any("warning: state 'lonely' can never be reached" in p for p in found), found
+
+
+def test_loop_without_question_is_an_error(tmp_path: Path) -> None:
+    """States without a question that lead into each other would never stop."""
+    flow = FLOW.replace(
+        "  info:\n    say: [t.info]\n",
+        "  info:\n    say: [t.info]\n    next: info2\n"
+        "  info2:\n    say: [t.info]\n    next: info\n  info3:\n    say: [t.info]\n",
+    )
+    found = problems_for(tmp_path, flow)
+    assert any("loop without a question" in p for p in found), found
+
+
+def test_missing_translation_is_a_warning(tmp_path: Path) -> None:
+    """A Dutch text without English is a warning: the Dutch text is shown instead."""
+    root = make_content(tmp_path)
+    en = root / "texts" / "en.yaml"
+    en.write_text(en.read_text(encoding="utf-8").replace('  bye: "Bye."\n', ""), encoding="utf-8")
+    content, problems = read_content(root)
+    assert content is not None
+    assert any("warning: text 't.bye' has no en translation" in str(p) for p in problems)
+    assert content.text("en", "t.bye") == "Dag."
+
+
+def test_services_need_a_source_and_recent_check(tmp_path: Path) -> None:
+    """No source is an error; a check more than a year old is a warning."""
+    root = make_content(tmp_path)
+    services = root / "services.yaml"
+    text = services.read_text(encoding="utf-8")
+    services.write_text(
+        text.replace("    source: https://example.org/source\n", "", 1), encoding="utf-8"
+    )
+    _, problems = read_content(root)
+    assert any("service 'test_open' has no `source`" in str(p) for p in problems)
+
+    services.write_text(text, encoding="utf-8")
+    content, _ = read_content(root)
+    assert content is not None
+    late = lint(content, today=dt.date(2028, 1, 1))
+    assert any("test_office" in str(p) and "more than a year ago" in str(p) for p in late)
+
+
+def test_readability_warns_on_long_dutch_sentences() -> None:
+    """B1: a sentence over 25 words, or an average over 15, is flagged."""
+    long = " ".join(["woord"] * 26) + "."
+    assert readability(long) is not None
+    assert readability("Dit is kort. Dit ook.") is None
+    avg = (
+        "Een twee drie vier vijf zes zeven acht negen tien elf twaalf dertien veertien "
+        "vijftien zestien. Nog een zin van zestien woorden die ook best wel erg lang "
+        "is voor mensen."
+    )
+    assert readability(avg) is not None
+
+
+def test_readability_warning_names_the_text(tmp_path: Path) -> None:
+    """The warning points at the text's line in texts/nl.yaml."""
+    root = make_content(tmp_path)
+    nl = root / "texts" / "nl.yaml"
+    long = " ".join(["woord"] * 30) + "."
+    nl.write_text(
+        nl.read_text(encoding="utf-8").replace('bye: "Dag."', f'bye: "{long}"'), encoding="utf-8"
+    )
+    _, problems = read_content(root)
+    text = nl.read_text(encoding="utf-8")
+    line = line_of(text, 'bye: "woord')
+    assert any(f"content/texts/nl.yaml:{line}: warning: 't.bye'" in str(p) for p in problems), [
+        str(p) for p in problems
+    ]

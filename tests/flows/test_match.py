@@ -1,0 +1,107 @@
+"""Typed text: normalising, crisis phrases, intents and option matching."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flows.match import Candidates, PhraseSet, WholeMessage, match_option, normalise
+
+SUICIDE = PhraseSet.build(["ik wil dood", "zelfmoord", "ik wil niet meer leven", "kill myself"])
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Ik  wíl DOOOOD!!", "ik wil dod"),
+        ("zelf\u200bmoord", "zelfmord"),
+        ("ZELFMOORD", "zelfmord"),
+        ("ik\u202e wil\u0000dood", "ik wil dod"),
+        ("café", "cafe"),
+        ("112", "112"),
+    ],
+)
+def test_normalise(raw: str, expected: str) -> None:
+    """Case, accents, invisible characters, repeated letters and punctuation are folded."""
+    assert normalise(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik wil dood",
+        "Ik wil gewoon dood!!!",
+        "ik wil doooood",
+        "IK WIL DOOD",
+        "ik w\u200bil dood",
+        "ik wil d00d",
+        "ik denk aan zelfmord",
+        "ik wil niet meer lven",
+        "I want to kil myself",
+        "i want to k1ll myself",
+    ],
+)
+def test_crisis_phrases_survive_disguise_and_typos(text: str) -> None:
+    """Crisis language is found despite case, repeats, zero-width characters, leetspeak, typos."""
+    assert SUICIDE.find(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ik wil door", "ik wil naar huis", "zelfmoordpreventie is goed", "dood", "", "   ", "!!!"],
+)
+def test_crisis_phrases_do_not_fire_on_ordinary_text(text: str) -> None:
+    """Short near-misses and longer different words do not count as crisis."""
+    assert not SUICIDE.find(text)
+
+
+@given(st.text(max_size=4096))
+def test_phrase_search_never_raises(text: str) -> None:
+    """Any text at all, up to Telegram's limit, is searched without error."""
+    SUICIDE.find(text)
+    normalise(text)
+
+
+def test_whole_message_intents() -> None:
+    """'stop' works alone or with a typo, but not inside a sentence."""
+    stop = WholeMessage.build(["stop", "wis alles"])
+    assert stop.matches("STOP!")
+    assert stop.matches("wis alles")
+    assert stop.matches("wis allles")
+    assert not stop.matches("ik wil niet stoppen met praten")
+    assert not stop.matches("")
+
+
+CANDIDATES = Candidates.build(
+    [("yes", ["Ja", "jep"]), ("no", ["Nee", "nope"]), ("dontknow", ["Weet ik niet", "geen idee"])]
+)
+ORDER = ["yes", "no", "dontknow"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "sure"),
+    [
+        ("ja", "yes"),
+        ("JAAA", "yes"),
+        ("ja hoor", "yes"),
+        ("nee hoor", "no"),
+        ("jep", "yes"),
+        ("geen idee", "dontknow"),
+        ("weet ik nie", "dontknow"),
+        ("2", "no"),
+        ("3", "dontknow"),
+    ],
+)
+def test_option_matching(typed: str, sure: str) -> None:
+    """Labels, synonyms, numbers and small typos choose an option."""
+    assert match_option(typed, CANDIDATES, ORDER).sure == sure
+
+
+def test_unsure_matching_offers_candidates() -> None:
+    """A partial answer is not taken; the likely options are offered instead."""
+    found = match_option("weet niet", CANDIDATES, ORDER)
+    assert found.sure is None or found.sure == "dontknow"
+    assert match_option("banaan", CANDIDATES, ORDER).sure is None
+    assert match_option("4", CANDIDATES, ORDER).sure is None
+    assert match_option("", CANDIDATES, ORDER).maybe == ()

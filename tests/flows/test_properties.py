@@ -1,0 +1,176 @@
+"""Properties of the shipped flows, over every state the engine can reach.
+
+The walk presses every button from /start and from every deep link; hypothesis
+then throws arbitrary events at arbitrary reachable situations.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flows import (
+    Choice,
+    Command,
+    Content,
+    Count,
+    Engine,
+    Event,
+    Handoff,
+    Message,
+    Output,
+    Start,
+    Text,
+    Timeout,
+)
+from tests.flows.walk import AT, Situation, answer_buttons, situations
+
+
+@pytest.fixture(scope="module")
+def reachable(engine: Engine) -> list[Situation]:
+    return list(situations(engine))
+
+
+def crisis_sentences(content: Content) -> list[tuple[str, str]]:
+    """(sentence, number) pairs: each language's first phrase of each kind, and real sentences."""
+    found = [("Ik wil gewoon dood.", "113"), ("i want to kill myself", "113")]
+    for kind, number in (("suicide", "113"), ("danger", "112")):
+        for phrases in getattr(content.crisis, kind).values():
+            found.append((phrases[0], number))
+    return found
+
+
+def texts(outputs: tuple[Output, ...]) -> str:
+    return "\n".join(o.text for o in outputs if isinstance(o, Message))
+
+
+def test_every_state_is_reached(engine: Engine, reachable: list[Situation]) -> None:
+    """Pressing buttons from /start and the deep links reaches every state of the flow."""
+    flow = engine.content.flows[engine.content.default_flow]
+    assert {s.session.state for s in reachable} == set(flow.states)
+
+
+def test_every_state_can_reach_an_end_or_a_handoff(
+    engine: Engine, reachable: list[Situation]
+) -> None:
+    """From every state some path of button presses leads to an end or a handoff."""
+    flow = engine.content.flows[engine.content.default_flow]
+    edges: dict[str, set[str]] = defaultdict(set)
+    finals = {n for n, s in flow.states.items() if s.end or s.handoff is not None}
+    for here in reachable:
+        for _, data in answer_buttons(here.outputs):
+            after, _ = engine.step(here.session, Choice(at=AT, data=data))
+            if after is not None:
+                edges[here.session.state].add(after.state)
+    good = set(finals)
+    while True:
+        grown = {n for n, targets in edges.items() if targets & good} - good
+        if not grown:
+            break
+        good |= grown
+    assert set(flow.states) <= good, set(flow.states) - good
+
+
+def test_crisis_is_answered_from_every_state(engine: Engine, reachable: list[Situation]) -> None:
+    """A crisis sentence gets 113 or 112 from every reachable situation, in both languages."""
+    sentences = crisis_sentences(engine.content)
+    seen_states = set()
+    for here in reachable:
+        if here.session.state in seen_states:
+            continue
+        seen_states.add(here.session.state)
+        for sentence, number in sentences:
+            after, outputs = engine.step(here.session, Text(at=AT, text=sentence))
+            assert number in texts(outputs), (here.session.state, sentence)
+            assert any(isinstance(o, Count) and o.metric == "crisis" for o in outputs)
+            assert after is not None
+            assert after.state == here.session.state
+
+
+def test_a_handoff_to_fier_is_reachable(reachable: list[Situation]) -> None:
+    """Some path offers Chat met Fier, with its chat address."""
+    assert any(
+        isinstance(o, Handoff) and "fier" in o.services for s in reachable for o in s.outputs
+    )
+    assert any("chatmetfier.nl" in str(o) for s in reachable for o in s.outputs)
+
+
+EVENTS = st.one_of(
+    st.builds(Text, at=st.just(AT), text=st.text(max_size=300)),
+    st.builds(
+        Text,
+        at=st.just(AT),
+        text=st.sampled_from(
+            ["ja", "nee", "1", "2", "weet ik niet", "stop", "help", "privacy", "taal", "english"]
+        ),
+    ),
+    st.builds(Choice, at=st.just(AT), data=st.text(max_size=80)),
+    st.builds(
+        Choice,
+        at=st.just(AT),
+        data=st.sampled_from(
+            [
+                "!help",
+                "!stop",
+                "!resume",
+                "!privacy",
+                "!lang",
+                "!lang.en",
+                "!lang.nl",
+                "!restart",
+                "!lang.xx",
+            ]
+        ),
+    ),
+    st.builds(
+        Command,
+        at=st.just(AT),
+        name=st.sampled_from(["help", "stop", "privacy", "taal", "lang", "start", "x"]),
+        arg=st.one_of(st.none(), st.sampled_from(["en", "nl", "de", ""])),
+    ),
+    st.builds(
+        Start,
+        at=st.just(AT),
+        payload=st.one_of(
+            st.none(), st.sampled_from(["zelf", "iemand", "professional"]), st.text(max_size=64)
+        ),
+    ),
+    st.builds(Timeout, at=st.just(AT)),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    start=st.integers(min_value=0),
+    events=st.lists(EVENTS, max_size=12),
+    presses=st.lists(st.integers(min_value=0, max_value=20), max_size=12),
+)
+def test_no_event_sequence_breaks_a_conversation(
+    engine: Engine,
+    reachable: list[Situation],
+    start: int,
+    events: list[Event],
+    presses: list[int],
+) -> None:
+    """From any reachable situation, any mix of events and presses: no exception escapes,
+    the session stays valid, and nothing typed is echoed back."""
+    flow = engine.content.flows[engine.content.default_flow]
+    here = reachable[start % len(reachable)]
+    session = here.session
+    outputs: tuple[Output, ...] = here.outputs
+    for i, event in enumerate(events):
+        if presses and i < len(presses):
+            buttons = answer_buttons(outputs)
+            if buttons:
+                _, data = buttons[presses[i] % len(buttons)]
+                session, outputs = engine.step(session, Choice(at=AT, data=data))
+        session, outputs = engine.step(session, event)
+        if session is not None:
+            assert session.state in flow.states
+            assert session.lang in engine.content.texts
+            assert len(session.to_json()) <= 1024
+        if isinstance(event, Text) and len(event.text.strip()) > 12:
+            assert event.text not in repr(outputs)
