@@ -237,3 +237,19 @@ def test_crisis_language(engine: Engine, typed: str, kind: str | None) -> None:
     """Suicidal and self-harm language goes to 113, danger now to 112, ordinary
     answers to neither."""
     assert engine.crisis_kind(typed) == kind
+
+
+@pytest.mark.parametrize("path", ["self", "other", "pro"])
+def test_living_in_care_alone_is_no_sign(engine: Engine, content: Content, path: str) -> None:
+    """Living in a care home is a risk, not a sign: on its own it gets "not sure yet",
+    never "this can be exploitation"."""
+    question = f"{path}_life"
+    data = engine.step(
+        at_state(engine, question, "nl", {"role": (path,)}),
+        Text(at=AT, text=content.text("nl", f"signal.{'me' if path == 'self' else 'them'}.care")),
+    )[0]
+    assert data is not None
+    assert data.answer(question) == ("sig_care",)
+    after, _ = engine.step(data, Text(at=AT, text="klaar"))
+    assert after is not None
+    assert after.state == f"{path}_unsure"
