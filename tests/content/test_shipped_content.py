@@ -244,12 +244,12 @@ def test_living_in_care_alone_is_no_sign(engine: Engine, content: Content, path:
     """Living in a care home is a risk, not a sign: on its own it gets "not sure yet",
     never "this can be exploitation"."""
     question = f"{path}_life"
-    data = engine.step(
+    ticked = engine.step(
         at_state(engine, question, "nl", {"role": (path,)}),
         Text(at=AT, text=content.text("nl", f"signal.{'me' if path == 'self' else 'them'}.care")),
     )[0]
-    assert data is not None
-    assert data.answer(question) == ("sig_care",)
-    after, _ = engine.step(data, Text(at=AT, text="klaar"))
+    assert ticked is not None
+    assert ticked.answer(question) == ("sig_care",)
+    after, _ = engine.step(ticked, Text(at=AT, text="klaar"))
     assert after is not None
     assert after.state == f"{path}_unsure"
