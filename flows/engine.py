@@ -38,7 +38,7 @@ from flows.hours import DAYS, is_open, local, next_opening
 from flows.loader import DEFAULT_LANG, Content
 from flows.machine import ADVANCE, FlowMachine, holds
 from flows.match import Candidates, PhraseSet, Typed, WholeMessage, match_option
-from flows.schema import Flow, HandoffSpec, Option, Screen, Service, State
+from flows.schema import Flow, HandoffSpec, Option, Screen, Service, ServiceRef, State
 from flows.session import Session
 
 # Texts the engine itself uses; `baken content check` requires them in Dutch.
@@ -63,6 +63,7 @@ SYSTEM_TEXTS = (
     "service.hours_unknown",
     "service.phone",
     "service.phone_free",
+    "service.email",
     "day.today",
     "day.tomorrow",
     *(f"day.{d}" for d in DAYS),
@@ -109,6 +110,13 @@ class Engine:
                 phrase for lang in every for phrase in getattr(content.crisis, kind).get(lang, [])
             )
             for kind in ("suicide", "danger")
+        }
+        # Typing a language's name ("English", "Nederlands") switches to it at once.
+        self._language_names = {
+            Typed.of(content.text(lang, f"language.{code}")).norm: code
+            for code in content.languages
+            for lang in content.languages
+            if f"language.{code}" in content.texts.get(lang, {})
         }
         self._intents = {
             name: WholeMessage.build(
@@ -434,6 +442,9 @@ class Engine:
             session = session.with_answer(session.state, picked)
             outputs.extend(self._question(session, state, replaces=pressed, only_last=True))
             return session, tuple(outputs)
+        if option.restart:
+            restarted, started = self._start(session, Start(at=at))
+            return restarted, (*outputs, *(o for o in started if not isinstance(o, Count)))
         picks = (*current, option.id) if state.multi else (option.id,)
         session = session.with_answer(session.state, picks)
         if option.set_lang and option.set_lang in self.content.texts:
@@ -498,6 +509,9 @@ class Engine:
             return None
         if isinstance(event, Text):
             typed = typed or Typed.of(event.text)
+            code = self._language_names.get(typed.norm)
+            if code is not None:
+                return f"!lang.{code}"
             for name in ("stop", "help", "privacy", "language"):
                 if self._intents[name].matches(typed):
                     return "!lang" if name == "language" else f"!{name}"
@@ -551,7 +565,11 @@ class Engine:
 
     def _handoff(self, session: Session, spec: HandoffSpec, at: int) -> list[Output]:
         lang = session.lang
-        refs = [r for r in spec.refs() if holds(r.when, session.answers)][: spec.max]
+        refs: list[ServiceRef] = []
+        for ref in spec.refs():
+            if holds(ref.when, session.answers) and all(r.id != ref.id for r in refs):
+                refs.append(ref)
+        refs = refs[: spec.max]
         outputs: list[Output] = []
         for ref in refs:
             service = self.content.services[ref.id]
@@ -562,6 +580,8 @@ class Engine:
             if service.phone:
                 key = "service.phone_free" if service.phone_free else "service.phone"
                 lines.append(self._t(lang, key).replace("{phone}", service.phone))
+            if service.email:
+                lines.append(self._t(lang, "service.email").replace("{email}", service.email))
             link = self._link(lang, service)
             outputs.append(Message("\n".join(lines), links=(link,) if link else ()))
         summary = self._summary(session) if spec.summary else ""

@@ -59,6 +59,9 @@ class Option(Strict):
     count: bool = Field(
         default=False, description="Count how often this answer is chosen (aggregate only)."
     )
+    restart: bool = Field(
+        default=False, description="Start the conversation again, forgetting earlier answers."
+    )
 
     @property
     def label_key(self) -> str:

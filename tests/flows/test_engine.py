@@ -449,3 +449,61 @@ def test_sessions_are_values(mini: Engine) -> None:
     frozen = dataclasses.replace(session)
     mini.step(session, Text(at=TUESDAY_10, text="ja"))
     assert session == frozen
+
+
+RESTART_FLOW = FLOW.replace(
+    "      - {id: again, label: t.again, next: ask, count: true}",
+    "      - {id: again, label: t.again, restart: true}",
+).replace(
+    "services: [test_open, {id: test_office, when: {signs: [money]}, why: t.why}]",
+    "services: [test_open, {id: test_office, when: {signs: [money]}, why: t.why}, test_office,"
+    " test_open]",
+)
+
+
+def test_restart_forgets_earlier_answers_and_duplicates_are_shown_once(tmp_path: Path) -> None:
+    """A restart option starts clean; a service matched twice gets one card."""
+    engine = Engine(load_content(make_content(tmp_path, RESTART_FLOW)))
+    chat = Conversation(engine)
+    chat.start()
+    chat.press("Ja")
+    chat.press("Over mij")
+    chat.press("Geld")
+    out = chat.press("Klaar")
+    handoff = next(o for o in out if isinstance(o, Handoff))
+    assert handoff.services == ("test_open", "test_office")
+    chat.press("Verder")
+    out = chat.press("Nog een keer")
+    assert texts(out) == ["Hallo test.", "Wil je verder?"]
+    assert chat.session is not None
+    assert dict(chat.session.answers) == {}
+
+
+def test_typing_a_language_name_switches_at_once(mini: Engine) -> None:
+    """'English' typed at a question switches the language without a menu."""
+    chat = Conversation(mini)
+    chat.start()
+    out = chat.type("English")
+    assert texts(out) == ["Do you want to go on?"]
+    out = chat.type("nederlands")
+    assert texts(out) == ["Wil je verder?"]
+
+
+def test_service_cards_show_email(tmp_path: Path) -> None:
+    """A service with an e-mail address shows it on its card."""
+    root = make_content(tmp_path)
+    services = root / "services.yaml"
+    services.write_text(
+        services.read_text(encoding="utf-8").replace(
+            "    phone_free: true\n    hours:\n      mon:",
+            "    phone_free: true\n    email: hulp@example.org\n    hours:\n      mon:",
+        ),
+        encoding="utf-8",
+    )
+    chat = Conversation(Engine(load_content(root)))
+    chat.start()
+    chat.press("Ja")
+    chat.press("Over een vriend")
+    out = chat.press("Klaar")
+    office = next(t for t in texts(out) if t.startswith("Kantoor"))
+    assert office.endswith("Mailen: hulp@example.org")

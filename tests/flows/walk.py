@@ -1,7 +1,7 @@
 """Walking a flow through the engine: every reachable situation, found by pressing buttons.
 
 Used by the property tests and the CLI tests. A situation is deduplicated by its
-state and the answers that conditions look at, so multi-choice questions do not
+state and which of the flow's conditions hold, so multi-choice questions do not
 blow the search up.
 """
 
@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from flows import Choice, Engine, Handoff, Message, Output, Session, Start
-from flows.schema import Flow
+from flows.machine import holds
+from flows.schema import Condition, Flow
 
 AT = 1_764_000_000  # 2025-11-24, a Monday afternoon in Amsterdam
 
@@ -26,21 +27,23 @@ def answer_buttons(outputs: tuple[Output, ...]) -> list[tuple[str, str]]:
     return [(label, data) for label, data in buttons if not data.startswith("!")]
 
 
-def condition_states(flow: Flow) -> frozenset[str]:
-    """Questions whose answers some condition or deep link looks at."""
-    names: set[str] = set()
+def conditions(flow: Flow) -> tuple[Condition, ...]:
+    """Every condition in the flow: on branches, on handoff services, and deep-link presets."""
+    found: list[Condition] = []
     for state in flow.states.values():
         nexts = [o.next for o in state.options] + [state.next]
         for value in nexts:
             if isinstance(value, list):
-                for branch in value:
-                    names.update((branch.when or {}).keys())
+                found.extend(branch.when for branch in value if branch.when)
         if state.handoff:
-            for ref in state.handoff.refs():
-                names.update((ref.when or {}).keys())
+            found.extend(ref.when for ref in state.handoff.refs() if ref.when)
     for presets in flow.deep_links.values():
-        names.update(presets)
-    return frozenset(names)
+        found.append({question: [option] for question, option in presets.items()})
+    unique: list[Condition] = []
+    for condition in found:
+        if condition not in unique:
+            unique.append(condition)
+    return tuple(unique)
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,8 @@ def situations(
     """Breadth-first: every distinct situation reachable by buttons, from /start and deep links."""
     flow = engine.content.flows[engine.content.default_flow]
     starts = [None, *flow.deep_links] if payloads is None else payloads
-    watched = condition_states(flow)
-    seen: set[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]] = set()
+    watched = conditions(flow)
+    seen: set[tuple[str, bool, tuple[bool, ...]]] = set()
     todo: deque[Situation] = deque()
     for payload in starts:
         session, outputs = engine.step(None, Start(at=AT, payload=payload))
@@ -69,9 +72,12 @@ def situations(
     count = 0
     while todo and count < limit:
         here = todo.popleft()
+        # Two sessions in the same state for which the same conditions hold can
+        # go the same ways: keep one. (Keying on raw answers grows as 2^options.)
         key = (
             here.session.state,
-            tuple(sorted((k, v) for k, v in here.session.answers.items() if k in watched)),
+            bool(here.session.answer(here.session.state)),
+            tuple(holds(c, here.session.answers) for c in watched),
         )
         if key in seen:
             continue
@@ -79,9 +85,24 @@ def situations(
         count += 1
         yield here
         for label, data in answer_buttons(here.outputs):
+            if _one_tick_is_enough(flow, here.session, data):
+                continue
             session, outputs = engine.step(here.session, Choice(at=AT, data=data))
             if session is not None:
                 todo.append(Situation(session, here.payload, (*here.presses, label), outputs))
+
+
+def _one_tick_is_enough(flow: Flow, session: Session, data: str) -> bool:
+    """True for a second tick in a multi question: the walk only ticks one option at a time.
+
+    Conditions hold when *any* listed option was chosen, so one tick per option
+    reaches every branch; every combination of ticks would grow as 2^options.
+    """
+    state = flow.states[session.state]
+    if not state.multi or not session.answer(session.state):
+        return False
+    option_id = data.rsplit(".", 1)[-1]
+    return any(o.id == option_id and not o.submit for o in state.options)
 
 
 def path_to_handoff(engine: Engine, service: str) -> Situation:

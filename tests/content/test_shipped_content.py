@@ -1,0 +1,255 @@
+"""The content baken ships: plain language, honest services, and what people type.
+
+These tests pin what a reader notices: short Dutch messages, no blame or
+"why"-questions, button labels that fit a phone, a summary in the right voice
+per path, services that state only verified facts, and typed words (labels,
+youth language, crisis sentences) that are understood.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from flows import Content, Engine, Session, Text, load_content
+from flows.lint import average_words
+from flows.loader import DEFAULT_LANG, default_content_dir, read_content
+
+AT = 1_795_528_800  # 2026-11-24 15:00, Amsterdam
+MAX_AVERAGE_WORDS = 12  # per message, Dutch (issue 3: "average under 12")
+MAX_PARAGRAPHS = 3
+MAX_LABEL = 44  # letters on one button; longer ones are cut off on small phones
+
+
+@pytest.fixture(scope="module")
+def content() -> Content:
+    return load_content(default_content_dir())
+
+
+@pytest.fixture(scope="module")
+def engine(content: Content) -> Engine:
+    return Engine(content)
+
+
+def flow_text_keys(content: Content) -> Iterator[tuple[str, str]]:
+    """(where, text key) of every text a flow or screen shows."""
+    for name, flow in content.flows.items():
+        for state_name, state in flow.states.items():
+            where = f"{name}.{state_name}"
+            for key in state.say:
+                yield where, key
+            for option in state.options:
+                yield f"{where}.{option.id}", option.label_key
+                if option.summary:
+                    yield f"{where}.{option.id}.summary", option.summary
+            if state.handoff:
+                for ref in state.handoff.refs():
+                    if ref.why:
+                        yield f"{where}.{ref.id}.why", ref.why
+    for screen_name in type(content.screens).model_fields:
+        for key in getattr(content.screens, screen_name).say:
+            yield f"screens.{screen_name}", key
+
+
+def test_content_check_has_no_warnings() -> None:
+    """`baken content check` passes without a single warning."""
+    _, problems = read_content(default_content_dir())
+    assert [str(p) for p in problems] == []
+
+
+def test_dutch_messages_average_under_twelve_words(content: Content) -> None:
+    """Every Dutch text a flow or screen shows averages under 12 words a sentence."""
+    dutch = content.texts[DEFAULT_LANG]
+    long = {
+        key: round(average_words(dutch[key]), 1)
+        for _, key in flow_text_keys(content)
+        if average_words(dutch[key]) >= MAX_AVERAGE_WORDS
+    }
+    assert long == {}
+
+
+def test_service_purposes_are_short(content: Content) -> None:
+    """The line under each service's name is short too, in every language."""
+    long = {
+        (service.id, lang): text
+        for service in content.services.values()
+        for lang, text in service.purpose.items()
+        if average_words(text) >= MAX_AVERAGE_WORDS
+    }
+    assert long == {}
+
+
+def test_at_most_three_paragraphs(content: Content) -> None:
+    """No message has more than three paragraphs."""
+    crowded = {
+        (lang, key)
+        for lang, texts in content.texts.items()
+        for _, key in flow_text_keys(content)
+        if key in texts and len(re.split(r"\n\s*\n", texts[key].strip())) > MAX_PARAGRAPHS
+    }
+    assert crowded == set()
+
+
+def test_no_why_questions(content: Content) -> None:
+    """Nobody is asked "why": it sounds like blame."""
+    asking_why = {
+        (lang, key)
+        for lang, texts in content.texts.items()
+        for key, text in texts.items()
+        if re.search(r"\b(waarom|why)\b[^.!]*\?", text, re.IGNORECASE)
+    }
+    assert asking_why == set()
+
+
+def test_button_labels_fit_a_phone(content: Content) -> None:
+    """Every answer button label is short enough to show whole."""
+    too_long = {
+        (lang, option.label_key): texts[option.label_key]
+        for lang, texts in content.texts.items()
+        for flow in content.flows.values()
+        for state in flow.states.values()
+        for option in state.options
+        if option.label_key in texts and len(texts[option.label_key]) > MAX_LABEL
+    }
+    assert too_long == {}
+
+
+def test_summary_speaks_in_the_voice_of_each_path(content: Content) -> None:
+    """On the self path the summary says "I", about someone else "he or she", for
+    professionals "the young person": each path uses its own summary sentences."""
+    flow = content.flows[content.default_flow]
+    wrong = []
+    for state_name, state in flow.states.items():
+        path = state_name.split("_", 1)[0]
+        if path not in {"self", "other", "pro"}:
+            continue
+        for option in state.options:
+            if option.summary and not option.summary.startswith(f"summary.{path}."):
+                wrong.append((state_name, option.id, option.summary))
+    assert wrong == []
+    dutch = content.texts[DEFAULT_LANG]
+    assert dutch["summary.self.age16_17"] == "Ik ben 16 of 17."
+    assert dutch["summary.other.age16_17"] == "Het gaat om iemand van 16 of 17."
+
+
+def test_every_service_states_only_verified_facts(content: Content) -> None:
+    """Each service has a source and a date; opening hours only when verified."""
+    for service in content.services.values():
+        assert service.source, service.id
+        assert service.verified_on is not None, service.id
+        assert (service.hours is not None) == service.hours_verified, service.id
+        assert service.chat_hours is None or service.chat_hours_verified, service.id
+
+
+def test_fier_chat_hours_are_not_claimed(content: Content) -> None:
+    """Fier's chat hours could not be verified: the bot points to the website."""
+    fier = content.services["fier"]
+    assert fier.chat_url == "https://www.chatmetfier.nl"
+    assert fier.hours is None
+    assert not fier.hours_verified
+
+
+def at_state(engine: Engine, state: str, lang: str, answers: dict[str, tuple[str, ...]]) -> Session:
+    session = engine.new_session(AT, lang)
+    for question, chosen in answers.items():
+        session = session.with_answer(question, chosen)
+    return Session(
+        flow=session.flow,
+        state=state,
+        lang=lang,
+        version=session.version,
+        started=AT,
+        updated=AT,
+        answers=session.answers,
+    )
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_typing_a_label_chooses_that_option(engine: Engine, content: Content, lang: str) -> None:
+    """Typing a button's label (instead of tapping it) chooses that button, and is
+    never mistaken for a crisis."""
+    flow = content.flows[content.default_flow]
+    language_words = {w.casefold() for words in content.intents.language.values() for w in words}
+    missed = []
+    for state_name, state in flow.states.items():
+        for option in state.options:
+            label = content.text(lang, option.label_key)
+            session = at_state(engine, state_name, lang, {"role": ("self",)})
+            assert engine.crisis_kind(label) is None, label
+            if label.casefold() in language_words:
+                continue  # "English" typed anywhere opens the language menu: same result
+            after, _ = engine.step(session, Text(at=AT, text=label))
+            assert after is not None
+            if option.id not in after.answer(state_name):
+                missed.append((state_name, label))
+    assert missed == []
+
+
+@pytest.mark.parametrize(
+    ("state", "typed", "option"),
+    [
+        ("welcome", "jep", "safe_yes"),
+        ("welcome", "jaaa", "safe_yes"),
+        ("welcome", "nee nu niet", "safe_no"),
+        ("danger", "nee", "danger_no"),
+        ("self_age", "ik ben 15", "u16"),
+        ("self_age", "16 jaar", "age16_17"),
+        ("self_do", "idk", "dontknow"),
+        ("self_do", "weet nie", "dontknow"),
+        ("self_do", "kweenie", "dontknow"),
+        ("self_do", "drugs", "sig_drugs"),
+        ("self_life", "loverboy", "sig_lover"),
+        ("self_region", "stad groningen", "groningen"),
+        ("self_region", "delfzijl", "groningen"),
+        ("self_reflect", "ik twijfel", "reflect_unsure"),
+        ("feedback", "beetje", "helped_bit"),
+    ],
+)
+def test_what_young_people_type(engine: Engine, state: str, typed: str, option: str) -> None:
+    """Everyday words and youth spelling choose the right option."""
+    session = at_state(engine, state, "nl", {"role": ("self",)})
+    after, _ = engine.step(session, Text(at=AT, text=typed))
+    assert after is not None
+    assert option in after.answer(state)
+
+
+@pytest.mark.parametrize(
+    ("typed", "kind"),
+    [
+        ("ik wil dooood", "suicide"),
+        ("ik wil gwn dood", "suicide"),
+        ("zelfmoort", "suicide"),
+        ("ik zie het niet meer zitten", "suicide"),
+        ("ik kras mezelf soms", "suicide"),
+        ("kms", "suicide"),
+        ("i wanna die", "suicide"),
+        ("ze hebben een mes", "danger"),
+        ("hij slaat me", "danger"),
+        ("im trapped", "danger"),
+        ("ik moet drugs brengen", None),
+        ("mijn baas houdt mijn paspoort", None),
+        ("ik ben doodmoe", None),
+    ],
+)
+def test_crisis_language(engine: Engine, typed: str, kind: str | None) -> None:
+    """Suicidal and self-harm language goes to 113, danger now to 112, ordinary
+    answers to neither."""
+    assert engine.crisis_kind(typed) == kind
+
+
+@pytest.mark.parametrize("path", ["self", "other", "pro"])
+def test_living_in_care_alone_is_no_sign(engine: Engine, content: Content, path: str) -> None:
+    """Living in a care home is a risk, not a sign: on its own it gets "not sure yet",
+    never "this can be exploitation"."""
+    question = f"{path}_life"
+    ticked = engine.step(
+        at_state(engine, question, "nl", {"role": (path,)}),
+        Text(at=AT, text=content.text("nl", f"signal.{'me' if path == 'self' else 'them'}.care")),
+    )[0]
+    assert ticked is not None
+    assert ticked.answer(question) == ("sig_care",)
+    after, _ = engine.step(ticked, Text(at=AT, text="klaar"))
+    assert after is not None
+    assert after.state == f"{path}_unsure"
