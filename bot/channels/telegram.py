@@ -101,7 +101,11 @@ TgApplication = Application[Any, Any, Any, Any, Any, Any]
 MAX_CONCURRENT_UPDATES = 256
 POLL_TIMEOUT = dt.timedelta(seconds=30)
 WEBHOOK_MAX_CONNECTIONS = 40
-LEFT_MEMORY = 1024  # groups recently left, so a burst of group updates gets one line at most
+# Groups recently left: updates already on their way from one group get no second line
+# and no second leaveChat. Bounded in size and time; a group that adds the bot again
+# later is left again.
+LEFT_MEMORY = 1024
+LEFT_SECONDS = 120.0
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -179,7 +183,7 @@ class TelegramChannel:
         self.keys = keys
         self.metrics = metrics
         self._seq = itertools.count(1)
-        self._left: OrderedDict[str, None] = OrderedDict()
+        self._left: OrderedDict[str, float] = OrderedDict()
 
     # ------------------------------------------------------------ PTB hooks
 
@@ -276,12 +280,8 @@ class TelegramChannel:
     async def _leave(self, bot: Bot, action: render.Leave) -> None:
         if action.query_id is not None:
             await self._answer(bot, action.query_id)
-        key = self.keys.key(action.chat_id)
-        if key in self._left:
+        if self._recently_left(self.keys.key(action.chat_id)):
             return
-        self._left[key] = None
-        while len(self._left) > LEFT_MEMORY:
-            self._left.popitem(last=False)
         if action.notice:
             line = self.text(action.lang or DEFAULT_LANG, render.GROUP_LEAVE)
             try:
@@ -290,6 +290,17 @@ class TelegramChannel:
                 return
         if await self.call_api("leaveChat", bot.leave_chat(action.chat_id)) is not None:
             self.metrics.reply("left")
+
+    def _recently_left(self, key: str) -> bool:
+        """True when this chat was left moments ago; otherwise note that it is left now."""
+        now = time.monotonic()
+        left = self._left
+        while left and (len(left) > LEFT_MEMORY or next(iter(left.values())) < now):
+            left.popitem(last=False)
+        if key in left:
+            return True
+        left[key] = now + LEFT_SECONDS
+        return False
 
     async def _converse(self, bot: Bot, action: render.Converse) -> None:
         chat_id = action.chat_id
