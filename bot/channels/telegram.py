@@ -92,7 +92,7 @@ from bot.runtime import ContentHolder, Reply, Runtime
 from bot.settings import Settings
 from bot.stores import SessionStore, make_store
 from bot.web import build_web_app
-from flows import Choice, Count, Message, Output, Wipe
+from flows import Choice, Count, Engine, Message, Output, Wipe
 from flows.loader import DEFAULT_LANG
 
 T = TypeVar("T")
@@ -124,6 +124,11 @@ class OrderedUpdateProcessor(_BaseUpdateProcessor):
     updates run in the order they came. A lane is dropped as soon as no update of
     that chat is in flight. Lanes are keyed by the HMAC session key, never by a
     raw id. Updates without a chat run at once.
+
+    PTB's semaphore (``max_concurrent_updates``) is taken before the lane lock, so a
+    chat with very many updates in flight holds that many slots while they wait their
+    turn; 256 slots leave ample room, and Telegram hands out at most 100 updates per
+    poll (or ``max_connections`` webhook requests) at a time.
     """
 
     def __init__(self, key_of: Any, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
@@ -222,12 +227,13 @@ class TelegramChannel:
     # ------------------------------------------------------------ handling
 
     @property
-    def engine(self) -> Any:
+    def engine(self) -> Engine:
+        """The engine on the current content (it changes when content is reloaded)."""
         return self.runtime.holder.engine
 
     def text(self, lang: str, key: str) -> str:
         """A content text (falls back to Dutch)."""
-        return str(self.engine.content.text(lang, key))
+        return self.engine.content.text(lang, key)
 
     async def handle(self, update: Update, bot: Bot) -> None:
         """Handle one update completely; never raises."""

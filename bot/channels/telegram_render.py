@@ -28,7 +28,9 @@ answer buttons*, with the chosen answer appended (``→ label``, operator text
 ``channel.chosen``), so the chat reads like a conversation afterwards; link buttons
 stay. A stale press only loses the buttons. A multiple-choice toggle
 (``Message.replaces``) edits the keyboard of the pressed message in place. Everything
-else is sent as new messages.
+else is sent as new messages. A question answered by *typing* keeps its buttons (the
+session does not know which message carries them); pressing one later gets the
+engine's "that button belongs to an older question".
 
 **Text is sent as plain text** (no HTML), so content can never break the markup.
 Copyable summaries get a ``code`` entity (one tap copies on phones) and, when short
