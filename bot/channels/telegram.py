@@ -67,7 +67,7 @@ import signal
 import sys
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -79,7 +79,7 @@ from telegram import (
     Update,
 )
 from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHandler
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ExtBot, TypeHandler
 from telegram.ext import BaseUpdateProcessor as _BaseUpdateProcessor
 from telegram.request import HTTPXRequest
 
@@ -173,6 +173,45 @@ class _Lane:
         self.waiting = 0
 
 
+# ---------------------------------------------------------------- the bot
+
+
+class BakenBot(ExtBot[Any]):
+    """PTB's bot, except that one unreadable update never blocks polling.
+
+    PTB parses a whole ``getUpdates`` batch at once: a single update it cannot read
+    makes the batch fail, logs the raw batch (names and texts) at CRITICAL and fetches
+    the same batch again, for ever. Here each update is checked on its own; one that
+    cannot be read is replaced by an empty update with the same ``update_id``, so
+    polling moves past it and the channel ignores it. Only its error type is logged.
+    """
+
+    __slots__ = ("_on_unreadable",)
+
+    def __init__(
+        self, *args: Any, on_unreadable: Callable[[BaseException], None], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._on_unreadable = on_unreadable
+
+    async def _post(self, endpoint: str, data: Any = None, **kwargs: Any) -> Any:
+        result = await super()._post(endpoint, data, **kwargs)
+        if endpoint == "getUpdates" and isinstance(result, list):
+            return [kept for item in result if (kept := self._readable(item)) is not None]
+        return result
+
+    def _readable(self, item: Any) -> Any:
+        try:
+            Update.de_json(item, self)
+        except Exception as exc:
+            self._on_unreadable(exc)
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            if isinstance(update_id, int) and not isinstance(update_id, bool):
+                return {"update_id": update_id}
+            return None
+        return item
+
+
 # ---------------------------------------------------------------- the channel
 
 
@@ -218,6 +257,11 @@ class TelegramChannel:
         """getUpdates failed; PTB's updater retries with its own backoff."""
         self.metrics.error("api", error)
         log.warning("polling_error", error=type(error).__name__, seq=next(self._seq))
+
+    def on_unreadable(self, exc: BaseException) -> None:
+        """An update PTB cannot read arrived; it is skipped."""
+        self.metrics.error("update", exc)
+        log.warning("update_unreadable", error=type(exc).__name__, seq=next(self._seq))
 
     def on_runtime_error(self, where: str, exc: BaseException) -> None:
         """The store or the engine failed; the runtime answered without a session."""
@@ -486,6 +530,7 @@ class TelegramBot:
 
     application: TgApplication
     channel: TelegramChannel
+    request: RetryingRequest
     runtime: Runtime
     store: SessionStore
     metrics: Metrics
@@ -550,24 +595,27 @@ def build(
         backoff=backoff,
         honour_retry_after=not limited,
     )
+    bot = BakenBot(
+        token,
+        base_url=settings.TELEGRAM_API_BASE_URL,
+        base_file_url=_file_url(settings.TELEGRAM_API_BASE_URL),
+        request=request,
+        arbitrary_callback_data=False,
+        rate_limiter=AIORateLimiter(max_retries=3) if limited else None,
+        on_unreadable=channel.on_unreadable,
+    )
     builder: Any = (
         ApplicationBuilder()
-        .token(token)
-        .base_url(settings.TELEGRAM_API_BASE_URL)
-        .base_file_url(_file_url(settings.TELEGRAM_API_BASE_URL))
-        .request(request)
-        .arbitrary_callback_data(False)
+        .bot(bot)
         .job_queue(None)
         .concurrent_updates(OrderedUpdateProcessor(channel.order_key))
     )
-    if limited:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     if webhook:
         builder = builder.updater(None)
     application: TgApplication = builder.build()
     application.add_handler(TypeHandler(Update, channel.on_update))
     application.add_error_handler(channel.on_error)
-    return TelegramBot(application, channel, runtime, store, metrics, holder, settings)
+    return TelegramBot(application, channel, request, runtime, store, metrics, holder, settings)
 
 
 def build_application(
@@ -588,8 +636,7 @@ def webhook_app(tbot: TelegramBot) -> web.Application:
         try:
             update = Update.de_json(data, application.bot)
         except Exception as exc:  # an update PTB cannot read: retrying will not help
-            tbot.metrics.error("webhook", exc)
-            log.warning("update_unreadable", error=type(exc).__name__)
+            tbot.channel.on_unreadable(exc)
             return
         await application.update_queue.put(update)
 
@@ -678,6 +725,7 @@ async def serve_polling(tbot: TelegramBot, *, watch: bool = False) -> None:
             log.info("polling", mode="polling")
             await _until_stopped()
             log.info("stopping", mode="polling")
+            tbot.request.stop_retrying()  # finish what is in flight, but quickly
             await updater.stop()
             await application.stop()
     finally:
@@ -706,6 +754,7 @@ async def serve_webhook(tbot: TelegramBot, *, host: str, port: int, watch: bool 
             log.info("webhook_listening", mode="webhook", host=host, port=bound)
             await _until_stopped()
             log.info("stopping", mode="webhook")
+            tbot.request.stop_retrying()  # finish what is in flight, but quickly
             await runner.cleanup()  # no new updates first, then finish the queued ones
             await application.stop()
     finally:

@@ -24,7 +24,9 @@ exponential backoff and jitter (at most ``attempts`` tries in all):
   call for ``retry_after``) when the rate limiter is on. With ``BAKEN_RATE_LIMIT=off``
   this layer honours ``retry_after`` itself, so a 429 never loses a reply.
 
-``getUpdates`` is never wrapped: PTB's updater has its own retry loop.
+``getUpdates`` is never wrapped: PTB's updater has its own retry loop. Once the
+process is stopping (:meth:`RetryingRequest.stop_retrying`), nothing is retried any
+more, so a shutdown while the Bot API is unreachable does not take minutes.
 """
 
 from __future__ import annotations
@@ -102,7 +104,12 @@ class RetryingRequest(BaseRequest):
         self._max_backoff = max_backoff
         self._honour_retry_after = honour_retry_after
         self._on_retry = on_retry
+        self._retrying = True
         self._log = get_logger("baken.telegram")
+
+    def stop_retrying(self) -> None:
+        """From now on every call is tried once (the process is shutting down)."""
+        self._retrying = False
 
     @property
     def read_timeout(self) -> float | None:
@@ -132,7 +139,7 @@ class RetryingRequest(BaseRequest):
         attempt = 0
         while True:
             attempt += 1
-            last = attempt >= self._attempts
+            last = attempt >= self._attempts or not self._retrying
             try:
                 code, payload = await self._inner.do_request(
                     url,

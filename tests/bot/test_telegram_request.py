@@ -106,3 +106,14 @@ async def test_gives_up_after_the_last_attempt(botapi: StandinBotAPI) -> None:
             await bot.send_message(CHAT, "x")
     assert len(botapi.calls_of("sendMessage")) == 3
     assert botapi.sent_texts(CHAT) == []
+
+
+async def test_no_retries_once_stopping(botapi: StandinBotAPI) -> None:
+    """During shutdown every call is tried once, so stopping never waits on backoff."""
+    request = RetryingRequest(HTTPXRequest(), backoff=5.0)
+    async with Bot(botapi.token, base_url=botapi.base_url, request=request) as bot:
+        request.stop_retrying()
+        botapi.inject("sendMessage", "500")
+        with pytest.raises(NetworkError):
+            await bot.send_message(CHAT, "x")
+    assert len(botapi.calls_of("sendMessage")) == 1

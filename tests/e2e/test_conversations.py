@@ -255,6 +255,13 @@ async def test_a_repeated_update_id_is_handled_once(baken: Baken, chat: Chat) ->
     assert len(not_understood) == 1
 
 
+async def test_an_unreadable_update_does_not_block_the_bot(baken: Baken, chat: Chat) -> None:
+    """An update python-telegram-bot cannot parse is skipped; the next one is answered."""
+    assert await baken.deliver({"message": {"weird": True}}) == 200
+    await chat.start()
+    assert chat.sent()[-1] == SAFE
+
+
 async def test_updates_of_one_person_are_answered_in_order(chat: Chat) -> None:
     """A burst from one person: the answers come in the order of the messages."""
     await chat.start()
