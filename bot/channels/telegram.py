@@ -46,6 +46,10 @@ Decisions, deliberately made:
   unless ``BAKEN_RATE_LIMIT=off``; 5xx and transport errors are retried with
   backoff by :class:`~bot.channels.telegram_request.RetryingRequest`, which never
   repeats a ``sendMessage`` that may have arrived (see there).
+- **One unreadable update never blocks the bot** (:class:`BakenBot`): it is skipped
+  with its error type logged, where PTB would log the raw batch and fetch it forever.
+  The bot is built here (``base_url`` from ``TELEGRAM_API_BASE_URL``, the retrying
+  request, the rate limiter) and handed to ``ApplicationBuilder().bot()``.
 - **Never crash in front of a person.** Every Bot API call is guarded; a bug in
   handling one update is logged (exception type and a sequence number only) and
   the person gets the emergency screen (112, 113, Fier). The PTB error handler
