@@ -24,6 +24,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from bot.stores import StoreConfigError
 from flows.loader import ContentError, Problem, default_content_dir, read_content
 
 
@@ -105,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ContentError as exc:
         _print_problems(exc.problems, sys.stderr)
         return 1
+    except StoreConfigError as exc:
+        print(f"baken {command}: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -123,7 +123,7 @@ def configure(level: str = "INFO", stream: Any = None) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
-    for name in ("httpx", "httpcore", "hpack", "transitions"):
+    for name in ("httpx", "httpcore", "hpack", "transitions", "redis"):
         logging.getLogger(name).setLevel(logging.WARNING)
     # python-telegram-bot logs request parameters and whole updates at DEBUG.
     for name in ("telegram", "telegram.ext", "apscheduler", "asyncio", "aiohttp.access"):

@@ -61,6 +61,7 @@ class Reply:
     outputs: tuple[Output, ...]
     erase: tuple[int, ...] = ()
     degraded: bool = False
+    lang: str | None = None  # the conversation's language, for texts a channel adds itself
 
 
 class Runtime:
@@ -97,7 +98,9 @@ class Runtime:
                 erase = tuple(sorted({*before, *seen}))
             elif new is not None and seen:
                 new = new.with_messages(seen)
-            return new, (Reply(outputs, erase), session)
+            current = new or session
+            lang = current.lang if current is not None else None
+            return new, (Reply(outputs, erase, lang=lang), session)
 
         try:
             reply, _ = await self.store.transact(key, change)

@@ -67,6 +67,19 @@ SYSTEM_TEXTS = (
     "day.today",
     "day.tomorrow",
     *(f"day.{d}" for d in DAYS),
+    # The Telegram channel's own texts (bot/channels/telegram_render.py).
+    "channel.only_text",
+    "channel.shared_removed",
+    "channel.edited",
+    "channel.group_leave",
+    "channel.erase_failed",
+    "channel.chosen",
+    "channel.copy",
+    "channel.command.start",
+    "channel.command.help",
+    "channel.command.stop",
+    "channel.command.privacy",
+    "channel.command.language",
 )
 
 COMMANDS_HELP = frozenset({"help", "hulp"})

@@ -83,6 +83,18 @@ def offences(path: Path) -> list[str]:
         and isinstance(node.value, ast.Attribute)
         and node.value.attr in USER_OBJECTS
     }
+    # Testing whether a user object is there reads nothing from it.
+    for node in ast.walk(tree):
+        tests: list[ast.expr] = []
+        if isinstance(node, ast.IfExp | ast.If):
+            tests.append(node.test)
+        elif isinstance(node, ast.Compare) and all(
+            isinstance(op, ast.Is | ast.IsNot) for op in node.ops
+        ):
+            tests.append(node.left)
+        harmless.update(
+            id(t) for t in tests if isinstance(t, ast.Attribute) and t.attr in USER_OBJECTS
+        )
     for node in ast.walk(tree):
         if id(node) in harmless:
             continue
@@ -135,7 +147,8 @@ def test_the_check_catches_what_it_should(tmp_path: Path) -> None:
         "    d = update.to_dict()\n"
         "    e = update.message.location.latitude\n"
         "    lang = update.message.from_user.language_code\n"
-        "    user = update.message.from_user\n",
+        "    user = update.message.from_user\n"
+        "    there = update.message.from_user is not None\n",
         encoding="utf-8",
     )
     global ROOT
@@ -148,6 +161,7 @@ def test_the_check_catches_what_it_should(tmp_path: Path) -> None:
     text = "\n".join(found)
     assert "leaky.py:7:" not in text  # reading the language preference in one go is fine
     assert "leaky.py:8: reads .from_user" in text  # keeping the user object is not
+    assert "leaky.py:9:" not in text  # checking it is there is fine
     for expected in (
         ".effective_user",
         ".username",

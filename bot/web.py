@@ -1,0 +1,108 @@
+"""The HTTP side of ``baken webhook`` (aiohttp): updates in, health and metrics out.
+
+Routes:
+
+- ``POST /telegram``: one update from Telegram. Checks, in this order, each answered
+  at once without reading more than needed:
+  the ``X-Telegram-Bot-Api-Secret-Token`` header against the secret
+  (``hmac.compare_digest``; missing or wrong: **403**, nothing read or processed),
+  ``Content-Type: application/json`` (**415**), a body of at most 1 MiB (**413**),
+  read within 10 seconds (**408**), a JSON object with an integer ``update_id``
+  (**400**). Then the update is handed to ``feed`` and answered **200** with an
+  empty body (a JSON body would be taken by Telegram as a method call). Another
+  method on this path: **405** (aiohttp's router).
+- ``GET /healthz``: **200** ``ok``, or **503** when the session store does not answer.
+- ``GET /metrics``: the Prometheus text format (see :mod:`bot.metrics`). Keep this
+  path off the public internet (see README, "Put it on Telegram").
+
+Nothing about a request is logged: no access log, no addresses, no bodies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from bot.metrics import Metrics
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+MAX_BODY = 1024 * 1024
+BODY_TIMEOUT = 10.0
+HEALTH_TIMEOUT = 2.0
+
+Feed = Callable[[dict[str, Any]], Awaitable[None]]
+Health = Callable[[], Awaitable[bool]]
+
+
+def _reply(code: int, text: str = "") -> web.Response:
+    return web.Response(status=code, text=text, content_type="text/plain")
+
+
+def build_web_app(
+    *,
+    secret: str,
+    feed: Feed,
+    health: Health,
+    metrics: Metrics,
+    path: str = "/telegram",
+) -> web.Application:
+    """The aiohttp application; ``feed`` receives each accepted update as a dict."""
+    if not secret:
+        raise ValueError("a webhook secret is required")
+    expected = secret.encode("utf-8")
+
+    async def telegram(request: web.Request) -> web.Response:
+        status = await _accept(request)
+        metrics.webhook(status)
+        return _reply(status)
+
+    async def _accept(request: web.Request) -> int:
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(given, expected):
+            return 403
+        if request.content_type != "application/json":
+            return 415
+        length = request.content_length
+        if length is not None and length > MAX_BODY:
+            return 413
+        try:
+            async with asyncio.timeout(BODY_TIMEOUT):
+                body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return 413
+        except TimeoutError:
+            return 408
+        try:
+            data = json.loads(body)
+        except ValueError:  # also bad UTF-8
+            return 400
+        if not isinstance(data, dict):
+            return 400
+        update_id = data.get("update_id")
+        if not isinstance(update_id, int) or isinstance(update_id, bool):
+            return 400
+        await feed(data)
+        return 200
+
+    async def healthz(request: web.Request) -> web.Response:
+        try:
+            async with asyncio.timeout(HEALTH_TIMEOUT):
+                ok = await health()
+        except Exception:  # a store that raises is as unhealthy as one that says so
+            ok = False
+        return _reply(200, "ok") if ok else _reply(503, "store unavailable")
+
+    async def metrics_page(request: web.Request) -> web.Response:
+        body, content_type = metrics.render()
+        return web.Response(body=body, headers={"Content-Type": content_type})
+
+    app = web.Application(client_max_size=MAX_BODY)
+    app.router.add_post(path, telegram)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_page)
+    return app
