@@ -1,0 +1,341 @@
+"""Soak run: many simulated people against the real `baken webhook`, with Bot API faults.
+
+Run the long form with ``make soak`` (300 people, ten minutes) or::
+
+    .venv/bin/python -m tests.soak --minutes 10 --users 300
+
+Everything runs on 127.0.0.1: the stand-in Bot API (tests/standin/botapi.py) and one
+`baken webhook` subprocess on the pinned e2e dialogue, with a short session TTL so that
+sessions expire during the run. Each simulated person starts a conversation in a new
+private chat, presses buttons, types (sometimes a crisis sentence), asks for help,
+sometimes stops, and waits for each answer. A fault injector sprinkles 429s, 5xx,
+resets, malformed answers, slow answers and timeouts over the Bot API calls.
+
+Counted: updates sent, faults injected, turns answered, lost (no answer within
+``ANSWER_TIMEOUT``), duplicated (one update answered twice with the same message),
+crisis sentences not answered with 113, crashes (the process ended), error log lines,
+and the resident memory of the baken process over time. The short form runs in
+``make test`` (tests/e2e/test_soak.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.conftest import WEBHOOK_SECRET, Baken, new_chat_id
+from tests.standin.botapi import Call, StandinBotAPI
+
+ANSWER_TIMEOUT = 30.0  # longer than a timed-out send (10 s read timeout) plus retries
+ANSWERING = ("sendMessage", "editMessageText", "editMessageReplyMarkup")
+TEXTS = (
+    "hallo",
+    "wat moet ik doen?",
+    "ik weet het niet zo goed 🙁",
+    "<b>{0}</b> %s",
+    "​‮ abc",
+    "mijn vriend wil dat ik geld verdien",
+    "ok",
+)
+CRISIS = ("ik wil dood", "ik wil niet meer leven", "zelfmoord")
+COMMANDS = ("/help", "/start")
+# (method, fault, weight): faults that leave the answer to the retry layer.
+FAULTS: tuple[tuple[str, str, int], ...] = (
+    ("sendMessage", "429", 2),
+    ("sendMessage", "500", 2),
+    ("sendMessage", "502", 2),
+    ("sendMessage", "503", 1),
+    ("sendMessage", "reset", 2),
+    ("sendMessage", "malformed", 1),
+    ("sendMessage", "slow", 2),
+    ("sendMessage", "timeout", 1),
+    ("editMessageText", "500", 2),
+    ("editMessageText", "reset", 1),
+    ("editMessageText", "timeout", 1),
+    ("answerCallbackQuery", "503", 2),
+    ("answerCallbackQuery", "timeout", 1),
+    ("deleteMessages", "500", 1),
+    ("*", "502", 2),
+    ("*", "slow", 1),
+)
+
+
+@dataclass
+class Figures:
+    """What a soak run counted."""
+
+    seconds: float = 0.0
+    users: int = 0
+    conversations: int = 0
+    updates_sent: int = 0
+    faults_injected: int = 0
+    faults_served: int = 0
+    answered: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    crisis_sent: int = 0
+    crisis_without_113: int = 0
+    webhook_not_200: int = 0
+    crashes: int = 0
+    error_log_lines: int = 0
+    exit_status: int | None = None
+    rss_kib: list[tuple[int, int]] = field(default_factory=list)  # (second, KiB)
+    problems: list[str] = field(default_factory=list)
+
+    def ok(self) -> bool:
+        return (
+            self.lost == 0
+            and self.duplicated == 0
+            and self.crisis_without_113 == 0
+            and self.webhook_not_200 == 0
+            and self.crashes == 0
+            and self.error_log_lines == 0
+            and self.exit_status == 0
+        )
+
+
+def _rss_kib(pid: int) -> int:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class Person:
+    """One simulated person; starts a fresh chat for each conversation."""
+
+    def __init__(self, api: StandinBotAPI, baken: Baken, figures: Figures, rng: random.Random):
+        self.api = api
+        self.baken = baken
+        self.figures = figures
+        self.rng = rng
+        self.chat_id = 0
+        self.user: dict[str, Any] = {}
+
+    def _new_chat(self) -> None:
+        self.chat_id = new_chat_id()
+        self.user = self.api.user(self.chat_id, language_code="nl")
+        self.figures.conversations += 1
+
+    def _answers(self, mark: float) -> Callable[[Call], bool]:
+        chat_id = self.chat_id
+
+        def predicate(call: Call) -> bool:
+            return (
+                call.at >= mark
+                and call.method in ANSWERING
+                and call.fault in (None, "slow", "timeout")
+                and call.params.get("chat_id") == chat_id
+            )
+
+        return predicate
+
+    def _buttons(self) -> list[tuple[str, int]]:
+        for message in reversed(self.api.messages(self.chat_id)):
+            rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+            found = [
+                (b["callback_data"], message["message_id"])
+                for row in rows
+                for b in row
+                if "callback_data" in b
+            ]
+            if found:
+                return found
+        return []
+
+    async def turn(self, update: dict[str, Any], *, crisis: bool = False) -> None:
+        figures = self.figures
+        mark = time.monotonic()
+        status = await self.api.post_webhook(
+            f"{self.baken.url}/telegram", update, secret=WEBHOOK_SECRET
+        )
+        figures.updates_sent += 1
+        if status != 200:
+            figures.webhook_not_200 += 1
+            figures.problems.append(f"webhook status {status}")
+            return
+        predicate = self._answers(mark)
+        try:
+            await self.api.wait_for(predicate, 1, timeout=ANSWER_TIMEOUT)
+        except TimeoutError:
+            figures.lost += 1
+            kind = "press" if "callback_query" in update else "text"
+            data = update.get("callback_query", {}).get("data") or update.get("message", {}).get(
+                "text"
+            )
+            recent = [
+                (c.method, c.fault, str(c.params.get("text", ""))[:40])
+                for c in self.api.calls
+                if c.at >= mark
+                and (
+                    c.params.get("chat_id") == self.chat_id
+                    or str(c.params.get("callback_query_id", "")).startswith(str(self.chat_id))
+                )
+            ]
+            figures.problems.append(f"lost {kind} {data!r}: {recent}")
+            return
+        figures.answered += 1
+        # Let the rest of this turn's messages arrive before judging duplicates.
+        await asyncio.sleep(self.rng.uniform(0.3, 1.2))
+        sends = [c for c in self.api.calls_of("sendMessage") if predicate(c)]
+        seen: set[str] = set()
+        for call in sends:
+            key = json.dumps([call.params.get("text"), call.params.get("reply_markup")])
+            if key in seen:
+                figures.duplicated += 1
+                texts = [(c.fault, str(c.params.get("text"))[:30]) for c in sends]
+                figures.problems.append(f"duplicate after {json.dumps(update)[-200:]}: {texts}")
+            seen.add(key)
+        if crisis:
+            figures.crisis_sent += 1
+            texts = [str(c.params.get("text", "")) for c in sends]
+            if not any("113" in t for t in texts):
+                figures.crisis_without_113 += 1
+                figures.problems.append("crisis sentence without 113")
+
+    async def conversation(self) -> None:
+        self._new_chat()
+        api, rng = self.api, self.rng
+        await self.turn(api.command_update(self.chat_id, "/start", user=self.user))
+        for _ in range(rng.randint(4, 12)):
+            roll = rng.random()
+            buttons = self._buttons()
+            if roll < 0.65 and buttons:
+                data, message_id = rng.choice(buttons)
+                update = api.callback_update(
+                    self.chat_id, data, message_id=message_id, user=self.user
+                )
+                await self.turn(update)
+            elif roll < 0.72:
+                sentence = rng.choice(CRISIS)
+                await self.turn(
+                    api.text_update(self.chat_id, sentence, user=self.user), crisis=True
+                )
+            elif roll < 0.9:
+                text = rng.choice(TEXTS)
+                await self.turn(api.text_update(self.chat_id, text, user=self.user))
+            else:
+                command = rng.choice(COMMANDS)
+                await self.turn(api.command_update(self.chat_id, command, user=self.user))
+            await asyncio.sleep(rng.uniform(0.2, 1.5))
+        if rng.random() < 0.3:
+            await self.turn(api.command_update(self.chat_id, "/stop", user=self.user))
+
+    async def run(self, until: float) -> None:
+        while time.monotonic() < until:
+            await self.conversation()
+
+
+async def _inject_faults(
+    api: StandinBotAPI, figures: Figures, rng: random.Random, every: float, until: float
+) -> None:
+    weights = [w for _, _, w in FAULTS]
+    while time.monotonic() < until:
+        await asyncio.sleep(rng.expovariate(1 / every))
+        method, fault, _ = rng.choices(FAULTS, weights)[0]
+        delay = 12.0 if fault == "timeout" else 1.5 if fault == "slow" else None
+        api.inject(method, fault, 1, retry_after=1, delay=delay)
+        figures.faults_injected += 1
+
+
+async def _sample_memory(baken: Baken, figures: Figures, start: float, until: float) -> None:
+    proc = baken._proc
+    assert proc is not None
+    while time.monotonic() < until + ANSWER_TIMEOUT:
+        if proc.returncode is not None:
+            figures.crashes += 1
+            figures.problems.append(f"baken ended with {proc.returncode}")
+            return
+        figures.rss_kib.append((round(time.monotonic() - start), _rss_kib(proc.pid)))
+        await asyncio.sleep(5)
+
+
+async def soak(
+    seconds: float,
+    users: int,
+    *,
+    fault_every: float = 0.5,
+    ttl: int = 60,
+    seed: int = 8,
+    workdir: Path | None = None,
+) -> Figures:
+    """Run a soak for ``seconds`` with ``users`` simulated people; return the figures."""
+    figures = Figures(users=users)
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        cwd = workdir or Path(tmp)
+        async with StandinBotAPI(history=20_000) as api:
+            baken = Baken("webhook", api, cwd, BAKEN_SESSION_TTL=str(ttl))
+            await baken.start()
+            start = time.monotonic()
+            until = start + seconds
+            sampler = asyncio.create_task(_sample_memory(baken, figures, start, until))
+            try:
+                people = [
+                    Person(api, baken, figures, random.Random(rng.random())) for _ in range(users)
+                ]
+
+                async def staggered(person: Person, index: int) -> None:
+                    await asyncio.sleep(index * min(2.0, seconds / 10) / users)
+                    await person.run(until)
+
+                injector = asyncio.create_task(
+                    _inject_faults(api, figures, rng, fault_every, until)
+                )
+                await asyncio.gather(*(staggered(p, i) for i, p in enumerate(people)))
+                injector.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await injector
+            finally:
+                figures.seconds = round(time.monotonic() - start, 1)
+                sampler.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sampler
+                figures.faults_served = api.faults_served
+                figures.exit_status = await baken.stop()
+            figures.error_log_lines = len(baken.problems())
+            figures.problems.extend(json.dumps(p)[:300] for p in baken.problems()[:20])
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--users", type=int, default=300)
+    parser.add_argument("--fault-every", type=float, default=0.5, help="mean seconds between")
+    parser.add_argument("--ttl", type=int, default=60, help="BAKEN_SESSION_TTL (>= 60)")
+    parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    figures = asyncio.run(
+        soak(
+            args.minutes * 60,
+            args.users,
+            fault_every=args.fault_every,
+            ttl=args.ttl,
+            seed=args.seed,
+        )
+    )
+    report = asdict(figures)
+    report["problems"] = report["problems"][:50]
+    text = json.dumps(report, indent=1, ensure_ascii=False)
+    sys.stdout.write(text + "\n")
+    if args.json:
+        args.json.write_text(text + "\n")
+    sys.stderr.write("OK\n" if figures.ok() else "FAILED\n")
+    return 0 if figures.ok() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
