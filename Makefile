@@ -36,5 +36,9 @@ lint: $(STAMP)
 check: $(STAMP)
 	$(BIN)/baken content check
 
+## The long soak run (300 simulated people, ten minutes, on 127.0.0.1); see RELIABILITY.md.
+soak: $(STAMP)
+	$(BIN)/python -m tests.soak --minutes 10 --users 300
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

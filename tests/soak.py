@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import random
 import sys
@@ -115,7 +116,15 @@ def _rss_kib(pid: int) -> int:
 class Person:
     """One simulated person; starts a fresh chat for each conversation."""
 
-    def __init__(self, api: StandinBotAPI, baken: Baken, figures: Figures, rng: random.Random):
+    def __init__(
+        self,
+        api: StandinBotAPI,
+        baken: Baken,
+        figures: Figures,
+        rng: random.Random,
+        sends: dict[int, list[tuple[float, str]]],
+    ) -> None:
+        self.sends = sends
         self.api = api
         self.baken = baken
         self.figures = figures
@@ -125,10 +134,11 @@ class Person:
 
     def _new_chat(self) -> None:
         self.chat_id = new_chat_id()
+        self.marks: list[float] = []
         self.user = self.api.user(self.chat_id, language_code="nl")
         self.figures.conversations += 1
 
-    def _answers(self, mark: float) -> Callable[[Call], bool]:
+    def _answers(self, mark: float, *, crisis: bool) -> Callable[[Call], bool]:
         chat_id = self.chat_id
 
         def predicate(call: Call) -> bool:
@@ -137,6 +147,7 @@ class Person:
                 and call.method in ANSWERING
                 and call.fault in (None, "slow", "timeout")
                 and call.params.get("chat_id") == chat_id
+                and (not crisis or "113" in str(call.params.get("text", "")))
             )
 
         return predicate
@@ -157,6 +168,7 @@ class Person:
     async def turn(self, update: dict[str, Any], *, crisis: bool = False) -> None:
         figures = self.figures
         mark = time.monotonic()
+        self.marks.append(mark)
         status = await self.api.post_webhook(
             f"{self.baken.url}/telegram", update, secret=WEBHOOK_SECRET
         )
@@ -165,10 +177,13 @@ class Person:
             figures.webhook_not_200 += 1
             figures.problems.append(f"webhook status {status}")
             return
-        predicate = self._answers(mark)
+        if crisis:
+            figures.crisis_sent += 1
         try:
-            await self.api.wait_for(predicate, 1, timeout=ANSWER_TIMEOUT)
+            await self.api.wait_for(self._answers(mark, crisis=crisis), 1, timeout=ANSWER_TIMEOUT)
         except TimeoutError:
+            if crisis:
+                figures.crisis_without_113 += 1
             figures.lost += 1
             kind = "press" if "callback_query" in update else "text"
             data = update.get("callback_query", {}).get("data") or update.get("message", {}).get(
@@ -186,29 +201,28 @@ class Person:
             figures.problems.append(f"lost {kind} {data!r}: {recent}")
             return
         figures.answered += 1
-        # Let the rest of this turn's messages arrive before judging duplicates.
-        await asyncio.sleep(self.rng.uniform(0.3, 1.2))
-        sends = [c for c in self.api.calls_of("sendMessage") if predicate(c)]
-        seen: set[str] = set()
-        for call in sends:
-            key = json.dumps([call.params.get("text"), call.params.get("reply_markup")])
-            if key in seen:
-                figures.duplicated += 1
-                texts = [(c.fault, str(c.params.get("text"))[:30]) for c in sends]
-                figures.problems.append(f"duplicate after {json.dumps(update)[-200:]}: {texts}")
-            seen.add(key)
-        if crisis:
-            figures.crisis_sent += 1
-            texts = [str(c.params.get("text", "")) for c in sends]
-            if not any("113" in t for t in texts):
-                figures.crisis_without_113 += 1
-                figures.problems.append("crisis sentence without 113")
 
-    async def conversation(self) -> None:
+    def count_duplicates(self) -> None:
+        """The same message sent twice with no update from the person in between.
+
+        A person may well see one text twice (pressing the same button again); that
+        always takes a new update. Two equal sends for one update mean a send was
+        repeated after it had been carried out, or an update was handled twice.
+        """
+        sends = self.sends.pop(self.chat_id, [])
+        marks = self.marks
+        for (at_1, key_1), (at_2, key_2) in itertools.pairwise(sends):
+            if key_1 == key_2 and not any(at_1 < mark <= at_2 for mark in marks):
+                self.figures.duplicated += 1
+                self.figures.problems.append(f"duplicate: {key_1[:200]}")
+
+    async def conversation(self, until: float) -> None:
         self._new_chat()
         api, rng = self.api, self.rng
         await self.turn(api.command_update(self.chat_id, "/start", user=self.user))
         for _ in range(rng.randint(4, 12)):
+            if time.monotonic() >= until:
+                break
             roll = rng.random()
             buttons = self._buttons()
             if roll < 0.65 and buttons:
@@ -231,10 +245,27 @@ class Person:
             await asyncio.sleep(rng.uniform(0.2, 1.5))
         if rng.random() < 0.3:
             await self.turn(api.command_update(self.chat_id, "/stop", user=self.user))
+        await asyncio.sleep(2.0)  # the last turn's retries
+        self.count_duplicates()
 
     async def run(self, until: float) -> None:
         while time.monotonic() < until:
-            await self.conversation()
+            await self.conversation(until)
+
+
+async def _collect_sends(
+    api: StandinBotAPI, sends: dict[int, list[tuple[float, str]]], seconds: float
+) -> None:
+    """Record every sendMessage the stand-in carried out, per chat, as it happens."""
+
+    def collect(call: Call) -> bool:
+        if call.method == "sendMessage" and call.fault in (None, "slow", "timeout"):
+            key = json.dumps([call.params.get("text"), call.params.get("reply_markup")])
+            sends.setdefault(call.params.get("chat_id", 0), []).append((call.at, key))
+        return False
+
+    with contextlib.suppress(TimeoutError):
+        await api.wait_for(collect, 1, timeout=seconds + 3 * ANSWER_TIMEOUT)
 
 
 async def _inject_faults(
@@ -282,8 +313,11 @@ async def soak(
             until = start + seconds
             sampler = asyncio.create_task(_sample_memory(baken, figures, start, until))
             try:
+                sends: dict[int, list[tuple[float, str]]] = {}
+                collector = asyncio.create_task(_collect_sends(api, sends, seconds))
                 people = [
-                    Person(api, baken, figures, random.Random(rng.random())) for _ in range(users)
+                    Person(api, baken, figures, random.Random(rng.random()), sends)
+                    for _ in range(users)
                 ]
 
                 async def staggered(person: Person, index: int) -> None:
@@ -294,9 +328,10 @@ async def soak(
                     _inject_faults(api, figures, rng, fault_every, until)
                 )
                 await asyncio.gather(*(staggered(p, i) for i, p in enumerate(people)))
-                injector.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await injector
+                for task in (injector, collector):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             finally:
                 figures.seconds = round(time.monotonic() - start, 1)
                 sampler.cancel()
