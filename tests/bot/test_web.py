@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -166,3 +168,45 @@ async def test_metrics_page(server: tuple[Server, str, ClientSession]) -> None:
     assert 'baken_handoffs_total{service="fier"} 1.0' in page
     assert 'baken_crisis_interrupts_total{kind="suicide"} 1.0' in page
     assert 'baken_webhook_requests_total{status="403"} 1.0' in page
+
+
+async def test_a_slow_body_gets_408_and_does_not_block_others(
+    server: tuple[Server, str, ClientSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that sends its body slowly is cut off; other requests are answered meanwhile."""
+    monkeypatch.setattr("bot.web.BODY_TIMEOUT", 0.5)
+    web, url, client = server
+    host, port = url.removeprefix("http://").rstrip("/").split(":")
+    slow = []
+    for _ in range(20):  # more slow clients than a small worker pool would have
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            (
+                "POST /telegram HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                f"{SECRET_HEADER}: {SECRET}\r\nContent-Length: 100\r\n\r\n"
+                '{"update_id": '
+            ).encode()
+        )
+        await writer.drain()
+        slow.append((reader, writer))
+    started = time.monotonic()
+    assert await post(client, url, json.dumps(UPDATE).encode()) == 200
+    assert time.monotonic() - started < 0.4
+    for reader, writer in slow:
+        status = await asyncio.wait_for(reader.readline(), 5)
+        assert status.startswith(b"HTTP/1.1 408")
+        writer.close()
+    assert web.fed == [UPDATE]
+
+
+async def test_a_burst_of_concurrent_posts_is_answered_quickly(
+    server: tuple[Server, str, ClientSession],
+) -> None:
+    """200 concurrent POSTs (100 updates, each twice): all 200, each fed, quickly."""
+    web, url, client = server
+    bodies = [json.dumps({"update_id": i % 100, "message": {"message_id": i}}) for i in range(200)]
+    started = time.monotonic()
+    statuses = await asyncio.gather(*(post(client, url, b.encode()) for b in bodies))
+    assert statuses == [200] * 200
+    assert time.monotonic() - started < 5
+    assert sorted(u["update_id"] for u in web.fed) == sorted(i % 100 for i in range(200))

@@ -6,6 +6,7 @@ import asyncio
 import io
 import re
 import sys
+import time
 from pathlib import Path
 
 import aiohttp
@@ -122,3 +123,24 @@ async def test_webhook_refuses_to_start_without_a_secret(tmp_path: Path) -> None
     _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 2
     assert "BAKEN_WEBHOOK_SECRET is not set" in err.decode()
+
+
+async def test_a_burst_of_200_posts_each_update_answered_once(webhook: Baken) -> None:
+    """200 concurrent POSTs: 50 people's /start, each delivered four times; one welcome each."""
+    api = webhook.api
+    chats = [Chat(webhook) for _ in range(50)]
+    updates = [api.command_update(c.id, "/start", user=c.user) for c in chats]
+    url = f"{webhook.url}/telegram"
+    started = time.monotonic()
+    statuses = await asyncio.gather(
+        *(api.post_webhook(url, u, secret=WEBHOOK_SECRET) for u in updates * 4)
+    )
+    assert statuses == [200] * 200
+    assert time.monotonic() - started < 10
+    ids = {c.id for c in chats}
+    await api.wait_for(
+        lambda c: c.params.get("text") == SAFE and c.params.get("chat_id") in ids, 50, timeout=20
+    )
+    await asyncio.sleep(0.5)  # a second answer would come now
+    for chat in chats:
+        assert chat.sent().count(SAFE) == 1
