@@ -95,3 +95,55 @@ async def test_rate_limiter_on(launch) -> None:
         finally:
             assert await baken.stop() == 0
         assert baken.problems() == []
+
+
+async def _channel_turns(api: StandinBotAPI, chat_id: int, faults: list[tuple[str, str, float]]):
+    """/start then "hallo" through the real channel (read timeout 1 s), with faults first."""
+    from telegram import Update
+
+    from bot.channels.telegram import build
+    from bot.stores import MemoryStore
+    from tests.bot.test_telegram import settings_for
+
+    tbot = build(
+        settings_for(api), store=MemoryStore(3600), webhook=True, read_timeout=1.0, backoff=0.01
+    )
+    await tbot.application.initialize()
+    try:
+        bot = tbot.application.bot
+        user = api.user(chat_id)
+        for method, fault, delay in faults:
+            api.inject(method, fault, 1, delay=delay)
+        for raw in (
+            api.command_update(chat_id, "/start", user=user),
+            api.text_update(chat_id, "hallo", user=user),
+        ):
+            await tbot.channel.handle(Update.de_json(raw, bot), bot)
+        return tbot.metrics
+    finally:
+        await tbot.application.shutdown()
+
+
+async def test_a_send_whose_answer_times_out_is_not_sent_again() -> None:
+    """The documented trade (telegram_request.py): shown once, never twice; the rest follows."""
+    async with StandinBotAPI() as reference_api:
+        await _channel_turns(reference_api, 4_300_001, [])
+        expected = reference_api.sent_texts(4_300_001)
+    async with StandinBotAPI() as api:
+        await _channel_turns(api, 4_300_001, [("sendMessage", "timeout", 1.3)])
+        assert api.sent_texts(4_300_001) == expected  # the timed-out one arrived, once
+        sends = api.calls_of("sendMessage")
+        assert [c.fault for c in sends].count("timeout") == 1
+        assert len(sends) == len(expected)
+
+
+async def test_slow_answers_arrive_once_in_order() -> None:
+    """Answers slower than usual but within the read timeout: nothing lost or repeated."""
+    async with StandinBotAPI() as reference_api:
+        await _channel_turns(reference_api, 4_300_002, [])
+        expected = reference_api.sent_texts(4_300_002)
+    async with StandinBotAPI() as api:
+        faults = [("sendMessage", "slow", 0.5), ("*", "slow", 0.3), ("sendMessage", "slow", 0.5)]
+        await _channel_turns(api, 4_300_002, faults)
+        assert api.sent_texts(4_300_002) == expected
+        assert len(api.calls_of("sendMessage")) == len(expected)

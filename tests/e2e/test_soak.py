@@ -1,4 +1,4 @@
-"""The soak run in its short form: 40 people for 12 seconds, with Bot API faults.
+"""The soak run in its short form: 40 people for 10 seconds, with Bot API faults.
 
 The long form (300 people, ten minutes) is ``make soak``; see RELIABILITY.md.
 """
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.asyncio(loop_scope=
 
 async def test_short_soak(tmp_path: Path) -> None:
     """Every update answered once, crisis with 113, no errors logged, clean exit."""
-    figures = await soak(12, 40, fault_every=0.3, workdir=tmp_path)
+    figures = await soak(10, 40, fault_every=0.25, workdir=tmp_path)
     assert figures.updates_sent > 100
     assert figures.faults_served > 10
     assert figures.problems == []
