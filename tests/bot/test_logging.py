@@ -2,6 +2,7 @@
 
 Each test runs ``configure()`` for real and reads what reached the stream (or
 stderr), or runs the privacy processors through ``structlog.testing.capture_logs``.
+The error handler (type and sequence number only) is pinned in test_telegram.py.
 """
 
 from __future__ import annotations
@@ -12,16 +13,12 @@ import logging
 import sys
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import structlog
 from structlog.testing import capture_logs
 
-from bot.channels.telegram import TelegramChannel
-from bot.keys import SessionKeys
 from bot.logging import (
     LIBRARY_EVENT,
     allow_listed,
@@ -31,11 +28,7 @@ from bot.logging import (
     redact,
     redacted,
 )
-from bot.metrics import Metrics
-from bot.runtime import ContentHolder, Runtime
-from bot.stores.memory import MemoryStore
 
-E2E_CONTENT = Path(__file__).resolve().parents[1] / "e2e" / "content"
 TOKEN = "7203948576:AAHx9-Zq_canarytokenABCDEFGHIJKLMNOP"
 CHAT_ID = 987654321012
 PHONE = "+31 6 4242 1717"
@@ -237,32 +230,3 @@ def test_uncaught_exceptions_show_their_type_only(restore_logging: None) -> None
         "ValueError",
         "critical",
     )
-
-
-async def test_the_telegram_error_handler_logs_type_and_sequence_number_only(
-    restore_logging: None,
-) -> None:
-    """PTB's error handler (TelegramChannel.on_error): exception type and a counter, no update."""
-    stream = _configured("DEBUG")
-    runtime = Runtime(ContentHolder(E2E_CONTENT), MemoryStore(7200))
-    channel = TelegramChannel(runtime, SessionKeys(b"k" * 32), Metrics())
-    for update in (UPDATE, None):
-        context = SimpleNamespace(error=ValueError(f"{UPDATE} {TOKEN}"))
-        await channel.on_error(update, context)
-    _assert_clean(stream.getvalue())
-    assert [{k: v for k, v in e.items() if k != "timestamp"} for e in _lines(stream)] == [
-        {
-            "event": "update_failed",
-            "error": "ValueError",
-            "seq": 1,
-            "level": "error",
-            "logger": "baken.telegram",
-        },
-        {
-            "event": "telegram_error",
-            "error": "ValueError",
-            "seq": 2,
-            "level": "warning",
-            "logger": "baken.telegram",
-        },
-    ]
