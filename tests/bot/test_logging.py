@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 import structlog
 from structlog.testing import capture_logs
+from telegram import Update
+from telegram.ext import ApplicationBuilder, TypeHandler
 
 from bot.logging import (
     LIBRARY_EVENT,
@@ -28,6 +30,7 @@ from bot.logging import (
     redact,
     redacted,
 )
+from tests.standin.botapi import StandinBotAPI
 
 TOKEN = "7203948576:AAHx9-Zq_canarytokenABCDEFGHIJKLMNOP"
 CHAT_ID = 987654321012
@@ -229,4 +232,40 @@ def test_uncaught_exceptions_show_their_type_only(restore_logging: None) -> None
         "uncaught_exception",
         "ValueError",
         "critical",
+    )
+
+
+async def test_real_ptb_without_error_handler_and_with_an_unreadable_update_leaks_nothing(
+    restore_logging: None, botapi: StandinBotAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real PTB at DEBUG: its no-error-handler log, its whole-batch CRITICAL and its
+    request logging (parameters, URLs with the token) show neither the update nor the token."""
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    stream = _configured("DEBUG")
+    application = ApplicationBuilder().token(botapi.token).base_url(botapi.base_url).build()
+
+    async def fail(update: object, context: object) -> None:
+        raise ValueError(f"{UPDATE} {botapi.token}")
+
+    application.add_handler(TypeHandler(Update, fail))
+    async with application:
+        chat_id = CHAT_ID
+        user = botapi.user(chat_id, first_name=NAME, username="canarina_x")
+        data = botapi.text_update(chat_id, str(UPDATE["message"]["text"]), user=user)  # type: ignore[index]
+        await application.process_update(Update.de_json(data, application.bot))
+        await application.bot.send_message(chat_id, f"to {NAME} at {PHONE}")
+        botapi.push_update({"message": {"message_id": 1, "from": user, "text": EMAIL}})
+        with pytest.raises(Exception):  # noqa: B017, PT011 - whichever error PTB raises
+            await application.bot.get_updates(timeout=0)
+    output = stream.getvalue()
+    _assert_clean(output)
+    assert botapi.token not in output
+    events = {(e["logger"], e["event"], e.get("error")) for e in _lines(stream)}
+    assert (
+        "telegram.ext.Application",
+        "No error handlers are registered, logging exception.",
+        "ValueError",
+    ) in events
+    assert any(
+        event == "Error while parsing updates! Received data was %r" for _, event, _ in events
     )
