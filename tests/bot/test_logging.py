@@ -269,3 +269,20 @@ async def test_real_ptb_without_error_handler_and_with_an_unreadable_update_leak
     assert any(
         event == "Error while parsing updates! Received data was %r" for _, event, _ in events
     )
+
+
+def test_no_traceback_renderer_is_ever_configured(restore_logging: None) -> None:
+    """No dict_tracebacks, format_exc_info or rich tracebacks: they show local variables."""
+    for stream in (io.StringIO(), _Terminal()):
+        configure("DEBUG", stream)
+        [handler] = logging.getLogger().handlers
+        formatter = handler.formatter
+        assert isinstance(formatter, structlog.stdlib.ProcessorFormatter)
+        chain = [*structlog.get_config()["processors"], *formatter.processors]
+        chain += list(formatter.foreign_pre_chain or ())
+        names = " ".join(repr(p) for p in chain)
+        for banned in ("dict_tracebacks", "ExceptionRenderer", "format_exc_info", "rich"):
+            assert banned not in names
+        renderer = formatter.processors[-1]
+        if isinstance(renderer, structlog.dev.ConsoleRenderer):
+            assert renderer.exception_formatter is structlog.dev.plain_traceback
