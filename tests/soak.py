@@ -37,6 +37,7 @@ from typing import Any
 from tests.e2e.conftest import WEBHOOK_SECRET, Baken, new_chat_id
 from tests.standin.botapi import Call, StandinBotAPI
 
+ERASED = "Het gesprek is gestopt."
 ANSWER_TIMEOUT = 30.0  # longer than a timed-out send (10 s read timeout) plus retries
 ANSWERING = ("sendMessage", "editMessageText", "editMessageReplyMarkup")
 TEXTS = (
@@ -152,6 +153,22 @@ class Person:
 
         return predicate
 
+    def _turn_done(self, mark: float) -> Callable[[Call], bool]:
+        chat_id = self.chat_id
+
+        def predicate(call: Call) -> bool:
+            return (
+                call.at >= mark
+                and call.method in ANSWERING
+                and call.params.get("chat_id") == chat_id
+                and (
+                    "callback_data" in json.dumps(call.params.get("reply_markup") or {})
+                    or call.params.get("text") == ERASED
+                )
+            )
+
+        return predicate
+
     def _buttons(self) -> list[tuple[str, int]]:
         for message in reversed(self.api.messages(self.chat_id)):
             rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
@@ -201,6 +218,10 @@ class Person:
             figures.problems.append(f"lost {kind} {data!r}: {recent}")
             return
         figures.answered += 1
+        # Wait for the end of this turn (the question with its buttons, or the erase
+        # notice), so that its last messages are not taken for the next turn's answers.
+        with contextlib.suppress(TimeoutError):
+            await self.api.wait_for(self._turn_done(mark), 1, timeout=5)
 
     def count_duplicates(self) -> None:
         """The same message sent twice with no update from the person in between.
