@@ -189,5 +189,5 @@ class Conversations(RuleBasedStateMachine):
                 assert session.state in engine.content.flows[session.flow].states, session
 
 
-Conversations.TestCase.settings = settings(max_examples=8, stateful_step_count=20, deadline=None)
+Conversations.TestCase.settings = settings(max_examples=6, stateful_step_count=20, deadline=None)
 test_conversations = Conversations.TestCase
