@@ -32,7 +32,7 @@ from aiohttp import ClientSession, ClientTimeout
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "123456789:AAStandin-Token_For-Tests-Only-00000000"
-SESSION_SECRET = "bench-session-secret"
+SESSION_SECRET = "bench-session-secret-0123456789abcdef"
 WEBHOOK_SECRET = "bench-Webhook_secret-0123456789"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 JSON = dict[str, Any]

@@ -97,7 +97,7 @@ class ReloadFigures:
     rate: float
 
 
-async def reload_async(users: int = 200, turns: int = 6) -> ReloadFigures:
+async def reload_async(users: int = 200, turns: int = 6, every: float = 2.0) -> ReloadFigures:
     async with Standin() as standin:
         bot = Bot("baken-run", standin)
         await bot.start()
@@ -107,7 +107,7 @@ async def reload_async(users: int = 200, turns: int = 6) -> ReloadFigures:
         )
         try:
             while not load.done():
-                await asyncio.sleep(0.25)
+                await asyncio.sleep(every)
                 if not load.done():
                     bot.signal(signal.SIGHUP)
                     sent += 1
