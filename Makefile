@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run chat test lint check bench soak clean
+.PHONY: run chat test lint check bench bench-quick soak clean
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; sys.exit("baken needs Python 3.11 or newer; set PY=python3.11") if sys.version_info < (3, 11) else None'
@@ -35,6 +35,13 @@ lint: $(STAMP)
 
 check: $(STAMP)
 	$(BIN)/baken content check
+
+## Benchmarks (issue 7): writes BENCHMARKS.md in a few minutes; bench-quick: tiny numbers, < 60 s.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench.run --quick --out /tmp/BENCHMARKS-quick.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -60,9 +60,7 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 message_id=message.message_id,
                 parse_mode="HTML",
             )
-            await bot.send_message(
-                message.chat.id, TEXT, parse_mode="HTML", reply_markup=KEYBOARD
-            )
+            await bot.send_message(message.chat.id, TEXT, parse_mode="HTML", reply_markup=KEYBOARD)
         return
     if update.effective_chat is not None:
         # baken's /start is three messages: welcome, privacy, first question.

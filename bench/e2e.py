@@ -72,9 +72,7 @@ async def measure_async(users: int = 300, turns: int = 8, rounds: int = 3) -> Th
                 result, bad = await one_run(standin, kind, users, turns)
                 rates[kind].append(result.rate)
                 p99[kind].append(result.p99_ms)
-                calls = sum(
-                    n for m, n in result.calls.items() if m not in ("getUpdates", "getMe")
-                )
+                calls = sum(n for m, n in result.calls.items() if m not in ("getUpdates", "getMe"))
                 per_update[kind].append(calls / max(result.updates, 1))
                 incomplete += result.incomplete
                 problems += bad

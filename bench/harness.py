@@ -31,10 +31,11 @@ from typing import Any
 from aiohttp import ClientSession, ClientTimeout
 
 REPO = Path(__file__).resolve().parents[1]
-TOKEN = "123456789:AAStandin-Token_For-Tests-Only-00000000"
-SESSION_SECRET = "bench-session-secret-0123456789abcdef"
-WEBHOOK_SECRET = "bench-Webhook_secret-0123456789"
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Fixed test credentials for processes on 127.0.0.1 only.
+TOKEN = "123456789:AAStandin-Token_For-Tests-Only-00000000"  # noqa: S105
+SESSION_SECRET = "bench-session-secret-0123456789abcdef"  # noqa: S105
+WEBHOOK_SECRET = "bench-Webhook_secret-0123456789"  # noqa: S105
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105
 JSON = dict[str, Any]
 
 
@@ -189,7 +190,8 @@ class Bot:
             self.port = int(entry["port"])
 
     async def _read(self) -> None:
-        assert self._proc is not None and self._proc.stderr is not None
+        assert self._proc is not None
+        assert self._proc.stderr is not None
         async for raw in self._proc.stderr:
             line = raw.decode(errors="replace").rstrip()
             try:

@@ -57,7 +57,9 @@ def content_load_ms(rounds: int = 5) -> float:
 
 async def _first_reply(standin: Standin) -> float:
     chat = next(_chats)
-    await standin.queue([{"build": "command_update", "args": {"chat_id": chat, "command": "/start"}}])
+    await standin.queue(
+        [{"build": "command_update", "args": {"chat_id": chat, "command": "/start"}}]
+    )
     seen = int((await standin.calls(0))["total"])
     bot = Bot("baken-run", standin)
     started = time.monotonic()
@@ -137,7 +139,9 @@ async def rss_async(conversations: int = 3000, turns: int = 2) -> RssFigures:
         await bot.start()
         try:
             # Warm up: imports, connection pool, first sessions, allocator arenas.
-            await drive(standin, users=200, turns=turns, first_chat=next(_chats))
+            await drive(
+                standin, users=min(200, conversations), turns=turns, first_chat=next(_chats)
+            )
             await asyncio.sleep(0.5)
             before = bot.rss()
             first = next(_chats)
@@ -257,6 +261,13 @@ async def webhook_async(
     rates: list[float] = []
     p99: list[float] = []
     incomplete = errors = 0
+    # A new stand-in numbers its updates from the same first id again, and the workers
+    # (rightly) ignore update ids Redis has seen: start from an empty Redis.
+    from bot.stores.redis import connect
+
+    client = connect(redis_url)
+    await client.flushdb()
+    await client.aclose()
     async with Standin() as standin:
         for _ in range(rounds):
             await standin.reset()
@@ -321,7 +332,10 @@ async def burst_async(users: int = 1000) -> BurstFigures:
                 await asyncio.sleep(0.05)
                 fresh, seen = await standin.new_calls(seen)
                 for call in fresh:
-                    if call["method"] != "sendMessage" or call["params"].get("chat_id") not in chats:
+                    if (
+                        call["method"] != "sendMessage"
+                        or call["params"].get("chat_id") not in chats
+                    ):
                         continue
                     sends.append(call["at"])
                     if turn_over(call) is not None:
