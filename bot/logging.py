@@ -1,9 +1,25 @@
 """The only place logging is configured. JSON lines to stderr (pretty on a terminal).
 
-Privacy first: events keep only allow-listed fields, and a last redaction
-processor removes anything that looks like a bot token, a long number, a phone
-number or an e-mail address. Standard-library loggers (python-telegram-bot,
-httpx, aiohttp, …) go through the same processors.
+Privacy first, at every level including DEBUG:
+
+- baken's own events (structlog, loggers named ``baken.*``) keep only allow-listed
+  fields (:data:`ALLOWED_FIELDS`).
+- Records from other libraries (python-telegram-bot, httpx, aiohttp, redis, asyncio,
+  warnings, …) may carry update contents or the bot token in their message or its
+  arguments (PTB logs whole updates at CRITICAL, request parameters at DEBUG, and
+  exceptions with their update when no error handler is set). So their arguments
+  are never formatted, and their message template is kept only when it is one of
+  :data:`SAFE_TEMPLATES` (fixed strings read in the libraries' source); any other
+  becomes the event ``library_log``. What remains is the logger name, the level,
+  that event and the exception type.
+- Exceptions are logged as their type only (``error``): no traceback, no message,
+  no local variables (no ``dict_tracebacks``, no rich tracebacks). Uncaught
+  exceptions (``sys.excepthook``) go the same way.
+- Other libraries log at INFO at most, and httpx/httpcore (request URLs contain the
+  token) and a few chatty ones at WARNING; ``BAKEN_LOG_LEVEL=DEBUG`` only makes
+  baken's own loggers more verbose.
+- A last redaction processor scrubs every string value: bot tokens, e-mail
+  addresses, phone numbers and long digit runs (ids) — a second line of defence.
 """
 
 from __future__ import annotations
@@ -12,6 +28,7 @@ import logging
 import re
 import sys
 from collections.abc import MutableMapping
+from types import TracebackType
 from typing import Any
 
 import structlog
@@ -50,9 +67,39 @@ ALLOWED_FIELDS = frozenset(
     }
 )
 
-_TRUSTED = frozenset({"timestamp", "level", "logger"})
-_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+# Message templates of other libraries that are shown as they are (their arguments
+# never are). Fixed strings from the libraries' source; anything else, including
+# messages built with f-strings, becomes ``library_log``.
+SAFE_TEMPLATES = frozenset(
+    {
+        # python-telegram-bot
+        "Application started",
+        "Application is stopping. This might take a moment.",
+        "Application.stop() complete",
+        "Application received stop signal via `stop_running`. Shutting down.",
+        "Error while parsing updates! Received data was %r",
+        "Exception happened while polling for updates.",
+        "No error handlers are registered, logging exception.",
+        "Rate limit hit after maximum of %d retries",
+        "Rate limit hit. Retrying after %f seconds",
+        "Updater stopped unexpectedly. Pulled updates will be ignored and pulled again on restart.",
+        "No polling cleanup callback defined. The last fetched updates may be "
+        "fetched again on the next polling start.",
+        'Can not load invalid JSON data: "%s"',
+        # asyncio
+        "Task exception was never retrieved",
+        "Unclosed client session",
+        "Unclosed connector",
+        # aiohttp
+        "Error handling request",
+    }
+)
+LIBRARY_EVENT = "library_log"
+OWN_LOGGERS = "baken"
+
+_TRUSTED = frozenset({"timestamp", "level"})
+_TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<!\w)\+?\d[\d\s().-]{6,}\d(?!\w)")
 _LONG_NUMBER = re.compile(r"\d{5,}")
 
@@ -65,8 +112,20 @@ def redact(text: str) -> str:
     return _LONG_NUMBER.sub("[number]", text)
 
 
+def foreign_event(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """A record from another library: its template if known to be safe, else ``library_log``."""
+    record = event_dict.get("_record")
+    if event_dict.get("_from_structlog", True) or record is None:
+        return event_dict
+    template = record.msg if isinstance(record.msg, str) else None
+    event_dict["event"] = template if template in SAFE_TEMPLATES else LIBRARY_EVENT
+    return event_dict
+
+
 def allow_listed(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """Keep only known fields; standard-library records arrive with their message as `event`."""
+    """Keep only known fields."""
     for key in list(event_dict):
         if key not in ALLOWED_FIELDS:
             del event_dict[key]
@@ -85,6 +144,23 @@ def redacted(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMa
     return event_dict
 
 
+def drop_exc_info(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Tracebacks can show local variables and update contents: keep the exception type only."""
+    exc = event_dict.pop("exc_info", None)
+    event_dict.pop("stack_info", None)
+    event_dict.pop("exception", None)
+    if exc:
+        if exc is True:
+            exc = sys.exc_info()
+        if isinstance(exc, BaseException):
+            event_dict.setdefault("error", type(exc).__name__)
+        elif isinstance(exc, tuple) and exc[0] is not None:
+            event_dict.setdefault("error", exc[0].__name__)
+    return event_dict
+
+
 def configure(level: str = "INFO", stream: Any = None) -> None:
     """Configure structlog and the standard library once, for the whole process."""
     stream = stream or sys.stderr
@@ -92,6 +168,7 @@ def configure(level: str = "INFO", stream: Any = None) -> None:
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer: Any = (
@@ -109,9 +186,12 @@ def configure(level: str = "INFO", stream: Any = None) -> None:
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
+        # Other libraries' arguments are never formatted into their message.
+        use_get_message=False,
         processors=[
+            foreign_event,
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            _drop_exc_info,
+            drop_exc_info,
             allow_listed,
             redacted,
             renderer,
@@ -121,30 +201,23 @@ def configure(level: str = "INFO", stream: Any = None) -> None:
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
+    wanted = logging.getLevelName(level)
+    # Other libraries at INFO at most: their DEBUG logs carry request parameters.
+    root.setLevel(max(logging.INFO, wanted))
+    logging.getLogger(OWN_LOGGERS).setLevel(wanted)
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
-    for name in ("httpx", "httpcore", "hpack", "transitions", "redis"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    for name in ("httpx", "httpcore", "hpack", "transitions", "redis", "apscheduler"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, wanted))
     # python-telegram-bot logs request parameters and whole updates at DEBUG.
-    for name in ("telegram", "telegram.ext", "apscheduler", "asyncio", "aiohttp.access"):
-        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level)))
+    for name in ("telegram", "telegram.ext", "asyncio", "aiohttp", "aiohttp.access"):
+        logging.getLogger(name).setLevel(max(logging.INFO, wanted))
+    logging.captureWarnings(True)
+    sys.excepthook = _uncaught
 
 
-def _drop_exc_info(
-    _: Any, __: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
-    """Tracebacks can show local variables and update contents: keep the exception type only."""
-    exc = event_dict.pop("exc_info", None)
-    event_dict.pop("stack_info", None)
-    event_dict.pop("exception", None)
-    if exc:
-        if exc is True:
-            exc = sys.exc_info()
-        if isinstance(exc, BaseException):
-            event_dict.setdefault("error", type(exc).__name__)
-        elif isinstance(exc, tuple) and exc[0] is not None:
-            event_dict.setdefault("error", exc[0].__name__)
-    return event_dict
+def _uncaught(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    """An uncaught exception: its type only, never its message or traceback."""
+    get_logger().critical("uncaught_exception", error=kind.__name__)
 
 
 def get_logger(name: str = "baken") -> Any:

@@ -589,7 +589,9 @@ class Engine:
             lines = [self._name(lang, service), self._pick(lang, service.purpose)]
             if ref.why:
                 lines.append(self._t(lang, ref.why))
-            lines.append(self._status(lang, service, at))
+            status = self._status(lang, service, at)
+            if status:
+                lines.append(status)
             if service.phone:
                 key = "service.phone_free" if service.phone_free else "service.phone"
                 lines.append(self._t(lang, key).replace("{phone}", service.phone))
@@ -607,7 +609,9 @@ class Engine:
     def _status(self, lang: str, service: Service, at: int) -> str:
         hours = service.hours
         if hours is None or not service.hours_verified:
-            return self._t(lang, "service.hours_unknown")
+            # "See the website for opening hours" only makes sense when there is one.
+            has_site = service.url or service.chat_url or service.report_url
+            return self._t(lang, "service.hours_unknown") if has_site else ""
         if hours.always:
             return self._t(lang, "service.always_open")
         if is_open(hours, at):

@@ -204,11 +204,9 @@ def match_option(text: str | Typed, candidates: Candidates, ordered_ids: Sequenc
     norm = Typed.of(text).norm
     if not norm or len(norm) > 200:
         return Match(None, ())
-    if norm.isdigit():
-        pos = int(norm) - 1
-        if 0 <= pos < len(ordered_ids):
-            return Match(ordered_ids[pos], ())
-        return Match(None, ())
+    if norm.isdigit() and 1 <= int(norm) <= len(ordered_ids):
+        return Match(ordered_ids[int(norm) - 1], ())  # the button with that number
+    # A larger number may still mean something ("15" at an age question): match it below.
     if norm in candidates.choices:
         owners = {
             o for c, o in zip(candidates.choices, candidates.owners, strict=True) if c == norm

@@ -240,6 +240,16 @@ class Chat:
                 out.append(labels)
         return out
 
+    def link_urls(self) -> list[str]:
+        """Addresses of the link buttons on the visible bot messages."""
+        return [
+            button["url"]
+            for message in self.bot_messages()
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
+            for button in row
+            if "url" in button
+        ]
+
     def sent(self) -> list[str]:
         """Every text the bot sent to this chat, as sent (edits not applied)."""
         return self.api.sent_texts(self.id)

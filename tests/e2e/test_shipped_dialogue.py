@@ -50,14 +50,7 @@ async def _walk(
                 assert crisis in chat.sent()
                 await chat.press(engine.content.text("nl", "button.resume"))
             await chat.press(label)
-        links = [
-            button["url"]
-            for message in chat.bot_messages()
-            for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
-            for button in row
-            if "url" in button
-        ]
-        assert "https://www.chatmetfier.nl" in links
+        assert "https://www.chatmetfier.nl" in chat.link_urls()
         assert not api.violations
     finally:
         assert await baken.stop() == 0

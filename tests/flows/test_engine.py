@@ -507,3 +507,27 @@ def test_service_cards_show_email(tmp_path: Path) -> None:
     out = chat.press("Klaar")
     office = next(t for t in texts(out) if t.startswith("Kantoor"))
     assert office.endswith("Mailen: hulp@example.org")
+
+
+def test_no_website_means_no_website_hint(tmp_path: Path) -> None:
+    """A service reached only by phone or e-mail is not told to 'see the website'."""
+    root = make_content(tmp_path)
+    services = root / "services.yaml"
+    services.write_text(
+        services.read_text(encoding="utf-8").replace(
+            '    chat_url: https://example.org/chat\n    phone: "0800-0000"\n'
+            '    phone_free: true\n    hours:\n      mon: ["09:00-17:00"]\n'
+            '      tue: ["09:00-17:00"]\n      wed: ["09:00-17:00"]\n'
+            '      thu: ["09:00-17:00"]\n      fri: ["09:00-17:00"]\n'
+            "    hours_verified: true\n",
+            '    phone: "0800-0000"\n    phone_free: true\n',
+        ),
+        encoding="utf-8",
+    )
+    chat = Conversation(Engine(load_content(root)))
+    chat.start()
+    chat.press("Ja")
+    chat.press("Over een vriend")
+    out = chat.press("Klaar")
+    office = next(t for t in texts(out) if t.startswith("Kantoor"))
+    assert office == "Kantoor\nOp werkdagen.\nBellen: 0800-0000 (gratis)"

@@ -105,3 +105,11 @@ def test_unsure_matching_offers_candidates() -> None:
     assert match_option("banaan", CANDIDATES, ORDER).sure is None
     assert match_option("4", CANDIDATES, ORDER).sure is None
     assert match_option("", CANDIDATES, ORDER).maybe == ()
+
+
+def test_numbers_beyond_the_buttons_match_synonyms() -> None:
+    """'15' at a question with five buttons is not button 15: it can be an age synonym."""
+    ages = Candidates.build([("u16", ["Jonger dan 16", "15"]), ("older", ["Ouder", "30"])])
+    assert match_option("15", ages, ["u16", "older"]).sure == "u16"
+    assert match_option("2", ages, ["u16", "older"]).sure == "older"
+    assert match_option("99", ages, ["u16", "older"]).sure is None

@@ -174,3 +174,13 @@ def test_no_event_sequence_breaks_a_conversation(
             assert len(session.to_json()) <= 1024
         if isinstance(event, Text) and len(event.text.strip()) > 12:
             assert event.text not in repr(outputs)
+
+
+def test_button_data_fits_telegram(reachable: list[Situation]) -> None:
+    """Every button's data fits Telegram's 64-byte callback_data limit."""
+    for here in reachable:
+        for output in here.outputs:
+            if isinstance(output, Message):
+                for row in output.buttons:
+                    for button in row:
+                        assert 1 <= len(button.data.encode()) <= 64, button
