@@ -247,9 +247,9 @@ def render(out: dict[str, Any], sizes: Sizes, seconds: float) -> str:
         f"{rl.updates} updates from {sizes.reload_users} users; {rl.content_loaded} "
         f"`content_loaded` logged, {rl.errors} errors logged, {rl.incomplete} updates "
         f"unanswered ({rl.rate:.1f} updates/s).",
-        "- A reload loads and validates in the event loop, so while it runs (about the "
-        "content load time above) no update is handled: replies pause, none are lost. "
-        "Loading in a thread would remove the pause; reloads are rare, so it is left.",
+        "- A reload loads and validates the content in a worker thread "
+        "(`asyncio.to_thread`), then swaps the engine in one assignment, so replies "
+        "keep flowing while it runs.",
         "",
     ]
     if "webhook1" in out:
