@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run chat test lint check bench soak clean
+.PHONY: run chat test lint check bench bench-quick soak clean
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; sys.exit("baken needs Python 3.11 or newer; set PY=python3.11") if sys.version_info < (3, 11) else None'
@@ -36,9 +36,16 @@ lint: $(STAMP)
 check: $(STAMP)
 	$(BIN)/baken content check
 
-## The long soak run (300 simulated people, ten minutes, on 127.0.0.1); see RELIABILITY.md.
+## Benchmarks (issue 7): writes BENCHMARKS.md in a few minutes; bench-quick: tiny numbers, < 60 s.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench.run --quick --out /tmp/BENCHMARKS-quick.md
+
+## The long soak run (120 simulated people, ten minutes, on 127.0.0.1); see RELIABILITY.md.
 soak: $(STAMP)
-	$(BIN)/python -m tests.soak --minutes 10 --users 300
+	$(BIN)/python -m tests.soak --minutes 10 --users 120
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -135,8 +135,10 @@ def install_reload(holder: object, *, watch: bool) -> asyncio.Task[None] | None:
     assert isinstance(holder, ContentHolder)
     log = get_logger("baken.content")
 
-    def reload() -> None:
-        ok, problems = holder.reload()
+    async def reload() -> None:
+        # Reading and validating takes about half a second: do it off the event loop, so
+        # replies keep flowing; only the swap of the engine happens here.
+        ok, problems = await asyncio.to_thread(holder.reload)
         if ok:
             log.info(
                 "content_loaded",
@@ -149,8 +151,15 @@ def install_reload(holder: object, *, watch: bool) -> asyncio.Task[None] | None:
                     log.error("content_refused", problem=str(problem))
 
     loop = asyncio.get_running_loop()
+    running: set[asyncio.Task[None]] = set()
+
+    def on_signal() -> None:
+        task = loop.create_task(reload())
+        running.add(task)
+        task.add_done_callback(running.discard)
+
     if hasattr(signal, "SIGHUP"):
-        loop.add_signal_handler(signal.SIGHUP, reload)
+        loop.add_signal_handler(signal.SIGHUP, on_signal)
     if not watch:
         return None
 
@@ -158,7 +167,7 @@ def install_reload(holder: object, *, watch: bool) -> asyncio.Task[None] | None:
         while True:
             await asyncio.sleep(1.0)
             if holder.changed():
-                reload()
+                await reload()
 
     return loop.create_task(poll())
 

@@ -37,7 +37,11 @@ class ContentHolder:
         self._stamp = self._mtimes()
 
     def reload(self) -> tuple[bool, list[Problem]]:
-        """Load the content again. Invalid content is refused and the old content keeps serving."""
+        """Load the content again. Invalid content is refused and the old content keeps serving.
+
+        Safe to run in a worker thread: the new engine is built completely, then replaces
+        the old one in a single assignment, so each update sees one or the other.
+        """
         self._stamp = self._mtimes()
         content, problems = read_content(self.directory)
         if content is None:

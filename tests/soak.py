@@ -1,8 +1,8 @@
 """Soak run: many simulated people against the real `baken webhook`, with Bot API faults.
 
-Run the long form with ``make soak`` (300 people, ten minutes) or::
+Run the long form with ``make soak`` (120 people, ten minutes) or::
 
-    .venv/bin/python -m tests.soak --minutes 10 --users 300
+    .venv/bin/python -m tests.soak --minutes 10 --users 120
 
 Everything runs on 127.0.0.1: the stand-in Bot API (tests/standin/botapi.py) and one
 `baken webhook` subprocess on the pinned e2e dialogue, with a short session TTL so that
@@ -368,7 +368,7 @@ async def soak(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0)
-    parser.add_argument("--users", type=int, default=300)
+    parser.add_argument("--users", type=int, default=120)
     parser.add_argument("--fault-every", type=float, default=0.5, help="mean seconds between")
     parser.add_argument("--ttl", type=int, default=60, help="BAKEN_SESSION_TTL (>= 60)")
     parser.add_argument("--seed", type=int, default=8)

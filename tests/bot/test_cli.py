@@ -177,13 +177,21 @@ async def test_reload_swaps_valid_content_and_refuses_invalid(tmp_path: Path, ho
             nl.write_text(text, encoding="utf-8")
             if how == "sighup":
                 proc.send_signal(signal.SIGHUP)
-            await asyncio.sleep(1.5 if how == "watch" else 0.3)
+
+        async def shows(text: str) -> bool:
+            """Ask again until the answer shows ``text`` (the reload runs in the background)."""
+            for _ in range(40):
+                if text in await _send(proc, "hm"):
+                    return True
+                await asyncio.sleep(0.25)
+            return False
 
         original = nl.read_text(encoding="utf-8")
         await change(original.replace('ask: "Wil je verder?"', 'ask: "Wil je nu verder?"'))
-        assert "Wil je nu verder?" in await _send(proc, "hm")
+        assert await shows("Wil je nu verder?")
 
         await change(original.replace('ask: "Wil je verder?"', "ask: [kapot"))
+        await asyncio.sleep(1.5)  # long enough for a reload (or a --watch poll) to happen
         assert "Wil je nu verder?" in await _send(proc, "hm")
     finally:
         assert proc.stdin is not None

@@ -1,6 +1,6 @@
 """The soak run in its short form: 40 people for 10 seconds, with Bot API faults.
 
-The long form (300 people, ten minutes) is ``make soak``; see RELIABILITY.md.
+The long form (120 people, ten minutes) is ``make soak``; see RELIABILITY.md.
 """
 
 from __future__ import annotations

@@ -1,0 +1,33 @@
+"""Smoke run of the benchmarks with tiny numbers: every figure is produced (no timings asserted).
+
+The benchmarks themselves (`make bench`) are never timed tests; this only keeps
+bench/ runnable as the code under it changes.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+
+import pytest
+
+from bench import run
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def test_every_figure_is_produced() -> None:
+    """`bench.run` with tiny sizes yields each section and renders BENCHMARKS.md from it."""
+    out = run.collect(run.TINY, log=lambda *a, **k: None)
+    expected = {"e2e", "step", "memory", "startup", "reload", "rss"}
+    if shutil.which("redis-server"):
+        expected |= {"redis", "webhook1", "webhook2"}
+    assert expected <= set(out)
+    e2e = out["e2e"]
+    assert e2e.incomplete == 0
+    assert e2e.problems == 0
+    assert math.isfinite(e2e.ratio)
+    assert out["reload"].errors == 0
+    assert out["step"].press_median_us > 0
+    text = run.render(out, run.TINY, 1.0)
+    assert "baken ÷ bare" in text
