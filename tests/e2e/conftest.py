@@ -49,9 +49,12 @@ class Baken:
         self.cwd = cwd
         self.env = env
         self.logs: list[JSON] = []
+        self.stdout = bytearray()  # everything the process wrote, byte for byte
+        self.stderr = bytearray()
         self.port: int | None = None
         self._proc: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._stdout_reader: asyncio.Task[None] | None = None
         self._new_line = asyncio.Event()
 
     @property
@@ -89,10 +92,11 @@ class Baken:
             cwd=self.cwd,
             env=self._environment(),
             stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
         self._reader = asyncio.create_task(self._read())
+        self._stdout_reader = asyncio.create_task(self._read_stdout())
         ready = await self.wait_log("polling" if self.mode == "polling" else "webhook_listening")
         if self.mode == "webhook":
             self.port = int(ready["port"])
@@ -101,6 +105,7 @@ class Baken:
         assert self._proc is not None
         assert self._proc.stderr is not None
         async for raw in self._proc.stderr:
+            self.stderr += raw
             line = raw.decode(errors="replace").rstrip()
             try:
                 entry = json.loads(line)
@@ -108,6 +113,12 @@ class Baken:
                 entry = {"event": line, "level": "raw"}
             self.logs.append(entry if isinstance(entry, dict) else {"event": line})
             self._new_line.set()
+
+    async def _read_stdout(self) -> None:
+        assert self._proc is not None
+        assert self._proc.stdout is not None
+        async for raw in self._proc.stdout:
+            self.stdout += raw
 
     async def wait_log(self, event: str, timeout: float = 20.0) -> JSON:  # noqa: ASYNC109
         """The first log entry with this event (waiting for it); fails if the process ends."""
@@ -140,8 +151,9 @@ class Baken:
             except TimeoutError:
                 proc.kill()
                 await proc.wait()
-        if self._reader is not None:
-            await self._reader
+        for reader in (self._reader, self._stdout_reader):
+            if reader is not None:
+                await reader
         assert proc.returncode is not None
         return proc.returncode
 

@@ -21,11 +21,9 @@ runs use a private ``redis-server`` (skipped without one, except under CI).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -112,60 +110,6 @@ def leaks(where: str, data: str | bytes) -> list[str]:
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     text = text.lower()
     return [f"{where}: {NEEDLES[form]!r}" for form in NEEDLES if form in text]
-
-
-class CanaryBaken(Baken):
-    """A baken process whose stdout and raw stderr are kept, byte for byte."""
-
-    def __init__(self, mode: str, api: StandinBotAPI, cwd: Path, **env: str) -> None:
-        super().__init__(mode, api, cwd, **env)
-        self.stdout = bytearray()
-        self.stderr = bytearray()
-        self._stdout_reader: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        args = ["run"] if self.mode == "polling" else ["webhook", "--port", "0"]
-        self._proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            *args,
-            cwd=self.cwd,
-            env=self._environment(),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        self._reader = asyncio.create_task(self._read())
-        self._stdout_reader = asyncio.create_task(self._read_stdout())
-        ready = await self.wait_log("polling" if self.mode == "polling" else "webhook_listening")
-        if self.mode == "webhook":
-            self.port = int(ready["port"])
-
-    async def _read(self) -> None:
-        assert self._proc is not None
-        assert self._proc.stderr is not None
-        async for raw in self._proc.stderr:
-            self.stderr += raw
-            line = raw.decode(errors="replace").rstrip()
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                entry = {"event": line, "level": "raw"}
-            self.logs.append(entry if isinstance(entry, dict) else {"event": line})
-            self._new_line.set()
-
-    async def _read_stdout(self) -> None:
-        assert self._proc is not None
-        assert self._proc.stdout is not None
-        async for raw in self._proc.stdout:
-            self.stdout += raw
-
-    async def stop(self) -> int:
-        code = await super().stop()
-        if self._stdout_reader is not None:
-            await self._stdout_reader
-        return code
 
 
 def redis_leaks(url: str) -> list[str]:
@@ -266,7 +210,7 @@ async def converse(baken: Baken, chat: Chat) -> None:
 
 async def run_canary(
     mode: str, level: str, tmp_path: Path, redis_url: str | None
-) -> tuple[CanaryBaken, list[str]]:
+) -> tuple[Baken, list[str]]:
     """Start baken, converse, stop it, and return it with every leak found."""
     cwd, tmpdir = tmp_path / "cwd", tmp_path / "tmp"
     cwd.mkdir()
@@ -280,7 +224,7 @@ async def run_canary(
         env["BAKEN_REDIS_URL"] = redis_url
     found: list[str] = []
     async with StandinBotAPI(TOKEN) as api:
-        baken = CanaryBaken(mode, api, cwd, **env)
+        baken = Baken(mode, api, cwd, **env)
         try:
             await baken.start()
             user = api.user(
