@@ -489,45 +489,40 @@ def test_typing_a_language_name_switches_at_once(mini: Engine) -> None:
     assert texts(out) == ["Wil je verder?"]
 
 
-def test_service_cards_show_email(tmp_path: Path) -> None:
-    """A service with an e-mail address shows it on its card."""
+def office_card(tmp_path: Path, old: str, new: str) -> str:
+    """The office's card at the handoff, after replacing ``old`` by ``new`` in services.yaml."""
     root = make_content(tmp_path)
     services = root / "services.yaml"
-    services.write_text(
-        services.read_text(encoding="utf-8").replace(
-            "    phone_free: true\n    hours:\n      mon:",
-            "    phone_free: true\n    email: hulp@example.org\n    hours:\n      mon:",
-        ),
-        encoding="utf-8",
-    )
+    text = services.read_text(encoding="utf-8")
+    assert old in text
+    services.write_text(text.replace(old, new), encoding="utf-8")
     chat = Conversation(Engine(load_content(root)))
     chat.start()
     chat.press("Ja")
     chat.press("Over een vriend")
     out = chat.press("Klaar")
-    office = next(t for t in texts(out) if t.startswith("Kantoor"))
+    return next(t for t in texts(out) if t.startswith("Kantoor"))
+
+
+def test_service_cards_show_email(tmp_path: Path) -> None:
+    """A service with an e-mail address shows it on its card."""
+    office = office_card(
+        tmp_path,
+        "    phone_free: true\n    hours:\n      mon:",
+        "    phone_free: true\n    email: hulp@example.org\n    hours:\n      mon:",
+    )
     assert office.endswith("Mailen: hulp@example.org")
 
 
 def test_no_website_means_no_website_hint(tmp_path: Path) -> None:
     """A service reached only by phone or e-mail is not told to 'see the website'."""
-    root = make_content(tmp_path)
-    services = root / "services.yaml"
-    services.write_text(
-        services.read_text(encoding="utf-8").replace(
-            '    chat_url: https://example.org/chat\n    phone: "0800-0000"\n'
-            '    phone_free: true\n    hours:\n      mon: ["09:00-17:00"]\n'
-            '      tue: ["09:00-17:00"]\n      wed: ["09:00-17:00"]\n'
-            '      thu: ["09:00-17:00"]\n      fri: ["09:00-17:00"]\n'
-            "    hours_verified: true\n",
-            '    phone: "0800-0000"\n    phone_free: true\n',
-        ),
-        encoding="utf-8",
+    office = office_card(
+        tmp_path,
+        '    chat_url: https://example.org/chat\n    phone: "0800-0000"\n'
+        '    phone_free: true\n    hours:\n      mon: ["09:00-17:00"]\n'
+        '      tue: ["09:00-17:00"]\n      wed: ["09:00-17:00"]\n'
+        '      thu: ["09:00-17:00"]\n      fri: ["09:00-17:00"]\n'
+        "    hours_verified: true\n",
+        '    phone: "0800-0000"\n    phone_free: true\n',
     )
-    chat = Conversation(Engine(load_content(root)))
-    chat.start()
-    chat.press("Ja")
-    chat.press("Over een vriend")
-    out = chat.press("Klaar")
-    office = next(t for t in texts(out) if t.startswith("Kantoor"))
     assert office == "Kantoor\nOp werkdagen.\nBellen: 0800-0000 (gratis)"
