@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run chat test lint check bench bench-quick soak clean
+.PHONY: run chat test lint check bench bench-quick soak fuzz clean
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; sys.exit("baken needs Python 3.11 or newer; set PY=python3.11") if sys.version_info < (3, 11) else None'
@@ -46,6 +46,10 @@ bench-quick: $(STAMP)
 ## The long soak run (120 simulated people, ten minutes, on 127.0.0.1); see RELIABILITY.md.
 soak: $(STAMP)
 	$(BIN)/python -m tests.soak --minutes 10 --users 120
+
+## Fuzz the text normaliser and the crisis matcher for five minutes (hypothesis).
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz --minutes 5
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

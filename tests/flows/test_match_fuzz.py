@@ -3,10 +3,14 @@
 Whatever a person types, ``normalise`` and the crisis matcher return quickly and never
 raise; and a crisis phrase is still found when it is wrapped in other words, shouted,
 stretched, or salted with invisible and accented characters.
+
+``make test`` tries 150 examples per property; ``make fuzz`` (tests/fuzz.py) runs the
+same properties round after round for a set time.
 """
 
 from __future__ import annotations
 
+import os
 import time
 
 from hypothesis import HealthCheck, given, settings
@@ -15,8 +19,11 @@ from hypothesis import strategies as st
 from flows import Engine
 from flows.match import Typed, normalise
 
+EXAMPLES = int(os.environ.get("BAKEN_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 INVISIBLE = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad")
 anything = st.one_of(
