@@ -108,11 +108,16 @@ def test_graph_is_mermaid_with_every_state() -> None:
         assert state in result.stdout
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz (dot) is not installed")
 def test_graph_as_svg(tmp_path: Path) -> None:
-    """With Graphviz, --format svg writes an SVG file."""
+    """With Graphviz, --format svg writes an SVG file; without it, a clear message."""
     target = tmp_path / "flow.svg"
     result = baken("content", "graph", "--format", "svg", "-o", str(target))
+    if shutil.which("dot") is None:
+        assert result.returncode == 1
+        assert "Graphviz" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert not target.exists()
+        return
     assert result.returncode == 0, result.stderr
     assert "<svg" in target.read_text(encoding="utf-8")
 
