@@ -37,8 +37,9 @@ from typing import Any
 from tests.e2e.conftest import WEBHOOK_SECRET, Baken, new_chat_id
 from tests.standin.botapi import Call, StandinBotAPI
 
-ERASED = "Het gesprek is gestopt."
 ANSWER_TIMEOUT = 30.0  # longer than a timed-out send (10 s read timeout) plus retries
+QUIET = 2.0  # seconds without a call about the chat: the turn has ended (and then some)
+RETRY_QUIET = 3.0  # the same after a fault: longer than the longest backoff (2 s + 25 %)
 ANSWERING = ("sendMessage", "editMessageText", "editMessageReplyMarkup")
 TEXTS = (
     "hallo",
@@ -153,22 +154,6 @@ class Person:
 
         return predicate
 
-    def _turn_done(self, mark: float) -> Callable[[Call], bool]:
-        chat_id = self.chat_id
-
-        def predicate(call: Call) -> bool:
-            return (
-                call.at >= mark
-                and call.method in ANSWERING
-                and call.params.get("chat_id") == chat_id
-                and (
-                    "callback_data" in json.dumps(call.params.get("reply_markup") or {})
-                    or call.params.get("text") == ERASED
-                )
-            )
-
-        return predicate
-
     def _buttons(self) -> list[tuple[str, int]]:
         for message in reversed(self.api.messages(self.chat_id)):
             rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
@@ -218,10 +203,32 @@ class Person:
             figures.problems.append(f"lost {kind} {data!r}: {recent}")
             return
         figures.answered += 1
-        # Wait for the end of this turn (the question with its buttons, or the erase
-        # notice), so that its last messages are not taken for the next turn's answers.
-        with contextlib.suppress(TimeoutError):
-            await self.api.wait_for(self._turn_done(mark), 1, timeout=5)
+        await self._settled()
+
+    async def _settled(self) -> None:
+        """Wait until the bot has finished this turn, so that its last messages are not
+        taken for the next turn's answers.
+
+        Finished means: no call about this chat is in flight at the stand-in (a slow or
+        timed-out answer still pending), and the last one was answered ``QUIET`` seconds
+        ago, or ``RETRY_QUIET`` after a fault (a retry comes after a backoff; a timed-out
+        edit is retried too). Between two calls of one turn the bot needs milliseconds;
+        ``QUIET`` leaves room for a loaded machine that stalls the bot for a moment. This
+        is an inference from outside: a stall longer than ``QUIET`` inside one turn would
+        let the next update overtake it, and its tail would count as a duplicate.
+        """
+        api, chat_id = self.api, self.chat_id
+        deadline = time.monotonic() + ANSWER_TIMEOUT
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+            if api.in_flight(chat_id):
+                continue
+            last, ended = api.last_call(chat_id), api.last_activity(chat_id)
+            if last is None or ended is None:
+                return
+            quiet = QUIET if last.fault in (None, "slow") else RETRY_QUIET
+            if time.monotonic() - ended >= quiet:
+                return
 
     def count_duplicates(self) -> None:
         """The same message sent twice with no update from the person in between.
@@ -235,7 +242,15 @@ class Person:
         for (at_1, key_1), (at_2, key_2) in itertools.pairwise(sends):
             if key_1 == key_2 and not any(at_1 < mark <= at_2 for mark in marks):
                 self.figures.duplicated += 1
-                self.figures.problems.append(f"duplicate: {key_1[:200]}")
+                calls = [
+                    (round(c.at - at_1, 2), c.method, c.fault)
+                    for c in self.api.calls
+                    if at_1 - 15 <= c.at <= at_2 and self.api.chat_of_call(c.params) == self.chat_id
+                ]
+                near = [round(mark - at_1, 2) for mark in marks if at_1 - 15 <= mark <= at_2 + 5]
+                self.figures.problems.append(
+                    f"duplicate: {key_1[:120]} calls: {calls} updates posted: {near}"
+                )
 
     async def conversation(self, until: float) -> None:
         self._new_chat()

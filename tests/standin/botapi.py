@@ -554,6 +554,9 @@ class StandinBotAPI:
         self.violations: deque[Violation] = deque(maxlen=keep)
         self.faults_served = 0
         self._faults: dict[str, deque[_Fault]] = {}
+        self._in_flight: dict[int, int] = defaultdict(int)
+        self._last_call: dict[int, Call] = {}
+        self._last_activity: dict[int, float] = {}
         self._queue: deque[tuple[int, str, JSON]] = deque()
         self._allowed: frozenset[str] = _DEFAULT_ALLOWED
         self._chats: dict[int, _Chat] = {}
@@ -700,6 +703,7 @@ class StandinBotAPI:
     def _record(self, method: str, params: JSON, fault: str | None = None) -> Call:
         call = Call(method, params, time.monotonic(), fault)
         self._calls.append(call)
+        self._last_call[self.chat_of_call(params)] = call
         self._by_method[method].append(call)
         self.counts[method] += 1
         if self._waiters:
@@ -851,12 +855,39 @@ class StandinBotAPI:
             self._violate(name, params, error)
             return _error(error)
         method = entry[0]
-        if self._faults:
-            fault = self._take_fault(method)
-            if fault is not None:
-                return await self._serve_fault(request, method, params, fault, bot)
-        self._record(method, params)
-        return await self._answer(method, params, bot)
+        chat_id = self.chat_of_call(params)
+        self._in_flight[chat_id] += 1
+        try:
+            if self._faults:
+                fault = self._take_fault(method)
+                if fault is not None:
+                    return await self._serve_fault(request, method, params, fault, bot)
+            self._record(method, params)
+            return await self._answer(method, params, bot)
+        finally:
+            self._last_activity[chat_id] = time.monotonic()
+            self._in_flight[chat_id] -= 1
+            if not self._in_flight[chat_id]:
+                del self._in_flight[chat_id]
+
+    def chat_of_call(self, params: JSON) -> int:
+        """The chat a call is about (0 when none): ``chat_id``, or the chat of a button press."""
+        chat_id = params.get("chat_id")
+        if isinstance(chat_id, int):
+            return chat_id
+        return self._callbacks.get(str(params.get("callback_query_id", "")), 0)
+
+    def in_flight(self, chat_id: int) -> int:
+        """Calls about this chat that arrived and are not answered yet (delayed or slow)."""
+        return self._in_flight.get(chat_id, 0)
+
+    def last_call(self, chat_id: int) -> Call | None:
+        """The latest call about this chat (``answerCallbackQuery`` included), if any."""
+        return self._last_call.get(chat_id)
+
+    def last_activity(self, chat_id: int) -> float | None:
+        """When the stand-in last answered (or gave up on) a call about this chat."""
+        return self._last_activity.get(chat_id)
 
     async def _answer(self, method: str, params: JSON, bot: JSON) -> web.Response:
         """Act on a recorded call and build its answer."""
