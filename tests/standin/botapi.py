@@ -554,7 +554,7 @@ class StandinBotAPI:
         self.violations: deque[Violation] = deque(maxlen=keep)
         self.faults_served = 0
         self._faults: dict[str, deque[_Fault]] = {}
-        self._in_flight: dict[int, int] = defaultdict(int)
+        self._in_flight: dict[int, int] = {}
         self._last_call: dict[int, Call] = {}
         self._last_activity: dict[int, float] = {}
         self._queue: deque[tuple[int, str, JSON]] = deque()
@@ -856,7 +856,7 @@ class StandinBotAPI:
             return _error(error)
         method = entry[0]
         chat_id = self.chat_of_call(params)
-        self._in_flight[chat_id] += 1
+        self._in_flight[chat_id] = self._in_flight.get(chat_id, 0) + 1
         try:
             if self._faults:
                 fault = self._take_fault(method)
@@ -866,9 +866,9 @@ class StandinBotAPI:
             return await self._answer(method, params, bot)
         finally:
             self._last_activity[chat_id] = time.monotonic()
-            self._in_flight[chat_id] -= 1
-            if not self._in_flight[chat_id]:
-                del self._in_flight[chat_id]
+            remaining = self._in_flight.pop(chat_id, 0) - 1
+            if remaining > 0:  # (after a reset() mid-call there is nothing to count down)
+                self._in_flight[chat_id] = remaining
 
     def chat_of_call(self, params: JSON) -> int:
         """The chat a call is about (0 when none): ``chat_id``, or the chat of a button press."""

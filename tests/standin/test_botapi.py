@@ -271,6 +271,25 @@ async def test_slow_delays_then_answers(botapi: StandinBotAPI, bot: Bot) -> None
     assert message.text == "traag"
 
 
+async def test_calls_in_flight_per_chat(botapi: StandinBotAPI, bot: Bot) -> None:
+    """A held answer counts as in flight for its chat until answered; then it is activity."""
+    assert botapi.in_flight(CHAT) == 0
+    assert botapi.last_call(CHAT) is None
+    assert botapi.last_activity(CHAT) is None
+    botapi.inject("sendMessage", "slow", delay=0.5)
+    sending = asyncio.create_task(bot.send_message(CHAT, "traag"))
+    await asyncio.sleep(0.2)
+    assert botapi.in_flight(CHAT) == 1
+    assert botapi.in_flight(CHAT + 1) == 0
+    await sending
+    assert botapi.in_flight(CHAT) == 0
+    last, ended = botapi.last_call(CHAT), botapi.last_activity(CHAT)
+    assert last is not None
+    assert (last.method, last.fault) == ("sendMessage", "slow")
+    assert ended is not None
+    assert ended >= last.at
+
+
 async def test_text_limits(botapi: StandinBotAPI, bot: Bot) -> None:
     """1..4096 characters after entity parsing; more or nothing is a Bad Request."""
     await bot.send_message(CHAT, "é" * 4096)
