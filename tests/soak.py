@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import itertools
 import json
 import random
 import sys
@@ -113,6 +112,32 @@ def _rss_kib(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def repeated_sends(sends: list[tuple[float, str]], marks: list[float]) -> list[int]:
+    """The sends that repeat the one before for the same update (their indices).
+
+    ``sends`` are one chat's messages (time, content) in the order the stand-in carried
+    them out; ``marks`` the times the person posted each update, in order. The bot
+    handles one chat's updates one after another, so the sends fall into consecutive
+    runs, one per update, each run after its update was posted. A person may well see
+    one text twice (pressing the same button again), but that takes another update. So
+    two equal sends in a row are a duplicate only when no such split puts them in
+    different runs: when no update after the one the first send answers was posted
+    before the second. This does not depend on how fast the bot was: an update that
+    overtook the end of a slow turn is still counted as the next run.
+    """
+    repeated: list[int] = []
+    run = -1  # the update the previous send answers, as early as the times allow
+    previous: str | None = None
+    for index, (at, key) in enumerate(sends):
+        if previous is None or key == previous:
+            if run + 1 < len(marks) and marks[run + 1] <= at:
+                run += 1
+            elif previous is not None:
+                repeated.append(index)
+        previous = key
+    return repeated
 
 
 class Person:
@@ -231,26 +256,21 @@ class Person:
                 return
 
     def count_duplicates(self) -> None:
-        """The same message sent twice with no update from the person in between.
-
-        A person may well see one text twice (pressing the same button again); that
-        always takes a new update. Two equal sends for one update mean a send was
-        repeated after it had been carried out, or an update was handled twice.
-        """
+        """Count the messages of this chat that were sent twice for one update."""
         sends = self.sends.pop(self.chat_id, [])
-        marks = self.marks
-        for (at_1, key_1), (at_2, key_2) in itertools.pairwise(sends):
-            if key_1 == key_2 and not any(at_1 < mark <= at_2 for mark in marks):
-                self.figures.duplicated += 1
-                calls = [
-                    (round(c.at - at_1, 2), c.method, c.fault)
-                    for c in self.api.calls
-                    if at_1 - 15 <= c.at <= at_2 and self.api.chat_of_call(c.params) == self.chat_id
-                ]
-                near = [round(mark - at_1, 2) for mark in marks if at_1 - 15 <= mark <= at_2 + 5]
-                self.figures.problems.append(
-                    f"duplicate: {key_1[:120]} calls: {calls} updates posted: {near}"
-                )
+        for index in repeated_sends(sends, self.marks):
+            at_1, key = sends[index - 1]
+            at_2 = sends[index][0]
+            self.figures.duplicated += 1
+            calls = [
+                (round(c.at - at_1, 2), c.method, c.fault)
+                for c in self.api.calls
+                if at_1 - 15 <= c.at <= at_2 and self.api.chat_of_call(c.params) == self.chat_id
+            ]
+            near = [round(mark - at_1, 2) for mark in self.marks if at_1 - 15 <= mark <= at_2 + 5]
+            self.figures.problems.append(
+                f"duplicate: {key[:120]} calls: {calls} updates posted: {near}"
+            )
 
     async def conversation(self, until: float) -> None:
         self._new_chat()
