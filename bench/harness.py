@@ -30,6 +30,8 @@ from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout
 
+from tests.processes import log_entry, problem_entries, rss_kib
+
 REPO = Path(__file__).resolve().parents[1]
 # Fixed test credentials for processes on 127.0.0.1 only.
 TOKEN = "123456789:AAStandin-Token_For-Tests-Only-00000000"  # noqa: S105
@@ -193,12 +195,7 @@ class Bot:
         assert self._proc is not None
         assert self._proc.stderr is not None
         async for raw in self._proc.stderr:
-            line = raw.decode(errors="replace").rstrip()
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                entry = {"event": line, "level": "raw"}
-            self.logs.append(entry if isinstance(entry, dict) else {"event": line})
+            self.logs.append(log_entry(raw))
 
     async def wait_log(self, event: str, timeout: float = 30.0) -> JSON:  # noqa: ASYNC109
         deadline = time.monotonic() + timeout
@@ -213,7 +210,7 @@ class Bot:
         raise TimeoutError(f"{self.kind}: no {event!r} log within {timeout} s: {self.logs[-5:]}")
 
     def problems(self) -> list[JSON]:
-        return [e for e in self.logs if e.get("level") in ("error", "critical", "raw")]
+        return problem_entries(self.logs)
 
     def signal(self, sig: int) -> None:
         assert self._proc is not None
@@ -221,11 +218,10 @@ class Bot:
 
     def rss(self) -> int:
         """Resident memory of the process in bytes (Linux /proc)."""
-        with open(f"/proc/{self.pid}/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-        raise RuntimeError("no VmRSS")
+        kib = rss_kib(self.pid)
+        if kib is None:
+            raise RuntimeError("no VmRSS")
+        return kib * 1024
 
     async def stop(self) -> int:
         proc = self._proc

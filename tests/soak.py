@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.conftest import WEBHOOK_SECRET, Baken, new_chat_id
+from tests.processes import rss_kib
 from tests.standin.botapi import Call, StandinBotAPI
 
 ANSWER_TIMEOUT = 30.0  # longer than a timed-out send (10 s read timeout) plus retries
@@ -108,9 +109,7 @@ class Figures:
 
 def _rss_kib(pid: int) -> int:
     with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
+        return rss_kib(pid) or 0
     return 0
 
 

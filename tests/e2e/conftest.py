@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from tests.processes import log_entry, problem_entries
 from tests.standin.botapi import Call, StandinBotAPI
 
 REPO = Path(__file__).resolve().parents[2]
@@ -106,12 +107,7 @@ class Baken:
         assert self._proc.stderr is not None
         async for raw in self._proc.stderr:
             self.stderr += raw
-            line = raw.decode(errors="replace").rstrip()
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                entry = {"event": line, "level": "raw"}
-            self.logs.append(entry if isinstance(entry, dict) else {"event": line})
+            self.logs.append(log_entry(raw))
             self._new_line.set()
 
     async def _read_stdout(self) -> None:
@@ -138,7 +134,7 @@ class Baken:
 
     def problems(self) -> list[JSON]:
         """Logged errors, and anything that was not one of our JSON lines."""
-        return [e for e in self.logs if e.get("level") in ("error", "critical", "raw")]
+        return problem_entries(self.logs)
 
     async def stop(self) -> int:
         """SIGTERM, then the exit status (killed after 15 seconds)."""
