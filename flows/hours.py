@@ -9,53 +9,30 @@ import datetime as dt
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+import holidays
+from holidays.constants import OPTIONAL, PUBLIC
+
 from flows.schema import Hours
+from flows.texts import DAYS
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def easter(year: int) -> dt.date:
-    """Easter Sunday (Gregorian), by the anonymous Gregorian algorithm."""
-    a = year % 19
-    b, c = divmod(year, 100)
-    d, e = divmod(b, 4)
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    ell = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * ell) // 451
-    month, day = divmod(h + ell - 7 * m + 114, 31)
-    return dt.date(year, month, day + 1)
+_NOT_IN_THE_LAW = frozenset({"Good Friday"})
 
 
 @lru_cache(maxsize=64)
 def dutch_holidays(year: int) -> frozenset[dt.date]:
-    """Dutch public holidays (algemeen erkende feestdagen) of ``year``.
+    """The algemeen erkende feestdagen of ``year`` (Algemene termijnenwet, art. 3).
 
-    New Year, Easter Sunday and Monday, King's Day (27 April; 26 April when the
-    27th is a Sunday), Liberation Day (5 May), Ascension Day, Whit Sunday and
-    Monday, Christmas Day and Boxing Day. Good Friday is not a general holiday.
+    From the ``holidays`` package: its public category (New Year, Easter Sunday and
+    Monday, King's Day, Ascension Day, Whitsun, Christmas) and its optional one
+    (Liberation Day, 5 May, which the law names every year although many employers give
+    it off only every fifth year), without Good Friday, which the package counts but the
+    law does not. A service marked ``holidays: closed`` is shown as closed on these days.
     """
-    e = easter(year)
-    kings = dt.date(year, 4, 27)
-    if kings.weekday() == 6:
-        kings = dt.date(year, 4, 26)
-    return frozenset(
-        {
-            dt.date(year, 1, 1),
-            e,
-            e + dt.timedelta(days=1),
-            kings,
-            dt.date(year, 5, 5),
-            e + dt.timedelta(days=39),
-            e + dt.timedelta(days=49),
-            e + dt.timedelta(days=50),
-            dt.date(year, 12, 25),
-            dt.date(year, 12, 26),
-        }
+    found = holidays.country_holidays(
+        "NL", years=year, categories=(PUBLIC, OPTIONAL), language="en_US"
     )
+    return frozenset(day for day, name in found.items() if name not in _NOT_IN_THE_LAW)
 
 
 def _minutes(hhmm: str) -> int:

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
-from flows.loader import DEFAULT_LANG, Content, Problem, Severity
+from rapidfuzz import process
+
+from flows.content import DEFAULT_LANG, Content, Problem, Severity
 from flows.machine import branches
 from flows.schema import Branch, Condition, Flow
+from flows.texts import DAYS, SYSTEM_TEXTS
 
 # Readability: Dutch at B1 or simpler. Averages over one message.
 MAX_AVERAGE_WORDS = 15
@@ -26,11 +29,15 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 _WORD = re.compile(r"[0-9A-Za-zÀ-ÿ'’-]+")
 
 
-def lint(content: Content, today: dt.date | None = None) -> list[Problem]:
-    """Every cross-file problem in ``content``."""
-    from flows.engine import SYSTEM_TEXTS
+def lint(
+    content: Content, today: dt.date | None = None, *, channel_texts: Iterable[str] = ()
+) -> list[Problem]:
+    """Every cross-file problem in ``content``.
 
-    today = today or dt.date.today()
+    ``today`` judges whether service facts are more than a year old; without it that
+    check is skipped (the engine's package reads no clock: the host passes the date).
+    ``channel_texts`` are the keys the host's channels use, required like the engine's.
+    """
     problems: list[Problem] = []
     used: dict[str, tuple[str, tuple[str | int, ...]]] = {}
 
@@ -48,7 +55,7 @@ def lint(content: Content, today: dt.date | None = None) -> list[Problem]:
                     _unknown_service(content, screens_file, (screen_name, "links", i), service)
                 )
 
-    for key in SYSTEM_TEXTS:
+    for key in (*SYSTEM_TEXTS, *channel_texts):
         used.setdefault(key, (f"texts/{DEFAULT_LANG}.yaml", ()))
     for lang in content.languages:
         used.setdefault(f"language.{lang}", (f"texts/{lang}.yaml", ()))
@@ -252,8 +259,6 @@ def _unknown_service(
 
 
 def _closest(word: str, known: list[str]) -> str:
-    from rapidfuzz import process
-
     best = process.extractOne(word, known, score_cutoff=70) if known else None
     return f" (did you mean '{best[0]}'?)" if best else ""
 
@@ -323,7 +328,7 @@ def average_words(text: str) -> float:
 # ------------------------------------------------------------------ services
 
 
-def _lint_services(content: Content, today: dt.date) -> Iterator[Problem]:
+def _lint_services(content: Content, today: dt.date | None) -> Iterator[Problem]:
     loc = content.locator
     file = "services.yaml"
     for i, service in enumerate(content.services.values()):
@@ -346,7 +351,7 @@ def _lint_services(content: Content, today: dt.date) -> Iterator[Problem]:
             yield loc.problem(
                 file, path, f"service '{service.id}' has no `verified_on` date", "warning"
             )
-        elif today - service.verified_on > STALE_AFTER:
+        elif today is not None and today - service.verified_on > STALE_AFTER:
             yield loc.problem(
                 file,
                 (*path, "verified_on"),
@@ -357,9 +362,7 @@ def _lint_services(content: Content, today: dt.date) -> Iterator[Problem]:
         if (
             service.hours is not None
             and not service.hours.always
-            and not any(
-                getattr(service.hours, d) for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-            )
+            and not any(getattr(service.hours, d) for d in DAYS)
         ):
             yield loc.problem(
                 file,

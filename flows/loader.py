@@ -12,105 +12,35 @@ import datetime as dt
 import hashlib
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
-from flows.schema import (
-    CrisisFile,
-    Flow,
-    IntentsFile,
-    Screens,
-    Service,
-    ServicesFile,
-    SynonymsFile,
+from flows.content import (
+    DEFAULT_LANG,
+    Content,
+    ContentError,
+    Locator,
+    Problem,
+    YamlPath,
 )
+from flows.lint import lint
+from flows.schema import CrisisFile, Flow, IntentsFile, Screens, Service, ServicesFile, SynonymsFile
 
-DEFAULT_LANG = "nl"
-Severity = Literal["error", "warning"]
-YamlPath = tuple[str | int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong (error) or worth a look (warning) in the content."""
-
-    file: str
-    line: int | None
-    message: str
-    severity: Severity = "error"
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        prefix = "warning: " if self.severity == "warning" else ""
-        return f"{where}: {prefix}{self.message}"
-
-
-class ContentError(Exception):
-    """The content is invalid; ``problems`` lists every error (and the warnings)."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        errors = [p for p in problems if p.severity == "error"]
-        super().__init__(f"{len(errors)} content error(s)\n" + "\n".join(map(str, errors)))
-
-
-@dataclass(frozen=True)
-class Locator:
-    """Maps (file, path inside the YAML) to a line number."""
-
-    lines: Mapping[str, Mapping[YamlPath, int]]
-    display: Mapping[str, str]
-
-    def line(self, file: str, path: YamlPath) -> int | None:
-        table = self.lines.get(file, {})
-        for cut in range(len(path), -1, -1):
-            line = table.get(path[:cut])
-            if line is not None:
-                return line
-        return None
-
-    def problem(
-        self, file: str, path: YamlPath, message: str, severity: Severity = "error"
-    ) -> Problem:
-        return Problem(self.display.get(file, file), self.line(file, path), message, severity)
-
-
-@dataclass(frozen=True)
-class Content:
-    """Validated content, ready for the engine."""
-
-    root: Path
-    version: str
-    flows: Mapping[str, Flow]
-    default_flow: str
-    texts: Mapping[str, Mapping[str, str]]
-    services: Mapping[str, Service]
-    screens: Screens
-    crisis: CrisisFile
-    intents: IntentsFile
-    synonyms: Mapping[str, Mapping[str, list[str]]]
-    locator: Locator
-    warnings: tuple[Problem, ...] = field(default=())
-
-    @property
-    def languages(self) -> tuple[str, ...]:
-        """Languages with a texts file, Dutch first."""
-        rest = sorted(k for k in self.texts if k != DEFAULT_LANG)
-        return (DEFAULT_LANG, *rest)
-
-    def text(self, lang: str, key: str) -> str:
-        """The text for ``key`` in ``lang``, falling back to Dutch."""
-        found = self.texts.get(lang, {}).get(key)
-        if found is None:
-            found = self.texts[DEFAULT_LANG][key]
-        return found
-
+__all__ = [
+    "DEFAULT_LANG",
+    "Content",
+    "ContentError",
+    "Problem",
+    "default_content_dir",
+    "load_content",
+    "read_content",
+]
 
 # ------------------------------------------------------------------ YAML
 
@@ -271,10 +201,15 @@ def _flatten(
 # ------------------------------------------------------------------ loading
 
 
-def read_content(root: Path | str) -> tuple[Content | None, list[Problem]]:
-    """Read and validate ``root``. Returns the content (None on errors) and every problem."""
-    from flows.lint import lint  # lint needs Content; import here to keep the cycle one-way
+def read_content(
+    root: Path | str, *, today: dt.date | None = None, channel_texts: Iterable[str] = ()
+) -> tuple[Content | None, list[Problem]]:
+    """Read and validate ``root``. Returns the content (None on errors) and every problem.
 
+    ``today`` is the date against which service facts are judged stale (the host
+    passes it; without it that check is skipped, so results never depend on a clock).
+    ``channel_texts`` are text keys the host's channels use; they must exist in Dutch.
+    """
     reader = _Reader(Path(root))
     if not reader.root.is_dir():
         return None, [Problem(str(root), None, "content folder not found")]
@@ -358,16 +293,18 @@ def read_content(root: Path | str) -> tuple[Content | None, list[Problem]]:
         synonyms=synonyms,
         locator=Locator(reader.lines, reader.display),
     )
-    problems = reader.problems + lint(content)
+    problems = reader.problems + lint(content, today, channel_texts=channel_texts)
     if any(p.severity == "error" for p in problems):
         return None, problems
     warnings = tuple(p for p in problems if p.severity == "warning")
     return replace(content, warnings=warnings), problems
 
 
-def load_content(root: Path | str) -> Content:
+def load_content(
+    root: Path | str, *, today: dt.date | None = None, channel_texts: Iterable[str] = ()
+) -> Content:
     """Load and validate the content folder; raise :class:`ContentError` when invalid."""
-    content, problems = read_content(root)
+    content, problems = read_content(root, today=today, channel_texts=channel_texts)
     if content is None:
         raise ContentError(problems)
     return content

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from flows.hours import AMSTERDAM, dutch_holidays, easter, is_open, next_opening
+from flows.hours import AMSTERDAM, dutch_holidays, is_open, next_opening
 from flows.schema import Hours
 
 OFFICE = Hours(
@@ -23,17 +23,20 @@ def at(*args: int) -> int:
 
 
 @pytest.mark.parametrize(
-    ("year", "day"),
+    ("year", "easter_monday"),
     [
-        (2024, dt.date(2024, 3, 31)),
-        (2025, dt.date(2025, 4, 20)),
-        (2026, dt.date(2026, 4, 5)),
-        (2027, dt.date(2027, 3, 28)),
+        (2024, dt.date(2024, 4, 1)),
+        (2025, dt.date(2025, 4, 21)),
+        (2026, dt.date(2026, 4, 6)),
+        (2027, dt.date(2027, 3, 29)),
     ],
 )
-def test_easter(year: int, day: dt.date) -> None:
-    """Easter Sunday, checked against published dates."""
-    assert easter(year) == day
+def test_easter_monday_and_liberation_day(year: int, easter_monday: dt.date) -> None:
+    """Easter Monday (published dates) and 5 May every year, as the law says; Good Friday never."""
+    days = dutch_holidays(year)
+    assert easter_monday in days
+    assert dt.date(year, 5, 5) in days
+    assert easter_monday - dt.timedelta(days=3) not in days  # Good Friday
 
 
 def test_dutch_holidays_2026() -> None:

@@ -1,0 +1,95 @@
+"""Loaded content as plain data: what the loader produces and the engine and lint read.
+
+Data only: no reading of files, no checks. :mod:`flows.loader` builds a
+:class:`Content`; :mod:`flows.lint` and :mod:`flows.engine` only read it. Keeping
+these types here lets those modules import each other's inputs without a cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from flows.schema import CrisisFile, Flow, IntentsFile, Screens, Service
+
+DEFAULT_LANG = "nl"
+Severity = Literal["error", "warning"]
+YamlPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong (error) or worth a look (warning) in the content."""
+
+    file: str
+    line: int | None
+    message: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{where}: {prefix}{self.message}"
+
+
+class ContentError(Exception):
+    """The content is invalid; ``problems`` lists every error (and the warnings)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        errors = [p for p in problems if p.severity == "error"]
+        super().__init__(f"{len(errors)} content error(s)\n" + "\n".join(map(str, errors)))
+
+
+@dataclass(frozen=True)
+class Locator:
+    """Maps (file, path inside the YAML) to a line number."""
+
+    lines: Mapping[str, Mapping[YamlPath, int]]
+    display: Mapping[str, str]
+
+    def line(self, file: str, path: YamlPath) -> int | None:
+        table = self.lines.get(file, {})
+        for cut in range(len(path), -1, -1):
+            line = table.get(path[:cut])
+            if line is not None:
+                return line
+        return None
+
+    def problem(
+        self, file: str, path: YamlPath, message: str, severity: Severity = "error"
+    ) -> Problem:
+        return Problem(self.display.get(file, file), self.line(file, path), message, severity)
+
+
+@dataclass(frozen=True)
+class Content:
+    """Validated content, ready for the engine."""
+
+    root: Path
+    version: str
+    flows: Mapping[str, Flow]
+    default_flow: str
+    texts: Mapping[str, Mapping[str, str]]
+    services: Mapping[str, Service]
+    screens: Screens
+    crisis: CrisisFile
+    intents: IntentsFile
+    synonyms: Mapping[str, Mapping[str, list[str]]]
+    locator: Locator
+    warnings: tuple[Problem, ...] = field(default=())
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Languages with a texts file, Dutch first."""
+        rest = sorted(k for k in self.texts if k != DEFAULT_LANG)
+        return (DEFAULT_LANG, *rest)
+
+    def text(self, lang: str, key: str) -> str:
+        """The text for ``key`` in ``lang``, falling back to Dutch."""
+        found = self.texts.get(lang, {}).get(key)
+        if found is None:
+            found = self.texts[DEFAULT_LANG][key]
+        return found
