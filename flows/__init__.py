@@ -8,6 +8,7 @@ content folder once), logging frameworks or Telegram types.
 
 from flows.engine import Engine
 from flows.events import (
+    Answered,
     Button,
     Choice,
     Command,
@@ -18,6 +19,7 @@ from flows.events import (
     Link,
     Message,
     Output,
+    Stale,
     Start,
     Text,
     Timeout,
@@ -27,6 +29,7 @@ from flows.loader import Content, ContentError, Problem, load_content
 from flows.session import Session
 
 __all__ = [
+    "Answered",
     "Button",
     "Choice",
     "Command",
@@ -42,6 +45,7 @@ __all__ = [
     "Output",
     "Problem",
     "Session",
+    "Stale",
     "Start",
     "Text",
     "Timeout",

@@ -7,18 +7,28 @@ does no I/O and never raises for anything a person can send: a stale, forged or
 garbled button, an unknown command or odd text all get a gentle answer and the
 current question again.
 
-Callback data of answer buttons is ``<version>.<state index>.<option id>``;
-global buttons (help, stop, resume, language, privacy, restart) start with ``!``
-and work from any message, old or new.
+Callback data of answer buttons is ``<option id>.<tag>``: the tag is a short hash
+of the flow, the state, the option and its Dutch label, so a press counts exactly
+when the person is still at that question and the button still means what it said
+(a content reload that leaves the question alone keeps open buttons valid). Global
+buttons (help, stop, resume, language, privacy, restart) start with ``!`` and work
+from any message, old or new.
+
+Besides messages, a press yields :class:`~flows.events.Answered` (what was chosen,
+as labels) or :class:`~flows.events.Stale` (nothing was chosen), so that channels
+never decode callback data to show what happened.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from flows.content import DEFAULT_LANG, Content
 from flows.events import (
+    Answered,
     Button,
     Choice,
     Command,
@@ -29,58 +39,18 @@ from flows.events import (
     Link,
     Message,
     Output,
+    Stale,
     Start,
     Text,
     Timeout,
     Wipe,
 )
-from flows.hours import DAYS, is_open, local, next_opening
-from flows.loader import DEFAULT_LANG, Content
+from flows.hours import is_open, local, next_opening
 from flows.machine import ADVANCE, FlowMachine, holds
 from flows.match import Candidates, PhraseSet, Typed, WholeMessage, match_option
 from flows.schema import Flow, HandoffSpec, Option, Screen, Service, ServiceRef, State
 from flows.session import Session
-
-# Texts the engine itself uses; `baken content check` requires them in Dutch.
-SYSTEM_TEXTS = (
-    "button.help",
-    "button.stop",
-    "button.resume",
-    "button.restart",
-    "button.selected",
-    "system.stale",
-    "system.not_understood",
-    "system.did_you_mean",
-    "system.none_of_these",
-    "system.content_updated",
-    "system.erased",
-    "system.choose_language",
-    "system.unknown_command",
-    "system.summary_intro",
-    "service.open_now",
-    "service.always_open",
-    "service.closed_now",
-    "service.hours_unknown",
-    "service.phone",
-    "service.phone_free",
-    "service.email",
-    "day.today",
-    "day.tomorrow",
-    *(f"day.{d}" for d in DAYS),
-    # The Telegram channel's own texts (bot/channels/telegram_render.py).
-    "channel.only_text",
-    "channel.shared_removed",
-    "channel.edited",
-    "channel.group_leave",
-    "channel.erase_failed",
-    "channel.chosen",
-    "channel.copy",
-    "channel.command.start",
-    "channel.command.help",
-    "channel.command.stop",
-    "channel.command.privacy",
-    "channel.command.language",
-)
+from flows.texts import DAYS
 
 COMMANDS_HELP = frozenset({"help", "hulp"})
 COMMANDS_STOP = frozenset({"stop", "wis"})
@@ -88,6 +58,20 @@ COMMANDS_PRIVACY = frozenset({"privacy"})
 COMMANDS_LANGUAGE = frozenset({"taal", "lang", "language"})
 MAX_CHAIN = 64  # states passed through in one step; lint forbids cycles, this is a backstop
 PRESET = "_preset"  # answers key: questions answered by a deep link, not asked yet
+NONE_OF_THESE = "!none"  # "none of these" under "did you mean": ask the question again
+# Labels of global buttons, for Answered: the text key per callback data.
+GLOBAL_LABELS = {
+    "!help": "button.help",
+    "!resume": "button.resume",
+    "!restart": "button.restart",
+    NONE_OF_THESE: "system.none_of_these",
+}
+
+
+def button_data(flow: str, state: str, option: str, label: str) -> str:
+    """Callback data of an answer button: the option id and a tag of what it means."""
+    meaning = "\0".join((flow, state, option, label)).encode("utf-8")
+    return f"{option}.{hashlib.blake2s(meaning, digest_size=4).hexdigest()}"
 
 
 @dataclass(frozen=True)
@@ -95,8 +79,7 @@ class _CompiledFlow:
     name: str
     flow: Flow
     machine: FlowMachine
-    index: Mapping[str, int]
-    by_index: tuple[str, ...]
+    data: Mapping[tuple[str, str], str]  # (state, option id) -> callback data
     candidates: Mapping[tuple[str, str], Candidates]  # (state, lang) -> names of options
 
 
@@ -113,7 +96,6 @@ class Engine:
     def __init__(self, content: Content) -> None:
         self.content = content
         self.version = content.version
-        self._tag = content.version[:4]
         self._flows = {name: self._compile(name, flow) for name, flow in content.flows.items()}
         # Buttons are immutable values; a question's rows are built once per language.
         self._row_cache: dict[tuple[str, str, str], tuple[tuple[Button, ...], ...]] = {}
@@ -159,16 +141,19 @@ class Engine:
         if isinstance(event, Start):
             return self._start(session, event)
         wanted = self._global_for(event, typed)
+        pressed = isinstance(event, Choice)
         if session is None:
             if wanted is not None:
-                return self._global(self._fresh(event.at), wanted, event.at)
-            return self._start(None, Start(at=event.at))
+                return self._global(self._fresh(event.at), wanted, event.at, pressed=pressed)
+            fresh, outputs = self._start(None, Start(at=event.at))
+            return fresh, ((Stale(), *outputs) if pressed else outputs)
         session, notice = self._refresh(session, event.at)
         if notice is not None:
-            return notice
+            restarted, outputs = notice
+            return restarted, ((Stale(), *outputs) if pressed else outputs)
         session = self._touch(session, event.at)
         if wanted is not None:
-            return self._global(session, wanted, event.at)
+            return self._global(session, wanted, event.at, pressed=pressed)
         if isinstance(event, Choice):
             return self._choice(session, event)
         if isinstance(event, Command):
@@ -226,13 +211,18 @@ class Engine:
                         for o in state.options
                     ]
                 )
-        names = tuple(flow.states)
+        data = {
+            (state_name, o.id): button_data(
+                name, state_name, o.id, content.text(DEFAULT_LANG, o.label_key)
+            )
+            for state_name, state in flow.states.items()
+            for o in state.options
+        }
         return _CompiledFlow(
             name=name,
             flow=flow,
             machine=FlowMachine(flow),
-            index={n: i for i, n in enumerate(names)},
-            by_index=names,
+            data=data,
             candidates=candidates,
         )
 
@@ -356,13 +346,13 @@ class Engine:
             if cached is not None:
                 return cached
         lang = session.lang
-        prefix = f"{self._tag}.{self._flow(session).index[session.state]}."
+        data = self._flow(session).data
         rows: list[tuple[Button, ...]] = []
         for option in state.options:
             label = self._t(lang, option.label_key)
             if option.id in chosen:
                 label = self._t(lang, "button.selected").replace("{label}", label)
-            rows.append((Button(label, prefix + option.id),))
+            rows.append((Button(label, data[(session.state, option.id)]),))
         rows.append(self._global_row(lang))
         result = tuple(rows)
         if not chosen:
@@ -422,18 +412,13 @@ class Engine:
 
     def _choice(self, session: Session, event: Choice) -> tuple[Session, tuple[Output, ...]]:
         compiled = self._flow(session)
-        parts = event.data.split(".")
-        valid = (
-            len(parts) == 3
-            and parts[0] == self._tag
-            and parts[1].isdigit()
-            and compiled.index.get(session.state) == int(parts[1])
-        )
+        option_id = event.data.rpartition(".")[0]
         state = compiled.flow.states[session.state]
-        option = _option(state, parts[2]) if valid else None
-        if option is None:
+        option = _option(state, option_id)
+        if option is None or compiled.data.get((session.state, option_id)) != event.data:
             return session, (
                 Count("stale", "button"),
+                Stale(),
                 self._say(session.lang, "system.stale"),
                 *self._ask(session),
             )
@@ -446,6 +431,13 @@ class Engine:
         if option.count:
             outputs.append(Count("answer", f"{session.state}.{option.id}"))
         current = session.answer(session.state)
+        if pressed and not (state.multi and not option.submit):
+            # What was chosen, as the person saw it: the ticks, then the button pressed.
+            ticked = tuple(o for o in current if o != option.id) if state.multi else ()
+            chosen = (*ticked, option.id)
+            outputs.append(
+                Answered(tuple(self._t(session.lang, self._label(state, o)) for o in chosen))
+            )
         if state.multi and not option.submit:
             picked = tuple(o for o in current if o != option.id)
             if option.id not in current:
@@ -482,11 +474,11 @@ class Engine:
             assert option is not None
             return self._choose(session, state, option, at, pressed=False)
         if found.maybe:
-            prefix = f"{self._tag}.{compiled.index[session.state]}."
             rows = [
-                (Button(self._t(lang, self._label(state, o)), prefix + o),) for o in found.maybe
+                (Button(self._t(lang, self._label(state, o)), compiled.data[(session.state, o)]),)
+                for o in found.maybe
             ]
-            rows.append((Button(self._t(lang, "system.none_of_these"), "!resume"),))
+            rows.append((Button(self._t(lang, "system.none_of_these"), NONE_OF_THESE),))
             return session, (
                 Count("typed", "unsure"),
                 self._say(lang, "system.did_you_mean", tuple(rows)),
@@ -531,6 +523,25 @@ class Engine:
         return None
 
     def _global(
+        self, session: Session, action: str, at: int, *, pressed: bool = False
+    ) -> tuple[Session | None, tuple[Output, ...]]:
+        new, outputs = self._global_action(session, action, at)
+        if not pressed or any(isinstance(o, Stale | Wipe) for o in outputs):
+            return new, outputs
+        label = self._global_label(session.lang, action)
+        return new, ((Answered((label,)), *outputs) if label else outputs)
+
+    def _global_label(self, lang: str, action: str) -> str | None:
+        """The label of the global button with this callback data, as the person saw it."""
+        key = GLOBAL_LABELS.get(action)
+        if key is not None:
+            return self._t(lang, key)
+        code = action.removeprefix("!lang.")
+        if code != action and code in self.content.texts:
+            return self._t(code, f"language.{code}")
+        return None
+
+    def _global_action(
         self, session: Session, action: str, at: int
     ) -> tuple[Session | None, tuple[Output, ...]]:
         lang = session.lang
@@ -540,7 +551,7 @@ class Engine:
             return session, (Count("help", "asked"), *self._screen(self.content.screens.help, lang))
         if action == "!privacy":
             return session, self._screen(self.content.screens.privacy, lang)
-        if action == "!resume":
+        if action in ("!resume", NONE_OF_THESE):
             return session, tuple(self._ask(session))
         if action == "!restart":
             return self._start(session, Start(at=at))
@@ -557,6 +568,7 @@ class Engine:
                 return session, (Count("language", code), *self._ask(session))
         return session, (
             Count("stale", "global"),
+            Stale(),
             self._say(lang, "system.stale"),
             *self._ask(session),
         )

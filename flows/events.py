@@ -113,6 +113,27 @@ class End:
 
 
 @dataclass(frozen=True, slots=True)
+class Answered:
+    """The button press was taken as an answer; ``labels`` are what was chosen, as shown.
+
+    For a multiple-choice question: the ticked options, then the button that ended it.
+    Comes before the messages of the reply, so a channel can mark the pressed message
+    first (Telegram appends "→ label"; the web page shows the choice as the person's).
+    Only for presses: a typed answer is already in the person's own words.
+    """
+
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Stale:
+    """The pressed button belongs to an older question (or is unknown): nothing was chosen.
+
+    A channel may take the answer buttons off the pressed message.
+    """
+
+
+@dataclass(frozen=True, slots=True)
 class Count:
     """An aggregate counter to increase: never carries anything about a person."""
 
@@ -120,4 +141,4 @@ class Count:
     label: str
 
 
-Output = Message | Handoff | Wipe | End | Count
+Output = Message | Handoff | Answered | Stale | Wipe | End | Count

@@ -2,8 +2,8 @@
 
 A session is a small immutable value holding codes only: the flow and state,
 the chosen option ids per question, the language, the content version, two
-timestamps and the ranges of message ids in the chat (so the chat can be
-erased). Never free text, names or chat ids. It serialises to compact JSON.
+timestamps and the ids of the messages shown in the channel (so the channel can
+erase them). Never free text, names or chat ids. It serialises to compact JSON.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from typing import Any
 
 _EMPTY: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 
-# Telegram lets bots delete messages younger than 48 hours; sessions live at most
-# 47 hours, and a conversation has a few hundred messages at most. Ranges keep
-# the stored value small because message ids in one chat are mostly consecutive.
+# Ranges of the ids of shown messages, so a channel that can delete them can
+# erase the conversation. At most this many ranges are kept.
 MAX_RANGES = 32
 
 
@@ -124,8 +123,7 @@ def add_ranges(
 ) -> tuple[tuple[int, int], ...]:
     """Merge message ids into sorted, non-overlapping inclusive ranges.
 
-    When there are more than MAX_RANGES, the oldest are dropped: they are the
-    first to pass Telegram's 48-hour limit anyway.
+    When there are more than MAX_RANGES, the oldest are dropped.
     """
     new = sorted({i for i in ids if i > 0})
     if not new:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from flows import (
+    Answered,
     Choice,
     Command,
     Count,
@@ -18,6 +19,7 @@ from flows import (
     Message,
     Output,
     Session,
+    Stale,
     Start,
     Text,
     Timeout,
@@ -191,6 +193,9 @@ def test_opening_hours_in_amsterdam_time_with_holidays(
         "{tag}.1.yes",
         "{tag}.0.nope",
         "{tag}.0.yes.extra",
+        "yes.00000000",
+        "yes.",
+        "no.{yes-tag}",
         "x" * 5000,
         "{tag}.-1.yes",
     ],
@@ -202,7 +207,11 @@ def test_forged_or_stale_buttons_get_a_gentle_reply_and_the_question(
     chat = Conversation(mini)
     chat.start()
     before = chat.session
-    out = chat.send(Choice(at=TUESDAY_10, data=data.replace("{tag}", mini.version[:4])))
+    yes_tag = buttons(chat.outputs)["Ja"].rpartition(".")[2]
+    data = data.replace("{tag}", mini.version[:4]).replace("{yes-tag}", yes_tag)
+    out = chat.send(Choice(at=TUESDAY_10, data=data))
+    assert Stale() in out
+    assert not any(isinstance(o, Answered) for o in out)
     assert texts(out) == [
         "Die knop hoort bij een oudere vraag. Hier is de vraag van nu.",
         "Wil je verder?",
@@ -220,8 +229,80 @@ def test_global_buttons_work_from_old_messages(mini: Engine) -> None:
     chat.press("Ja")
     out = chat.send(Choice(at=TUESDAY_10, data="!help"))
     assert any("112" in t for t in texts(out))
+    assert out[0] == Answered(("Hulp nu",))
     out = chat.press("Verder met het gesprek")
+    assert out[0] == Answered(("Verder met het gesprek",))
     assert texts(out) == ["Over wie gaat het?"]
+
+
+def test_a_press_says_what_was_chosen_first(mini: Engine) -> None:
+    """A press yields Answered with the labels chosen, before any message; a toggle does not."""
+    chat = Conversation(mini)
+    chat.start()
+    out = chat.press("Ja")
+    assert out[0] == Answered(("Ja",))
+    chat.press("Over mij")
+    out = chat.press("Geld")
+    assert not any(isinstance(o, Answered | Stale) for o in out)  # a tick, not an answer
+    chat.press("Seks")
+    out = chat.press("Klaar")
+    assert Answered(("Geld", "Seks", "Klaar")) in out
+    assert out.index(Answered(("Geld", "Seks", "Klaar"))) < min(
+        i for i, o in enumerate(out) if isinstance(o, Message)
+    )
+    typed = Conversation(mini)
+    typed.start()
+    assert not any(isinstance(o, Answered) for o in typed.type("ja"))  # typed: own words
+
+
+def test_none_of_these_is_answered_with_its_own_label(mini: Engine) -> None:
+    """'Nee, iets anders' under 'did you mean' asks again and says that label was chosen."""
+    chat = Conversation(mini)
+    chat.start()
+    chat.press("Ja")
+    chat.type("over")  # close to both options: "did you mean"
+    out = chat.press("Nee, iets anders")
+    assert out[0] == Answered(("Nee, iets anders",))
+    assert texts(out) == ["Over wie gaat het?"]
+
+
+def test_a_reload_keeps_open_buttons_valid(tmp_path: Path, mini: Engine) -> None:
+    """New content that leaves a question alone: its open buttons still work.
+
+    Only a button whose option changed meaning (its label) is stale.
+    """
+    chat = Conversation(mini)
+    chat.start()
+    chat.press("Ja")
+    open_question = chat.outputs
+    edited = make_content(tmp_path / "a", FLOW.replace("Wil je verder?", "x"))
+    texts_nl = edited / "texts" / "nl.yaml"
+    texts_nl.write_text(
+        texts_nl.read_text(encoding="utf-8").replace('hello: "Hallo test."', 'hello: "Hoi."'),
+        encoding="utf-8",
+    )
+    chat.engine = Engine(load_content(edited))
+    assert chat.engine.version != mini.version
+    chat.outputs = open_question
+    out = chat.press("Over mij")
+    assert out[0] == Answered(("Over mij",))
+    assert texts(out) == ["Wat gebeurt er?"]
+
+    chat = Conversation(mini)
+    chat.start()
+    chat.press("Ja")
+    open_question = chat.outputs
+    renamed = make_content(tmp_path / "b")
+    texts_nl = renamed / "texts" / "nl.yaml"
+    texts_nl.write_text(
+        texts_nl.read_text(encoding="utf-8").replace('me: "Over mij"', 'me: "Over iemand"'),
+        encoding="utf-8",
+    )
+    chat.engine = Engine(load_content(renamed))
+    chat.outputs = open_question
+    out = chat.press("Over mij")
+    assert Stale() in out
+    assert texts(out)[-1] == "Over wie gaat het?"
 
 
 @pytest.mark.parametrize(
