@@ -28,7 +28,7 @@ In a test::
 
 On its own, as the peer of a load generator::
 
-    python -m tests.standin.botapi --port 0 --token 123456:TEST
+    python -m testkit.botapi --port 0 --token 123456:TEST
 
 prints ``READY http://127.0.0.1:PORT`` and serves until SIGINT or SIGTERM. The JSON control
 API lives under ``/_control/``: ``POST updates`` (a list of updates, or of
@@ -1777,7 +1777,7 @@ async def _serve(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the stand-in in this process until SIGINT or SIGTERM."""
-    parser = argparse.ArgumentParser(prog="python -m tests.standin.botapi", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m testkit.botapi", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--token", action="append", help="accepted token (repeatable)")

@@ -34,7 +34,7 @@ from telegram.error import (
 )
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from tests.standin.botapi import SECRET_HEADER, Call, StandinBotAPI, parse_html
+from testkit.botapi import SECRET_HEADER, Call, StandinBotAPI, parse_html
 
 REPO = Path(__file__).resolve().parents[2]
 CHAT = 4242
@@ -549,12 +549,12 @@ async def test_application_polls_and_replies(botapi: StandinBotAPI) -> None:
 
 
 async def test_own_process_with_control_api() -> None:
-    """`python -m tests.standin.botapi` prints READY and serves the Bot and control APIs."""
+    """`python -m testkit.botapi` prints READY and serves the Bot and control APIs."""
     token = "5555:PROCESS"
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.standin.botapi",
+        "testkit.botapi",
         "--port",
         "0",
         "--token",
