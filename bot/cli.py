@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from bot.stores import StoreConfigError
-from flows.loader import ContentError, Problem, default_content_dir, read_content
+from flows.loader import ContentError, Problem, default_content_dir
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     csub = content.add_subparsers(dest="content_command", metavar="ACTION", required=True)
     check = csub.add_parser("check", help="validate; exit 1 on errors")
     check.add_argument("dir", nargs="?", type=Path)
+    check.add_argument(
+        "--today",
+        type=dt.date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="judge how old service facts are on this day (default: today)",
+    )
     graph = csub.add_parser("graph", help="the flow as a diagram")
     graph.add_argument("dir", nargs="?", type=Path)
     graph.add_argument("--format", choices=["mermaid", "svg", "dot"], default="mermaid")
@@ -98,11 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-        from bot.channels.telegram import run_polling, run_webhook
-
         if command == "run":
-            return run_polling(settings, watch=args.watch)
-        return run_webhook(settings, host=args.host, port=args.port, watch=args.watch)
+            return _telegram(settings, "run", args)
+        return _telegram(settings, "webhook", args)
     except ContentError as exc:
         _print_problems(exc.problems, sys.stderr)
         return 1
@@ -115,61 +120,66 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _chat(settings: object, args: argparse.Namespace) -> int:
     from bot.channels.console import ConsoleChat
-    from bot.runtime import ContentHolder, Runtime
+    from bot.content import ContentHolder, install_reload
+    from bot.conversation import Conversations
     from bot.settings import Settings
     from bot.stores.memory import MemoryStore
 
     assert isinstance(settings, Settings)
     holder = ContentHolder(settings.BAKEN_CONTENT_DIR)
-    runtime = Runtime(holder, MemoryStore(settings.BAKEN_SESSION_TTL))
+    core = Conversations(holder, MemoryStore(settings.BAKEN_SESSION_TTL))
     install_reload(holder, watch=args.watch)
-    await ConsoleChat(runtime).run(sys.stdin, lang=args.lang, record=args.record)
+    await ConsoleChat(core).run(sys.stdin, lang=args.lang, record=args.record)
     return 0
 
 
-def install_reload(holder: object, *, watch: bool) -> asyncio.Task[None] | None:
-    """Reload content on SIGHUP, and (with ``watch``) when a content file changes."""
-    from bot.logging import get_logger
-    from bot.runtime import ContentHolder
+def _telegram(settings: object, command: str, args: argparse.Namespace) -> int:
+    """``baken run`` and ``baken webhook``: build, run until stopped, say what went wrong."""
+    from telegram.error import InvalidToken, TelegramError
 
-    assert isinstance(holder, ContentHolder)
-    log = get_logger("baken.content")
+    from bot.channels.telegram.app import (
+        build,
+        serve_polling,
+        serve_webhook,
+        webhook_settings_problem,
+    )
+    from bot.settings import Settings
 
-    async def reload() -> None:
-        # Reading and validating takes about half a second: do it off the event loop, so
-        # replies keep flowing; only the swap of the engine happens here.
-        ok, problems = await asyncio.to_thread(holder.reload)
-        if ok:
-            log.info(
-                "content_loaded",
-                version=holder.engine.version,
-                warnings=sum(p.severity == "warning" for p in problems),
-            )
-        else:
-            for problem in problems:
-                if problem.severity == "error":
-                    log.error("content_refused", problem=str(problem))
-
-    loop = asyncio.get_running_loop()
-    running: set[asyncio.Task[None]] = set()
-
-    def on_signal() -> None:
-        task = loop.create_task(reload())
-        running.add(task)
-        task.add_done_callback(running.discard)
-
-    if hasattr(signal, "SIGHUP"):
-        loop.add_signal_handler(signal.SIGHUP, on_signal)
-    if not watch:
-        return None
-
-    async def poll() -> None:
-        while True:
-            await asyncio.sleep(1.0)
-            if holder.changed():
-                await reload()
-
-    return loop.create_task(poll())
+    assert isinstance(settings, Settings)
+    if command == "webhook":
+        problem = webhook_settings_problem(settings)
+        if problem is not None:
+            print(f"baken webhook: {problem}", file=sys.stderr)
+            return 2
+    # PTB 22 reports durations as timedelta only when asked; baken reads none, but this
+    # keeps deprecation warnings out of the logs.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    tbot = build(settings, webhook=command == "webhook")
+    main: Coroutine[Any, Any, None]
+    if command == "run":
+        main = serve_polling(tbot, watch=args.watch)
+    else:
+        main = serve_webhook(tbot, host=args.host, port=args.port, watch=args.watch)
+    try:
+        asyncio.run(main)
+    except InvalidToken:
+        print(
+            f"baken {command}: Telegram refused TELEGRAM_BOT_TOKEN. Copy the token from "
+            "@BotFather again (README: 'Put it on Telegram').",
+            file=sys.stderr,
+        )
+        return 2
+    except TelegramError as exc:
+        print(
+            f"baken {command}: could not reach the Bot API ({type(exc).__name__}). Check the "
+            "network and TELEGRAM_API_BASE_URL.",
+            file=sys.stderr,
+        )
+        return 1
+    except OSError as exc:
+        print(f"baken {command}: {exc.strerror or type(exc).__name__}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _print_problems(problems: Sequence[Problem], stream: object) -> None:
@@ -181,8 +191,10 @@ def _content(args: argparse.Namespace) -> int:
     if args.content_command == "schema":
         print(json.dumps(content_schema(), indent=2, ensure_ascii=False))
         return 0
+    from bot.content import read
+
     directory: Path = args.dir or Path(os.environ.get("BAKEN_CONTENT_DIR") or default_content_dir())
-    content, problems = read_content(directory)
+    content, problems = read(directory, today=getattr(args, "today", None))
     if args.content_command == "check":
         _print_problems(problems, sys.stdout)
         errors = sum(p.severity == "error" for p in problems)

@@ -109,7 +109,7 @@ class Metrics:
         self._replies.labels(_label(kind, REPLY_KINDS)).inc(amount)
 
     def count(self, metric: str, label: str) -> None:
-        """A ``Count`` from the engine, or a handoff from the runtime (``Runtime(on_count=)``)."""
+        """A ``Count`` from the engine, or a handoff (counted by the conversation core)."""
         if metric == "handoff":
             self._handoffs.labels(_label(label)).inc()
             return
@@ -118,7 +118,7 @@ class Metrics:
         self._events.labels(_label(metric), _label(label)).inc()
 
     def error(self, where: str, exc: BaseException) -> None:
-        """An error; only the exception's class name is kept (``Runtime(on_error=)``)."""
+        """An error; only the exception's class name is kept (``Conversations.error``)."""
         name = type(exc).__name__
         self._errors.labels(name if _TYPE_NAME.match(name) else "other", _label(where, WHERE)).inc()
 

@@ -1,9 +1,9 @@
-"""The terminal chat (`baken chat`): the real dialogue, no token needed.
+"""The terminal chat (`baken chat`): the real dialogue through the conversation core.
 
-Prints each bot message, then its buttons one per line as ``[1] label``; reads
-one line per turn: a button number, a command or free text. Works with piped
-stdin/stdout (it flushes every turn), so conversations can be scripted. EOF
-ends it. ``--record FILE`` saves the conversation as a golden scenario.
+Prints each bot message, then its buttons one per line as ``[1] label`` (numbered
+across one reply); reads one line per turn: a button number, a command or free text.
+Works with piped stdin/stdout (it flushes every turn), so conversations can be
+scripted. EOF ends it. ``--record FILE`` saves the conversation as a golden scenario.
 """
 
 from __future__ import annotations
@@ -11,54 +11,72 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot.runtime import Runtime
-from bot.transcript import Scenario, describe, latest_buttons, parse_line
-from flows import Button, End, Message, Output, Start, Wipe
+from bot.conversation import Conversations, Incoming, Reply, Turn
+from bot.keys import SessionKeys
+from bot.transcript import Scenario, describe, parse_line
+from flows import Answered, Button, End, Message, Stale, Start
 from flows.events import Event
 
-KEY = "console"
-
-
-def render(outputs: tuple[Output, ...], out: TextIO) -> None:
-    """Print outputs for a person at a terminal."""
-    number = 0
-    for output in outputs:
-        if isinstance(output, Message):
-            for line in output.text.splitlines() or [""]:
-                print(("    " if output.copyable else "") + line, file=out)
-            for link in output.links:
-                print(f"    -> {link.label}: {link.url}", file=out)
-            for row in output.buttons:
-                for button in row:
-                    number += 1
-                    print(f"  [{number}] {button.label}", file=out)
-            print(file=out)
-        elif isinstance(output, Wipe):
-            print(f"({output.notice})", file=out)
-        elif isinstance(output, End):
-            print("(einde / end)", file=out)
-    out.flush()
+CHANNEL = "console"
 
 
 class ConsoleChat:
-    """One terminal conversation over a :class:`Runtime`."""
+    """One terminal conversation; the core's channel for it."""
 
-    def __init__(self, runtime: Runtime, out: TextIO = sys.stdout) -> None:
-        self.runtime = runtime
+    remembers = False  # a terminal cannot take back what it printed
+
+    def __init__(self, core: Conversations, out: TextIO = sys.stdout) -> None:
+        self.core = core
         self.out = out
+        self.key = SessionKeys().key(CHANNEL, "terminal")
         self.buttons: list[Button] = []
         self.record: Scenario | None = None
+        self._number = 0
 
-    async def send(self, event: Event, line: str) -> None:
-        reply = await self.runtime.handle(KEY, event)
-        render(reply.outputs, self.out)
-        # Console messages get no ids; numbering comes from the latest buttons.
-        self.buttons = latest_buttons(reply.outputs, self.buttons)
-        if self.record is not None:
+    # ------------------------------------------------------------ the core's calls
+
+    async def acknowledge(self, to: None) -> None:
+        """A new turn: buttons are numbered from 1 again."""
+        self._number = 0
+
+    async def show(self, to: None, message: Message, turn: Turn) -> Sequence[int]:
+        """Print a message, its links and its numbered buttons."""
+        for line in message.text.splitlines() or [""]:
+            print(("    " if message.copyable else "") + line, file=self.out)
+        for link in message.links:
+            print(f"    -> {link.label}: {link.url}", file=self.out)
+        if message.buttons:
+            self.buttons = [b for row in message.buttons for b in row]
+        for button in (b for row in message.buttons for b in row):
+            self._number += 1
+            print(f"  [{self._number}] {button.label}", file=self.out)
+        print(file=self.out)
+        self.out.flush()
+        return ()
+
+    async def settle(self, to: None, outcome: Answered | Stale, turn: Turn) -> None:
+        """The press is already on screen as the number typed; nothing to add."""
+
+    async def erase(self, to: None, ids: Sequence[int], notice: str, turn: Turn) -> None:
+        """A terminal cannot erase what it printed; say that the conversation stopped."""
+        print(f"({notice})", file=self.out)
+        self.out.flush()
+
+    # ------------------------------------------------------------ the loop
+
+    async def send(self, event: Event, line: str) -> Reply | None:
+        reply = await self.core.receive(self, None, Incoming(self.key, event))
+        if reply is not None and any(isinstance(o, End) for o in reply.outputs):
+            self.buttons = []
+            print("(einde / end)", file=self.out)
+            self.out.flush()
+        if self.record is not None and reply is not None:
             self.record.turns.append({"user": line, "bot": describe(reply.outputs)})
+        return reply
 
     async def run(self, lines: TextIO, lang: str | None = None, record: Path | None = None) -> None:
         """Start the conversation, then answer one line at a time until EOF."""
@@ -66,9 +84,8 @@ class ConsoleChat:
             self.record = Scenario(
                 title=record.stem, at=dt.datetime.now(dt.UTC).replace(microsecond=0), lang=lang
             )
-            self.runtime.clock = lambda: float(self.record.timestamp) if self.record else 0.0
-        start_line = "/start"
-        await self.send(Start(at=self.runtime.now(), lang=lang), start_line)
+            self.core.clock = lambda: float(self.record.timestamp) if self.record else 0.0
+        await self.send(Start(at=self.core.now(), lang=lang), "/start")
         loop = asyncio.get_running_loop()
         while True:
             self.out.write("> ")
@@ -77,13 +94,12 @@ class ConsoleChat:
             if not line:
                 break
             try:
-                event = parse_line(line, self.buttons, self.runtime.now())
+                event = parse_line(line, self.buttons, self.core.now())
             except LookupError:
                 event = None
             if event is None:
                 continue
-            recorded = self._for_record(line.strip())
-            await self.send(event, recorded)
+            await self.send(event, self._for_record(line.strip()))
         self.out.write("\n")
         self.out.flush()
         if self.record is not None and record is not None:

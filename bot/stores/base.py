@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from flows.session import Session
 
@@ -21,6 +21,13 @@ Change = Callable[[Session | None], tuple[Session | None, T]]
 
 class StoreUnavailableError(Exception):
     """The store cannot be reached; the caller answers without a session."""
+
+
+class Budget(Protocol):
+    """So many sends per second, shared by every worker (see ``SessionStore.budget``)."""
+
+    async def reserve(self) -> float:
+        """Book the next slot; seconds to wait for it. Raises StoreUnavailableError."""
 
 
 class SessionStore(abc.ABC):
@@ -41,12 +48,19 @@ class SessionStore(abc.ABC):
         """Forget the session."""
 
     @abc.abstractmethod
-    async def first_time(self, update_id: int) -> bool:
-        """True the first time an update id is seen (across workers, where shared).
+    async def first_time(self, delivery: str) -> bool:
+        """True the first time a delivery id is seen (across workers, where shared).
 
-        Never raises because the store is unreachable: then it says True, since
-        answering a redelivered update twice is better than not answering.
+        ``delivery`` is a channel's id for one incoming message (``telegram:<update
+        id>``); stores that keep it outside the process keep an HMAC of it. Never raises
+        because the store is unreachable: then it says True, since answering a
+        redelivered message twice is better than not answering.
         """
+
+    def budget(self, name: str, rate: float, burst: int) -> Budget | None:
+        """A send budget shared by every worker on this store; None when not shared."""
+        del name, rate, burst
+        return None
 
     async def ping(self) -> bool:
         """True when the store works; False (never an exception) within about a second if not."""

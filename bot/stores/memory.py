@@ -15,7 +15,7 @@ from bot.stores.base import Change, SessionStore, T
 from flows.session import Session, SessionDecodeError
 
 DEFAULT_MAX_SESSIONS = 500_000
-SEEN_UPDATES_TTL = 600  # Telegram redelivers an unconfirmed update within minutes, not hours
+SEEN_UPDATES_TTL = 600  # channels redeliver an unconfirmed message within minutes, not hours
 
 
 class MemoryStore(SessionStore):
@@ -32,7 +32,7 @@ class MemoryStore(SessionStore):
         self._max = max_sessions
         self._clock = clock
         self._data: OrderedDict[str, tuple[float, str]] = OrderedDict()
-        self._seen: OrderedDict[int, float] = OrderedDict()
+        self._seen: OrderedDict[str, float] = OrderedDict()
 
     def __len__(self) -> int:
         self._expire()
@@ -74,7 +74,7 @@ class MemoryStore(SessionStore):
     async def delete(self, key: str) -> None:
         self._data.pop(key, None)
 
-    async def first_time(self, update_id: int) -> bool:
+    async def first_time(self, delivery: str) -> bool:
         now = self._clock()
         seen = self._seen
         while seen:
@@ -82,9 +82,9 @@ class MemoryStore(SessionStore):
             if deadline > now:
                 break
             del seen[oldest]
-        if update_id in seen:
+        if delivery in seen:
             return False
-        seen[update_id] = now + SEEN_UPDATES_TTL
+        seen[delivery] = now + SEEN_UPDATES_TTL
         return True
 
     def keys(self) -> list[str]:

@@ -4,7 +4,9 @@ Keys (``prefix`` defaults to ``baken:``):
 
 - ``baken:s:<session key>``: one compact session JSON (:meth:`Session.to_json`),
   written together with its time to live in one command (``SET .. EX``).
-- ``baken:u:<hmac of update id>``: "this update was handled", for 10 minutes.
+- ``baken:u:<hmac of delivery id>``: "this message was handled", for 10 minutes.
+- ``baken:flood`` (and other budgets): the time of the next free send slot
+  (:meth:`RedisStore.budget`).
 
 Nothing else is written by this store, and every key expires.
 
@@ -46,7 +48,7 @@ from bot.stores.base import Change, SessionStore, StoreUnavailableError, T
 from flows.session import Session, SessionDecodeError
 
 DEFAULT_TIMEOUT = 0.5  # seconds; a reply must not wait long for a Redis that is gone
-SEEN_UPDATES_TTL = 600  # Telegram redelivers an unconfirmed update within minutes, not hours
+SEEN_UPDATES_TTL = 600  # channels redeliver an unconfirmed message within minutes, not hours
 MAX_CONNECTIONS = 32  # per worker; each command holds one for well under a millisecond
 POOL_WAIT = 1.0  # seconds to wait for a free connection before giving up
 MAX_ATTEMPTS = 32  # compare-and-set rounds before giving up (then the reply is degraded)
@@ -113,7 +115,7 @@ class _KeyLock:
 class RedisStore(SessionStore):
     """Sessions in Redis, one key each, expiring ``ttl`` seconds after the last write.
 
-    ``secret`` keys the HMAC of update ids (see :meth:`first_time`); every
+    ``secret`` keys the HMAC of delivery ids (see :meth:`first_time`); every
     worker sharing a Redis needs the same one, as for session keys.
     """
 
@@ -141,16 +143,15 @@ class RedisStore(SessionStore):
             raise ValueError("a session key must be an HMAC in hex (see bot.keys)")
         return f"{self.prefix}s:{key}"
 
-    def update_key(self, update_id: int) -> str:
-        """The Redis key that marks an update as handled.
+    def update_key(self, delivery: str) -> str:
+        """The Redis key that marks a delivery (``telegram:<update id>``) as handled.
 
-        The update id is HMAC-ed although it names no person: a raw id could
-        be matched (by its arrival time, visible in the remaining TTLs) to the
-        session written in the same second, and Telegram knows whose update
-        it was; that would lead from a person to their session without the
-        secret.
+        The id is HMAC-ed although it names no person: a raw update id could be
+        matched (by its arrival time, visible in the remaining TTLs) to the session
+        written in the same second, and Telegram knows whose update it was; that
+        would lead from a person to their session without the secret.
         """
-        mac = hmac.new(self._secret, b"update:%d" % update_id, hashlib.sha256)
+        mac = hmac.new(self._secret, b"delivery:" + delivery.encode(), hashlib.sha256)
         return f"{self.prefix}u:{mac.hexdigest()[:32]}"
 
     async def load(self, key: str) -> Session | None:
@@ -180,19 +181,23 @@ class RedisStore(SessionStore):
     async def delete(self, key: str) -> None:
         await guarded(self.redis.delete(self.session_key(key)))
 
-    async def first_time(self, update_id: int) -> bool:
-        """True unless some worker marked this update in the last 10 minutes.
+    async def first_time(self, delivery: str) -> bool:
+        """True unless some worker marked this delivery in the last 10 minutes.
 
         When Redis cannot be reached this says True: answering a redelivered
         update twice is better than leaving someone in crisis unanswered.
         """
         try:
             fresh = await guarded(
-                self.redis.set(self.update_key(update_id), b"1", nx=True, ex=SEEN_UPDATES_TTL)
+                self.redis.set(self.update_key(delivery), b"1", nx=True, ex=SEEN_UPDATES_TTL)
             )
         except StoreUnavailableError:
             return True
         return bool(fresh)
+
+    def budget(self, name: str, rate: float, burst: int) -> SharedBudget:
+        """``rate`` sends per second (bursts of ``burst``) shared by every worker on this Redis."""
+        return SharedBudget(self.redis, rate=rate, burst=burst, key=f"{self.prefix}{name}")
 
     async def ping(self) -> bool:
         """True when Redis answers within the timeout; False (never raises) otherwise."""
@@ -219,6 +224,57 @@ class RedisStore(SessionStore):
             entry.users -= 1
             if entry.users == 0:
                 del self._locks[name]
+
+
+# GCRA ("generic cell rate algorithm") as a reservation: the key holds the
+# theoretical arrival time (TAT) of the next request, in microseconds of the
+# Redis clock (so the workers' clocks do not matter). Each call books the next
+# slot and returns how long to wait for it; `burst` calls pass at once after a
+# quiet spell. KEYS[1] the budget; ARGV[1] microseconds per request;
+# ARGV[2] burst tolerance in microseconds. The key expires when idle.
+_RESERVE = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local interval = tonumber(ARGV[1])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local wait = tat - tonumber(ARGV[2]) - now
+if wait < 0 then wait = 0 end
+tat = tat + interval
+redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000) + 1000)
+return math.floor(wait)
+"""
+
+
+class SharedBudget:
+    """``rate`` requests per second with bursts of ``burst``, for every worker on one Redis.
+
+    One round trip per request, first come first served, no polling. The client is
+    borrowed (the store's), not closed here.
+    """
+
+    def __init__(self, redis: Redis, *, rate: float, burst: int, key: str) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("rate must be positive and burst at least 1")
+        self.rate = rate
+        self.burst = burst
+        self.key = key
+        self._interval = 1_000_000 / rate
+        self._tolerance = (burst - 1) * self._interval
+        self._reserve = redis.register_script(_RESERVE)
+
+    async def reserve(self) -> float:
+        """Book the next slot; seconds to wait for it. Raises StoreUnavailableError."""
+        waited = await guarded(
+            self._reserve(keys=[self.key], args=[self._interval, self._tolerance])
+        )
+        return int(waited) / 1_000_000
+
+    async def acquire(self) -> None:
+        """Wait for a slot. Raises StoreUnavailableError when Redis cannot be reached."""
+        wait = await self.reserve()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
 
 def _decode(raw: bytes | str | None) -> Session | None:

@@ -5,7 +5,8 @@ Telegram lets a bot send about 30 messages per second in total. PTB's
 webhook each keep their own count and together send up to N × 30 per second;
 Telegram then answers 429 and stops the bot for a while, in the middle of a
 peak. So the budget is shared: :class:`SharedBudget` is a GCRA token bucket
-in one Redis key, and :class:`SharedRateLimiter` (a PTB ``BaseRateLimiter``)
+in one Redis key (``SessionStore.budget``, see :mod:`bot.stores.redis`), and
+:class:`SharedRateLimiter` (a PTB ``BaseRateLimiter``)
 takes a token from it before each call, inside a per-process
 ``AIORateLimiter`` that still applies the per-group limits and handles 429.
 
@@ -15,7 +16,8 @@ reply, matters more than perfect flood control, and a 429 is retried anyway.
 
 Plug it in (what :func:`make_rate_limiter` does)::
 
-    limiter = SharedRateLimiter(SharedBudget(store.redis), AIORateLimiter(max_retries=2))
+    budget = store.budget("flood", rate=30, burst=30)
+    limiter = SharedRateLimiter(budget, AIORateLimiter(max_retries=2))
     ApplicationBuilder().rate_limiter(limiter)...
 """
 
@@ -26,76 +28,17 @@ import math
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from redis.asyncio import Redis
 from telegram.constants import FloodLimit
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 from bot.settings import Settings
-from bot.stores.base import SessionStore, StoreUnavailableError
-from bot.stores.redis import RedisStore, guarded
+from bot.stores.base import Budget, SessionStore, StoreUnavailableError
 
 TELEGRAM_RATE = float(FloodLimit.MESSAGES_PER_SECOND)  # 30 per second per bot
 SKIP_AFTER_FAILURE = 5.0  # seconds without asking an unreachable Redis
 
 Result = bool | dict[str, Any] | list[dict[str, Any]]
 Callback = Callable[..., Coroutine[Any, Any, Result]]
-
-# GCRA ("generic cell rate algorithm") as a reservation: the key holds the
-# theoretical arrival time (TAT) of the next request, in microseconds of the
-# Redis clock (so the workers' clocks do not matter). Each call books the next
-# slot and returns how long to wait for it; `burst` calls pass at once after a
-# quiet spell. KEYS[1] the budget; ARGV[1] microseconds per request;
-# ARGV[2] burst tolerance in microseconds. The key expires when idle.
-_RESERVE = """
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
-local interval = tonumber(ARGV[1])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local wait = tat - tonumber(ARGV[2]) - now
-if wait < 0 then wait = 0 end
-tat = tat + interval
-redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000) + 1000)
-return math.floor(wait)
-"""
-
-
-class SharedBudget:
-    """``rate`` requests per second with bursts of ``burst``, for every worker on one Redis.
-
-    One round trip per request, first come first served, no polling. The
-    client is borrowed (for example ``RedisStore.redis``), not closed here.
-    """
-
-    def __init__(
-        self,
-        redis: Redis,
-        *,
-        rate: float = TELEGRAM_RATE,
-        burst: int = int(TELEGRAM_RATE),
-        key: str = "baken:flood",
-    ) -> None:
-        if rate <= 0 or burst < 1:
-            raise ValueError("rate must be positive and burst at least 1")
-        self.rate = rate
-        self.burst = burst
-        self.key = key
-        self._interval = 1_000_000 / rate
-        self._tolerance = (burst - 1) * self._interval
-        self._reserve = redis.register_script(_RESERVE)
-
-    async def reserve(self) -> float:
-        """Book the next slot; seconds to wait for it. Raises StoreUnavailableError."""
-        waited = await guarded(
-            self._reserve(keys=[self.key], args=[self._interval, self._tolerance])
-        )
-        return int(waited) / 1_000_000
-
-    async def acquire(self) -> None:
-        """Wait for a slot. Raises StoreUnavailableError when Redis cannot be reached."""
-        wait = await self.reserve()
-        if wait > 0:
-            await asyncio.sleep(wait)
 
 
 class SharedRateLimiter(BaseRateLimiter[int]):
@@ -112,7 +55,7 @@ class SharedRateLimiter(BaseRateLimiter[int]):
 
     def __init__(
         self,
-        budget: SharedBudget,
+        budget: Budget,
         local: BaseRateLimiter[int] | None = None,
         *,
         pause: float = SKIP_AFTER_FAILURE,
@@ -157,7 +100,9 @@ class SharedRateLimiter(BaseRateLimiter[int]):
             self.unshared += 1
             return
         try:
-            await self._budget.acquire()
+            wait = await self._budget.reserve()
+            if wait > 0:
+                await asyncio.sleep(wait)
         except StoreUnavailableError:
             self._skip_until = loop.time() + self._pause
             self.unshared += 1
@@ -174,6 +119,7 @@ def make_rate_limiter(
     """
     if settings.BAKEN_RATE_LIMIT == "off":
         return None
-    if isinstance(store, RedisStore):
-        return SharedRateLimiter(SharedBudget(store.redis, key=f"{store.prefix}flood"), local)
+    budget = store.budget("flood", TELEGRAM_RATE, int(TELEGRAM_RATE))
+    if budget is not None:
+        return SharedRateLimiter(budget, local)
     return local or AIORateLimiter()

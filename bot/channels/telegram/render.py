@@ -1,7 +1,7 @@
 """Telegram <-> engine, as pure functions: an Update becomes an action, outputs become messages.
 
-Nothing here does I/O; :mod:`bot.channels.telegram` carries out what these functions
-decide. Decisions, deliberately made:
+Nothing here does I/O; :mod:`bot.channels.telegram.channel` carries out what these
+functions decide. Decisions, deliberately made:
 
 **Private chats only.** A message, button press or membership change from a group,
 supergroup or channel is never a conversation: :func:`classify` answers :class:`Leave`.
@@ -21,16 +21,16 @@ says the bot does not need it. Service messages (pins, auto-delete timers, …) 
 ignored. An **edited message** is answered like a crisis sentence when it is one;
 otherwise the note says edits are not read, and the question comes again.
 
-**Buttons.** Callback data is the engine's own (``<version>.<state>.<option>`` or
-``!global``), at most 64 bytes; the engine validates it, so forged or stale data gets
-a gentle answer. After a press, the pressed message *keeps its text and loses its
-answer buttons*, with the chosen answer appended (``→ label``, operator text
-``channel.chosen``), so the chat reads like a conversation afterwards; link buttons
-stay. A stale press only loses the buttons. A multiple-choice toggle
-(``Message.replaces``) edits the keyboard of the pressed message in place. Everything
-else is sent as new messages. A question answered by *typing* keeps its buttons (the
-session does not know which message carries them); pressing one later gets the
-engine's "that button belongs to an older question".
+**Buttons.** Callback data is the engine's own (``<option>.<tag>`` or ``!global``), at
+most 64 bytes; the engine validates it, so forged or stale data gets a gentle answer.
+After a press the engine says what was chosen (``Answered``, as labels): the pressed
+message *keeps its text and loses its answer buttons*, with the choice appended
+(``→ label``, operator text ``channel.chosen``), so the chat reads like a conversation
+afterwards; link buttons stay. A stale press (``Stale``) only loses the buttons. A
+multiple-choice toggle (``Message.replaces``) edits the keyboard of the pressed message
+in place. Everything else is sent as new messages. A question answered by *typing*
+keeps its buttons (the session does not know which message carries them); pressing
+one later gets the engine's "that button belongs to an older question".
 
 **Text is sent as plain text** (no HTML), so content can never break the markup.
 Copyable summaries get a ``code`` entity (one tap copies on phones) and, when short
@@ -56,6 +56,7 @@ from telegram import Message as TgMessage
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import filters
 
+from bot.channels import texts
 from flows import Choice, Command, Event, Message, Start, Text
 
 MAX_TEXT = 4096
@@ -65,30 +66,14 @@ MAX_DELETE_BATCH = 100
 RESUME = "!resume"  # the engine's global "ask the current question again" button
 
 # The channel's own texts in content/texts/*.yaml (section `channel:`).
-ONLY_TEXT = "channel.only_text"
-SHARED_REMOVED = "channel.shared_removed"
-EDITED = "channel.edited"
-GROUP_LEAVE = "channel.group_leave"
-ERASE_FAILED = "channel.erase_failed"
-CHOSEN = "channel.chosen"
-COPY = "channel.copy"
-COMMAND_TEXTS = {
-    "start": "channel.command.start",
-    "help": "channel.command.help",
-    "stop": "channel.command.stop",
-    "privacy": "channel.command.privacy",
-    "language": "channel.command.language",
-}
-CHANNEL_TEXTS = (
-    ONLY_TEXT,
-    SHARED_REMOVED,
-    EDITED,
-    GROUP_LEAVE,
-    ERASE_FAILED,
-    CHOSEN,
-    COPY,
-    *COMMAND_TEXTS.values(),
-)
+ONLY_TEXT = texts.TELEGRAM_ONLY_TEXT
+SHARED_REMOVED = texts.TELEGRAM_SHARED_REMOVED
+EDITED = texts.TELEGRAM_EDITED
+GROUP_LEAVE = texts.TELEGRAM_GROUP_LEAVE
+ERASE_FAILED = texts.TELEGRAM_ERASE_FAILED
+CHOSEN = texts.TELEGRAM_CHOSEN
+COPY = texts.TELEGRAM_COPY
+COMMAND_TEXTS = texts.TELEGRAM_COMMANDS
 
 # The language command is /taal in Dutch and /lang in English; the engine knows both.
 LANGUAGE_COMMAND = {"en": "lang"}
@@ -406,62 +391,15 @@ def _kept_buttons(
     return InlineKeyboardMarkup(kept) if kept else None
 
 
-def _unwrap(label: str, template: str) -> str | None:
-    """The inner label when ``label`` is ``template`` filled in (e.g. '✅ {label}'), else None."""
-    before, found, after = template.partition("{label}")
-    if not found:
-        return None
-    if len(label) > len(before) + len(after) and label.startswith(before) and label.endswith(after):
-        return label[len(before) : len(label) - len(after) if after else None]
-    return None
-
-
-def chosen_labels(pressed: Pressed, data: str, selected_templates: Iterable[str]) -> list[str]:
-    """What the person chose with this press, as labels: ticked options first, then the press.
-
-    Ticked options (multiple choice) are buttons of the same question whose label has
-    the "selected" form; they are listed without the tick.
-    """
-    templates = tuple(selected_templates)
-    prefix = data.rsplit(".", 1)[0] + "." if "." in data and not data.startswith("!") else None
-    picked: list[str] = []
-    label: str | None = None
-    for row in pressed.keyboard:
-        for button in row:
-            own = button.callback_data
-            if not isinstance(own, str):
-                continue
-            if own == data:
-                label = button.text
-                continue
-            if prefix is None or not own.startswith(prefix):
-                continue
-            for template in templates:
-                inner = _unwrap(button.text, template)
-                if inner is not None:
-                    picked.append(inner)
-                    break
-    if label is None:
-        return []
-    return [*picked, label]
-
-
-def settle_press(
-    pressed: Pressed,
-    data: str,
-    *,
-    accepted: bool,
-    chosen_template: str,
-    selected_templates: Iterable[str] = (),
-) -> Edit | None:
+def settle_press(pressed: Pressed, labels: Sequence[str], *, chosen_template: str) -> Edit | None:
     """How the pressed message should look now: answer buttons gone, the choice appended.
 
-    None when there is nothing to change (no answer buttons on it).
+    ``labels``: what was chosen (empty for a stale press: only the buttons go). None
+    when there is nothing to change (no answer buttons on it).
     """
     if not any(isinstance(b.callback_data, str) for row in pressed.keyboard for b in row):
         return None
     markup = _kept_buttons(pressed.keyboard)
-    labels = chosen_labels(pressed, data, selected_templates) if accepted else []
     if pressed.text and labels:
         lines = "\n".join(chosen_template.replace("{label}", label) for label in labels)
         text = f"{pressed.text}\n\n{lines}"

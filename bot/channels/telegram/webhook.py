@@ -1,4 +1,4 @@
-"""The HTTP side of ``baken webhook`` (aiohttp): updates in, health and metrics out.
+"""The HTTP side of ``baken webhook`` (aiohttp): Telegram's updates in.
 
 Routes:
 
@@ -11,9 +11,8 @@ Routes:
   (**400**). Then the update is handed to ``feed`` and answered **200** with an
   empty body (a JSON body would be taken by Telegram as a method call). Another
   method on this path: **405** (aiohttp's router).
-- ``GET /healthz``: **200** ``ok``, or **503** when the session store does not answer.
-- ``GET /metrics``: the Prometheus text format (see :mod:`bot.metrics`). Keep this
-  path off the public internet (see README, "Put it on Telegram").
+- ``GET /healthz`` and ``GET /metrics``: see :mod:`bot.monitoring`. Keep them off
+  the public internet (see README, "Put it on Telegram").
 
 Nothing about a request is logged: no access log, no addresses, no bodies.
 """
@@ -29,21 +28,20 @@ from typing import Any
 from aiohttp import web
 
 from bot.metrics import Metrics
+from bot.monitoring import Health, add_monitoring
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 MAX_BODY = 1024 * 1024
 BODY_TIMEOUT = 10.0
-HEALTH_TIMEOUT = 2.0
 
 Feed = Callable[[dict[str, Any]], Awaitable[None]]
-Health = Callable[[], Awaitable[bool]]
 
 
 def _reply(code: int, text: str = "") -> web.Response:
     return web.Response(status=code, text=text, content_type="text/plain")
 
 
-def build_web_app(
+def build_webhook_app(
     *,
     secret: str,
     feed: Feed,
@@ -89,20 +87,7 @@ def build_web_app(
         await feed(data)
         return 200
 
-    async def healthz(request: web.Request) -> web.Response:
-        try:
-            async with asyncio.timeout(HEALTH_TIMEOUT):
-                ok = await health()
-        except Exception:  # a store that raises is as unhealthy as one that says so
-            ok = False
-        return _reply(200, "ok") if ok else _reply(503, "store unavailable")
-
-    async def metrics_page(request: web.Request) -> web.Response:
-        body, content_type = metrics.render()
-        return web.Response(body=body, headers={"Content-Type": content_type})
-
     app = web.Application(client_max_size=MAX_BODY)
     app.router.add_post(path, telegram)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics_page)
+    add_monitoring(app, health=health, metrics=metrics)
     return app

@@ -1,0 +1,37 @@
+"""The content text keys each channel uses itself, as data.
+
+``baken content check`` and every content load require them in Dutch (like the
+engine's own keys in :mod:`flows.texts`), so an operator who deletes one hears it
+at once rather than a person seeing a missing text.
+"""
+
+from __future__ import annotations
+
+# Telegram (bot/channels/telegram/): notes, erase, the pressed message, the command menu.
+TELEGRAM_ONLY_TEXT = "channel.only_text"
+TELEGRAM_SHARED_REMOVED = "channel.shared_removed"
+TELEGRAM_EDITED = "channel.edited"
+TELEGRAM_GROUP_LEAVE = "channel.group_leave"
+TELEGRAM_ERASE_FAILED = "channel.erase_failed"
+TELEGRAM_CHOSEN = "channel.chosen"
+TELEGRAM_COPY = "channel.copy"
+TELEGRAM_COMMANDS = {
+    "start": "channel.command.start",
+    "help": "channel.command.help",
+    "stop": "channel.command.stop",
+    "privacy": "channel.command.privacy",
+    "language": "channel.command.language",
+}
+TELEGRAM = (
+    TELEGRAM_ONLY_TEXT,
+    TELEGRAM_SHARED_REMOVED,
+    TELEGRAM_EDITED,
+    TELEGRAM_GROUP_LEAVE,
+    TELEGRAM_ERASE_FAILED,
+    TELEGRAM_CHOSEN,
+    TELEGRAM_COPY,
+    *TELEGRAM_COMMANDS.values(),
+)
+
+# Every channel's keys: what a content load requires besides the engine's.
+ALL = TELEGRAM
