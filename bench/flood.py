@@ -2,7 +2,7 @@
 
 Measures, against a real Redis, the total send rate of N simulated workers
 (each its own connection pool and its own PTB AIORateLimiter at Telegram's 30/s)
-with and without the shared budget (bot.ratelimit), and what one shared token
+with and without the shared budget (bot.channels.telegram.ratelimit), and what one shared token
 costs (a Redis round trip). Run:
 
     .venv/bin/python -m bench.flood [--url redis://127.0.0.1:6379/0] [--workers 2] [--seconds 5]
@@ -17,8 +17,8 @@ import time
 
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
-from bot.ratelimit import TELEGRAM_RATE, SharedBudget, SharedRateLimiter
-from bot.stores.redis import connect
+from bot.channels.telegram.ratelimit import TELEGRAM_RATE, SharedRateLimiter
+from bot.stores.redis import SharedBudget, connect
 
 KEY = "baken-bench:flood"
 
@@ -53,7 +53,10 @@ async def main(url: str, workers: int, seconds: float) -> None:
         per_process = await steady_rate(local, seconds)
         await clients[0].delete(KEY)
         shared: list[BaseRateLimiter[int]] = [
-            SharedRateLimiter(SharedBudget(c, key=KEY), AIORateLimiter()) for c in clients
+            SharedRateLimiter(
+                SharedBudget(c, rate=TELEGRAM_RATE, burst=30, key=KEY), AIORateLimiter()
+            )
+            for c in clients
         ]
         together = await steady_rate(shared, seconds)
 

@@ -1,6 +1,6 @@
 """Processes and load for the end-to-end benchmarks, all on 127.0.0.1.
 
-- :class:`Standin`: the stand-in Bot API (tests/standin/botapi.py) in its own process;
+- :class:`Standin`: the stand-in Bot API (testkit/botapi.py) in its own process;
   the load is queued through its control API (``/_control/updates``) and replies are
   read back from ``/_control/calls``.
 - :class:`Bot`: ``baken run`` / ``baken webhook`` or :mod:`bench.bare_bot` as a
@@ -30,7 +30,7 @@ from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout
 
-from tests.processes import log_entry, problem_entries, rss_kib
+from testkit.processes import log_entry, problem_entries, rss_kib
 
 REPO = Path(__file__).resolve().parents[1]
 # Fixed test credentials for processes on 127.0.0.1 only.
@@ -46,7 +46,7 @@ def python() -> str:
 
 
 class Standin:
-    """``python -m tests.standin.botapi`` in its own process."""
+    """``python -m testkit.botapi`` in its own process."""
 
     def __init__(self, history: int = 5_000) -> None:
         self.history = history
@@ -58,7 +58,7 @@ class Standin:
         self._proc = await asyncio.create_subprocess_exec(
             python(),
             "-m",
-            "tests.standin.botapi",
+            "testkit.botapi",
             "--port",
             "0",
             "--token",

@@ -17,7 +17,7 @@ from bot.keys import SessionKeys
 from bot.stores.memory import MemoryStore
 from flows import Engine, load_content
 from flows.loader import default_content_dir
-from tests.flows.walk import situations
+from testkit.walk import situations
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def measure(count: int = 100_000) -> MemoryFigures:
     async def fill() -> None:
         for i in range(count):
             session = examples[i % len(examples)]
-            await store.transact(keys.key(i), lambda _, s=session: (s, None))
+            await store.transact(keys.key("bench", i), lambda _, s=session: (s, None))
 
     # Resident memory without tracemalloc (it adds its own overhead), then the Python heap.
     gc.collect()

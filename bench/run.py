@@ -177,7 +177,7 @@ def render(out: dict[str, Any], sizes: Sizes, seconds: float) -> str:
         "",
         "## 1. End-to-end throughput",
         "",
-        "The stand-in Bot API (`tests/standin/botapi.py`) runs in its own process on "
+        "The stand-in Bot API (`testkit/botapi.py`) runs in its own process on "
         "127.0.0.1. Against it, in turn, the real `baken run` (`BAKEN_RATE_LIMIT=off`, "
         "memory store, shipped content) and `bench/bare_bot.py` (a bare PTB Application "
         "with baken's transport settings and 256 concurrent updates, answering each "

@@ -44,7 +44,7 @@ class StartupFigures:
 
 
 def content_load_ms(rounds: int = 5) -> float:
-    from bot.runtime import ContentHolder
+    from bot.content import ContentHolder
     from flows.loader import default_content_dir
 
     samples = []
@@ -172,7 +172,7 @@ async def redis_bytes_async(url: str, sample: int = 500) -> RedisFigures:
     from bot.stores.redis import RedisStore
     from flows import Engine, load_content
     from flows.loader import default_content_dir
-    from tests.flows.walk import situations
+    from testkit.walk import situations
 
     engine = Engine(load_content(default_content_dir()))
     examples = [
@@ -185,11 +185,11 @@ async def redis_bytes_async(url: str, sample: int = 500) -> RedisFigures:
     try:
         for i in range(sample):
             session = examples[i % len(examples)]
-            key = keys.key(i)
+            key = keys.key("bench", i)
             await store.transact(key, lambda _, s=session: (s, None))
             sizes.append(int(await store.redis.memory_usage(store.session_key(key))))
         for i in range(sample):
-            await store.delete(keys.key(i))
+            await store.delete(keys.key("bench", i))
     finally:
         await store.close()
     sizes.sort()
@@ -373,7 +373,7 @@ async def burst_async(users: int = 1000) -> BurstFigures:
 
 def with_redis(fn: Any) -> Any:
     """Run ``fn(url)`` against a private redis-server, started and killed here."""
-    from tests.redisserver import start_server
+    from testkit.redisserver import start_server
 
     with tempfile.TemporaryDirectory() as tmp:
         server = start_server(Path(tmp))

@@ -15,7 +15,7 @@ from transitions import Machine
 
 from flows import Choice, Engine, Text, load_content
 from flows.loader import default_content_dir
-from tests.flows.walk import AT, answer_buttons, situations
+from testkit.walk import AT, answer_buttons, situations
 
 
 @dataclass(frozen=True)

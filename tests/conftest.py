@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.redisserver import ENV_URL, RedisServer, start_server, unavailable
-from tests.standin.botapi import StandinBotAPI
+from testkit.botapi import StandinBotAPI
+from testkit.redisserver import ENV_URL, RedisServer, start_server, unavailable
 
 
 @pytest.fixture

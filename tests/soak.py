@@ -4,7 +4,7 @@ Run the long form with ``make soak`` (120 people, ten minutes) or::
 
     .venv/bin/python -m tests.soak --minutes 10 --users 120
 
-Everything runs on 127.0.0.1: the stand-in Bot API (tests/standin/botapi.py) and one
+Everything runs on 127.0.0.1: the stand-in Bot API (testkit/botapi.py) and one
 `baken webhook` subprocess on the pinned e2e dialogue, with a short session TTL so that
 sessions expire during the run. Each simulated person starts a conversation in a new
 private chat, presses buttons, types (sometimes a crisis sentence), asks for help,
@@ -33,9 +33,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from testkit.botapi import Call, StandinBotAPI
+from testkit.processes import rss_kib
 from tests.e2e.conftest import WEBHOOK_SECRET, Baken, new_chat_id
-from tests.processes import rss_kib
-from tests.standin.botapi import Call, StandinBotAPI
 
 ANSWER_TIMEOUT = 30.0  # longer than a timed-out send (10 s read timeout) plus retries
 QUIET = 2.0  # seconds without a call about the chat: the turn has ended (and then some)

@@ -15,8 +15,8 @@ import pytest
 
 from flows import Engine, load_content
 from flows.loader import default_content_dir
+from testkit.walk import path_to_handoff
 from tests.flows.mini import make_content
-from tests.flows.walk import path_to_handoff
 
 CRISIS = "ik wil dood"
 DANGER = "ik word bedreigd"
@@ -40,11 +40,22 @@ def baken(
 
 
 def test_check_passes_on_shipped_content() -> None:
-    """`baken content check` exits 0 on the shipped content and says so."""
-    result = baken("content", "check")
+    """`baken content check` exits 0 on the shipped content and says so.
+
+    Judged on a fixed day, so the test does not start failing when the service facts
+    turn a year old (the check must warn then, and says so on that day).
+    """
+    result = baken("content", "check", "--today", "2026-12-01")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "content ok" in result.stdout
     assert "0 warning(s)" in result.stdout
+
+
+def test_check_warns_when_service_facts_are_a_year_old() -> None:
+    """On a day more than a year after `verified_on`, every service gets a warning."""
+    result = baken("content", "check", "--today", "2030-01-01")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "more than a year ago: check its facts again" in result.stdout
 
 
 def test_check_fails_naming_file_and_line(tmp_path: Path) -> None:

@@ -24,11 +24,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from telegram import Update
 
-from bot.channels.telegram import TelegramBot, build
+from bot.channels.telegram.app import TelegramBot, build
 from bot.stores import MemoryStore
 from flows.session import Session
+from testkit.botapi import Call, StandinBotAPI
 from tests.bot.test_telegram import settings_for
-from tests.standin.botapi import Call, StandinBotAPI
 
 JSON = dict[str, Any]
 CHATS = (4_200_001, 4_200_002, 4_200_003)
@@ -239,6 +239,6 @@ async def test_hostile_updates(
     store = tbot.store
     assert isinstance(store, MemoryStore)
     for chat in CHATS:
-        raw_session = store.raw(tbot.channel.keys.key(chat))
+        raw_session = store.raw(tbot.channel.keys.key("telegram", chat))
         if raw_session is not None:
             assert Session.from_json(raw_session).state in flow.states

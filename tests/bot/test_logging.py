@@ -30,7 +30,7 @@ from bot.logging import (
     redact,
     redacted,
 )
-from tests.standin.botapi import StandinBotAPI
+from testkit.botapi import StandinBotAPI
 
 TOKEN = "7203948576:AAHx9-Zq_canarytokenABCDEFGHIJKLMNOP"
 CHAT_ID = 987654321012

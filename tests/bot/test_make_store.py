@@ -40,7 +40,7 @@ async def test_workers_with_the_same_settings_name_updates_alike() -> None:
     try:
         assert isinstance(first, RedisStore)
         assert isinstance(second, RedisStore)
-        assert first.update_key(10) == second.update_key(10)
+        assert first.update_key("telegram:10") == second.update_key("telegram:10")
     finally:
         await first.close()
         await second.close()

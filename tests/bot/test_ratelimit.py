@@ -3,6 +3,10 @@
 Telegram allows about 30 messages per second per bot in total; two workers
 with a per-process limiter each would send twice that. These tests use higher
 rates than Telegram's to stay short; the arithmetic is the same.
+
+Time is only ever checked from below ("not sooner than the rate allows"): a busy
+machine can make sending slower, never faster, so these cannot fail under load.
+How fast it is goes in bench/ (``bench/flood.py``).
 """
 
 from __future__ import annotations
@@ -15,12 +19,12 @@ from typing import Any
 import pytest
 from telegram.ext import AIORateLimiter, ExtBot
 
-from bot.ratelimit import SharedBudget, SharedRateLimiter, make_rate_limiter
+from bot.channels.telegram.ratelimit import SharedRateLimiter, make_rate_limiter
 from bot.settings import Settings
 from bot.stores import MemoryStore
-from bot.stores.redis import RedisStore, connect
-from tests.redisserver import RedisServer
-from tests.standin.botapi import StandinBotAPI
+from bot.stores.redis import RedisStore, SharedBudget, connect
+from testkit.botapi import StandinBotAPI
+from testkit.redisserver import RedisServer
 
 pytestmark = pytest.mark.redis
 
@@ -63,8 +67,8 @@ async def test_a_quiet_budget_allows_a_burst_then_the_rate(
         slots.append(time.monotonic() - started + wait)
     assert waits[:4] == [0, 0, 0, 0], "the burst goes at once"
     # Then one every 20 ms, never sooner (later only by the Redis round trips in between).
-    assert 0.02 - 0.002 <= slots[4] < 0.02 + 0.1
-    assert 0.04 - 0.002 <= slots[5] < 0.04 + 0.1
+    assert slots[4] >= 0.02 - 0.002
+    assert slots[5] >= 0.04 - 0.002
     value = await redis.get(budget.key)
     assert value.isdigit(), "the budget holds a time, nothing else"
     assert 0 < await redis.pttl(budget.key) <= 1000 + 6 * 20, "the key expires when idle"
@@ -83,10 +87,9 @@ async def test_two_workers_share_one_budget(clients: tuple[Any, Any], redis_pref
     started = time.monotonic()
     await asyncio.gather(*(send(b) for _ in range(each) for b in budgets))
     elapsed = time.monotonic() - started
-    # Two per-process limiters would finish in (2 * 60 - 2 * 5) / (2 * 100) = 0.55 s and send
-    # about 110 in half a second; the slack allows for a busy machine waking tasks late.
+    # Two per-process limiters would finish in (2 * 60 - 2 * 5) / (2 * 100) = 0.55 s; one
+    # shared budget cannot finish before (2 * 60 - 5) / 100 = 1.15 s.
     assert elapsed >= (2 * each - burst) / rate - 0.05
-    assert most_in_any_window(done, 0.5) <= rate * 0.5 + burst + rate * 0.25
 
 
 async def test_ptb_bots_on_two_workers_send_at_most_the_shared_rate(
@@ -121,40 +124,37 @@ async def test_ptb_bots_on_two_workers_send_at_most_the_shared_rate(
             await bot.shutdown()
     sent = [call.at for call in botapi.calls_of("sendMessage")]
     assert len(sent) == 2 * each
-    # Each worker alone would allow 40/s: 80/s together, 60 messages in 0.7 s, about 44 in any
-    # half second. Shared: 1.4 s, about 24 in any half second (slack for a busy machine).
+    # Each worker alone would allow 40/s: 80/s together, 60 messages in 0.7 s. Shared: not
+    # before 1.4 s.
     assert max(sent) - started >= (2 * each - burst) / rate - 0.05
-    assert most_in_any_window(sent, 0.5) <= rate * 0.5 + burst + 10
 
 
 async def test_only_calls_to_a_chat_take_a_shared_token(
     clients: tuple[Any, Any], redis_prefix: str
 ) -> None:
     """answerCallbackQuery and friends (no chat_id) do not wait for the message budget."""
-    budget = SharedBudget(clients[0], rate=1, burst=1, key=f"{redis_prefix}flood")
+    budget = SharedBudget(clients[0], rate=0.01, burst=1, key=f"{redis_prefix}flood")
     limiter = SharedRateLimiter(budget, AIORateLimiter())
     await limiter.initialize()
     chat = {"chat_id": 42, "text": "hoi"}
     assert await limiter.process_request(sent_ok, (), {}, "sendMessage", chat, None)
-    started = time.monotonic()
     data = {"callback_query_id": "1"}
-    assert await limiter.process_request(sent_ok, (), {}, "answerCallbackQuery", data, None)
-    assert time.monotonic() - started < 0.2
-    assert await budget.reserve() > 0.5, "the chat call took the only token"
+    async with asyncio.timeout(30):  # the next token comes in 100 s
+        assert await limiter.process_request(sent_ok, (), {}, "answerCallbackQuery", data, None)
+    assert await budget.reserve() > 50, "the chat call took the only token"
     await limiter.shutdown()
 
 
 async def test_without_redis_messages_still_go_out(redis_server: RedisServer) -> None:
     """Redis down: messages go out under the per-process limit; the shared one comes back."""
     redis = connect(redis_server.url)
-    limiter = SharedRateLimiter(SharedBudget(redis), AIORateLimiter(), pause=0.3)
+    budget = SharedBudget(redis, rate=30, burst=30, key="baken:flood")
+    limiter = SharedRateLimiter(budget, AIORateLimiter(), pause=0.3)
     chat = {"chat_id": 42, "text": "113"}
     try:
         redis_server.stop()
-        started = time.monotonic()
         for _ in range(3):
             assert await limiter.process_request(sent_ok, (), {}, "sendMessage", chat, None)
-        assert time.monotonic() - started < 1.0
         assert limiter.unshared == 3
 
         redis_server.start()

@@ -14,19 +14,23 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.content import ContentHolder
+from bot.conversation import Conversations, Reply
 from bot.keys import SessionKeys
-from bot.runtime import ContentHolder, Reply, Runtime
 from bot.settings import Settings
 from bot.stores import StoreUnavailableError
 from bot.stores.redis import RedisStore
 from flows import Count, Message, Start
 from flows.events import Choice, Command, Text
-from tests.redisserver import RedisServer
+from testkit.redisserver import RedisServer
 
 pytestmark = pytest.mark.redis
 
 CRISIS = "ik wil dood"
-FAST = 1.5  # seconds: a reply while Redis is unreachable must not wait longer
+# Seconds a reply may take while Redis is unreachable. The store gives up after 0.5 s
+# (bot/stores/redis.py); this limit is wide so a loaded machine cannot fail it, and still
+# catches a reply that waits for Redis without a timeout (redis-py's default: for ever).
+FAST = 10.0
 
 
 @pytest.fixture
@@ -37,8 +41,8 @@ async def store(redis_server: RedisServer) -> AsyncIterator[RedisStore]:
 
 
 @pytest.fixture
-def runtime(store: RedisStore) -> Runtime:
-    return Runtime(ContentHolder(Settings().BAKEN_CONTENT_DIR), store)
+def runtime(store: RedisStore) -> Conversations:
+    return Conversations(ContentHolder(Settings().BAKEN_CONTENT_DIR), store)
 
 
 def buttons(reply: Reply) -> list[str]:
@@ -49,18 +53,18 @@ def texts(reply: Reply) -> str:
     return "\n".join(o.text for o in reply.outputs if isinstance(o, Message))
 
 
-async def timed(runtime: Runtime, key: str, event: Start | Choice | Text | Command) -> Reply:
+async def timed(runtime: Conversations, key: str, event: Start | Choice | Text | Command) -> Reply:
     started = time.monotonic()
-    reply = await runtime.handle(key, event)
+    reply = await runtime.step(key, event)
     assert time.monotonic() - started < FAST, "the reply waited too long for Redis"
     return reply
 
 
-async def start_conversation(runtime: Runtime, key: str) -> list[str]:
+async def start_conversation(runtime: Conversations, key: str) -> list[str]:
     """/start and the first answer; returns the buttons of the question now open."""
-    reply = await runtime.handle(key, Start(at=runtime.now()))
+    reply = await runtime.step(key, Start(at=runtime.now()))
     assert not reply.degraded
-    reply = await runtime.handle(key, Choice(at=runtime.now(), data=buttons(reply)[0]))
+    reply = await runtime.step(key, Choice(at=runtime.now(), data=buttons(reply)[0]))
     assert not reply.degraded
     assert await runtime.store.load(key) is not None
     return buttons(reply)
@@ -72,10 +76,10 @@ def assert_crisis_answered(reply: Reply) -> None:
 
 
 async def test_redis_killed_mid_conversation(
-    redis_server: RedisServer, runtime: Runtime, store: RedisStore
+    redis_server: RedisServer, runtime: Conversations, store: RedisStore
 ) -> None:
     """Crash: crisis gets 113, the rest the emergency screen; after a restart all works again."""
-    key = SessionKeys().key(31337)
+    key = SessionKeys().key("telegram", 31337)
     open_question = await start_conversation(runtime, key)
 
     redis_server.stop()
@@ -109,10 +113,10 @@ async def test_redis_killed_mid_conversation(
 
 
 async def test_redis_frozen_mid_conversation(
-    redis_server: RedisServer, runtime: Runtime, store: RedisStore
+    redis_server: RedisServer, runtime: Conversations, store: RedisStore
 ) -> None:
     """No answer at all from Redis (network gone): replies come within the timeout."""
-    key = SessionKeys().key(4711)
+    key = SessionKeys().key("telegram", 4711)
     await start_conversation(runtime, key)
 
     redis_server.pause()
@@ -136,9 +140,9 @@ async def test_store_operations_fail_fast_and_plainly(
     redis_server: RedisServer, store: RedisStore
 ) -> None:
     """Without Redis, every call raises StoreUnavailableError; first_time says True."""
-    key = SessionKeys().key(1)
+    key = SessionKeys().key("telegram", 1)
     redis_server.stop()
     for call in (store.load(key), store.delete(key), store.transact(key, lambda s: (s, None))):
         with pytest.raises(StoreUnavailableError):
             await call
-    assert await store.first_time(99) is True, "a possible duplicate beats no answer"
+    assert await store.first_time("telegram:99") is True, "a possible duplicate beats no answer"

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from bot.content import ContentHolder
+from bot.conversation import Conversations
 from bot.keys import SessionKeys
-from bot.runtime import ContentHolder, Runtime
 from bot.settings import MAX_TTL, Settings
 from bot.stores import MemoryStore
 from bot.stores.redis import RedisStore
@@ -50,15 +51,17 @@ async def test_rotating_the_secret_orphans_old_sessions_until_they_expire() -> N
     """After a new BAKEN_SESSION_SECRET a chat starts afresh; the old session just expires."""
     clock = _Clock()
     store = MemoryStore(7200, clock=clock)
-    runtime = Runtime(ContentHolder(E2E_CONTENT), store, clock=clock)
+    runtime = Conversations(ContentHolder(E2E_CONTENT), store, clock=clock)
     old, new = SessionKeys(secrets.token_bytes(32)), SessionKeys(secrets.token_bytes(32))
-    await runtime.handle(old.key(CHAT_ID), Start(at=runtime.now()))
-    assert await store.load(old.key(CHAT_ID)) is not None
-    assert old.key(CHAT_ID) != new.key(CHAT_ID)
+    await runtime.step(old.key("telegram", CHAT_ID), Start(at=runtime.now()))
+    assert await store.load(old.key("telegram", CHAT_ID)) is not None
+    assert old.key("telegram", CHAT_ID) != new.key("telegram", CHAT_ID)
 
-    assert await store.load(new.key(CHAT_ID)) is None  # the new secret finds nothing
-    await runtime.handle(new.key(CHAT_ID), Start(at=runtime.now()))
-    assert sorted(store.keys()) == sorted([old.key(CHAT_ID), new.key(CHAT_ID)])
+    assert await store.load(new.key("telegram", CHAT_ID)) is None  # the new secret finds nothing
+    await runtime.step(new.key("telegram", CHAT_ID), Start(at=runtime.now()))
+    assert sorted(store.keys()) == sorted(
+        [old.key("telegram", CHAT_ID), new.key("telegram", CHAT_ID)]
+    )
     clock.now += 7200 + 1  # nobody can reach the old session; it expires on its own
     assert store.keys() == []
 
@@ -71,11 +74,11 @@ async def test_rotating_the_secret_in_redis_leaves_only_expiring_keys(
     old, new = SessionKeys(secrets.token_bytes(32)), SessionKeys(secrets.token_bytes(32))
     store = RedisStore(redis_url, 600, prefix=redis_prefix, secret=secrets.token_bytes(32))
     try:
-        runtime = Runtime(ContentHolder(E2E_CONTENT), store)
-        await runtime.handle(old.key(CHAT_ID), Start(at=runtime.now()))
-        assert await store.load(new.key(CHAT_ID)) is None
+        runtime = Conversations(ContentHolder(E2E_CONTENT), store)
+        await runtime.step(old.key("telegram", CHAT_ID), Start(at=runtime.now()))
+        assert await store.load(new.key("telegram", CHAT_ID)) is None
         names = [name async for name in store.redis.scan_iter(match=f"{redis_prefix}*")]
-        assert names == [store.session_key(old.key(CHAT_ID)).encode()]
+        assert names == [store.session_key(old.key("telegram", CHAT_ID)).encode()]
         assert 0 < await store.redis.ttl(names[0]) <= 600
         value = await store.redis.get(names[0])
         assert isinstance(value, bytes)

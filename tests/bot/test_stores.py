@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 import pytest
 import redis as sync_redis
 
+from bot.content import ContentHolder
+from bot.conversation import Conversations
 from bot.keys import SessionKeys
-from bot.runtime import ContentHolder, Runtime
 from bot.settings import Settings
 from bot.stores import MemoryStore, SessionStore
 from bot.stores.redis import SEEN_UPDATES_TTL, RedisStore
@@ -177,9 +178,9 @@ class TestSessionStore:
     async def test_first_time_is_true_once_per_update(self, stores: Stores) -> None:
         """A redelivered update is recognised and skipped."""
         store = stores.open().store
-        assert await store.first_time(4242)
-        assert not await store.first_time(4242)
-        assert await store.first_time(4243)
+        assert await store.first_time("telegram:4242")
+        assert not await store.first_time("telegram:4242")
+        assert await store.first_time("telegram:4243")
 
     async def test_concurrent_steps_of_one_conversation_lose_nothing(self, stores: Stores) -> None:
         """Many updates of one person at once: every step lands."""
@@ -196,7 +197,7 @@ class TestSessionStore:
         store = harness.store
         await store.transact(KEY, lambda _: (session().with_answer("ask_who", ("self",)), None))
         await store.transact(OTHER, bump)
-        await store.first_time(77)
+        await store.first_time("telegram:77")
         dumped = await harness.dump()
         assert dumped, "nothing was stored"
         for name, (value, ttl) in dumped.items():
@@ -216,14 +217,14 @@ class TestSessionStore:
         secret = secrets.token_bytes(32)
         harness = stores.open(ttl=600, secret=secret)
         keys = SessionKeys(secret)
-        key = keys.key(chat_id)
-        runtime = Runtime(ContentHolder(Settings().BAKEN_CONTENT_DIR), harness.store)
+        key = keys.key("telegram", chat_id)
+        runtime = Conversations(ContentHolder(Settings().BAKEN_CONTENT_DIR), harness.store)
 
-        assert await harness.store.first_time(update_id)
-        reply = await runtime.handle(key, Start(at=runtime.now()), seen=[chat_id % 1000 + 1])
+        assert await harness.store.first_time(f"telegram:{update_id}")
+        reply = await runtime.step(key, Start(at=runtime.now()), seen=[chat_id % 1000 + 1])
         buttons = [b for o in reply.outputs if isinstance(o, Message) for r in o.buttons for b in r]
-        await runtime.handle(key, Choice(at=runtime.now(), data=buttons[0].data))
-        reply = await runtime.handle(key, Text(at=runtime.now(), text=canary_text))
+        await runtime.step(key, Choice(at=runtime.now(), data=buttons[0].data))
+        reply = await runtime.step(key, Text(at=runtime.now(), text=canary_text))
         assert not reply.degraded
         await runtime.remember(key, [chat_id % 1000 + 2])
 
@@ -299,8 +300,8 @@ class TestRedisStore:
     ) -> None:
         """An update handled by one worker is skipped by the other."""
         first, second = two_workers
-        assert await first.first_time(5150)
-        assert not await second.first_time(5150)
+        assert await first.first_time("telegram:5150")
+        assert not await second.first_time("telegram:5150")
 
     async def test_keys_are_prefixed_hmacs(
         self, two_workers: tuple[RedisStore, RedisStore]
@@ -308,7 +309,9 @@ class TestRedisStore:
         """Keys are `<prefix>s:<hmac>` and `<prefix>u:<hmac>`; a raw chat id is refused."""
         store, _ = two_workers
         assert store.session_key(KEY) == f"{store.prefix}s:{KEY}"
-        assert re.fullmatch(re.escape(store.prefix) + r"u:[0-9a-f]{32}", store.update_key(12345))
-        assert "12345" not in store.update_key(12345)
+        assert re.fullmatch(
+            re.escape(store.prefix) + r"u:[0-9a-f]{32}", store.update_key("telegram:12345")
+        )
+        assert "12345" not in store.update_key("telegram:12345")
         with pytest.raises(ValueError, match="HMAC"):
             await store.load("123456789")

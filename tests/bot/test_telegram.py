@@ -15,12 +15,12 @@ from structlog.testing import capture_logs
 from telegram import Update
 from telegram.error import NetworkError
 
-from bot.channels.telegram import OrderedUpdateProcessor, TelegramBot, build, register
+from bot.channels.telegram.app import TelegramBot, build, register
 from bot.settings import Settings
 from bot.stores import MemoryStore, SessionStore, StoreUnavailableError
 from bot.stores.base import Change, T
 from flows.session import Session
-from tests.standin.botapi import Call, StandinBotAPI
+from testkit.botapi import Call, StandinBotAPI
 
 CHAT = 31337
 
@@ -50,7 +50,7 @@ class DownStore(SessionStore):
     async def delete(self, key: str) -> None:
         raise StoreUnavailableError("down")
 
-    async def first_time(self, update_id: int) -> bool:
+    async def first_time(self, delivery: str) -> bool:
         raise StoreUnavailableError("down")
 
     async def ping(self) -> bool:
@@ -103,28 +103,51 @@ def with_buttons(chat_id: int) -> Any:
     return predicate
 
 
-async def test_updates_of_one_chat_run_in_order_and_chats_run_side_by_side() -> None:
-    """Per key: arrival order; across keys: concurrently; no lane is left behind."""
-    processor = OrderedUpdateProcessor(key_of=lambda update: update[0], max_concurrent_updates=64)
-    done: list[tuple[str, int]] = []
-    running = peak = 0
+class SlowStore(MemoryStore):
+    """A memory store whose first writes are slow (a fake at the storage seam)."""
 
-    async def work(update: tuple[str, int]) -> None:
-        nonlocal running, peak
-        running += 1
-        peak = max(peak, running)
-        for _ in range((update[1] * 7) % 5):  # uneven work, so a naive runner would reorder
-            await asyncio.sleep(0)
-        done.append(update)
-        running -= 1
+    def __init__(self, slow_writes: int) -> None:
+        super().__init__(3600)
+        self.slow_writes = slow_writes
 
-    updates = [(chat, n) for n in range(20) for chat in "abc"]
-    async with processor:
-        await asyncio.gather(*(processor.process_update(u, work(u)) for u in updates))
-    for chat in "abc":
-        assert [n for c, n in done if c == chat] == list(range(20))
-    assert peak == 3
-    assert processor.lanes == 0
+    async def transact(self, key: str, change: Change[T]) -> T:
+        if self.slow_writes > 0:
+            self.slow_writes -= 1
+            for _ in range(20):  # a slow store yields many times: a naive runner would reorder
+                await asyncio.sleep(0)
+        return await super().transact(key, change)
+
+
+async def test_updates_of_one_chat_are_answered_in_order_through_ptb(
+    botapi: StandinBotAPI,
+) -> None:
+    """A burst on PTB's queue: one chat's turns keep their order; the core's lanes end empty.
+
+    PTB runs updates concurrently; the handler enters the core's lane before it awaits
+    anything, so the order of arrival is the order of the turns.
+    """
+    tbot = await _running(botapi, SlowStore(slow_writes=10))
+    try:
+        other = CHAT + 1
+        await deliver(tbot, botapi.command_update(CHAT, "/start"))
+        await deliver(tbot, botapi.command_update(other, "/start"))
+        for command in ("help", "privacy", "help", "privacy", "help"):
+            await deliver(tbot, botapi.command_update(CHAT, f"/{command}"))
+            await deliver(tbot, botapi.command_update(other, f"/{command}"))
+        await botapi.wait_for(to(CHAT), count=2 + 5 * 3)
+        await botapi.wait_for(to(other), count=2 + 5 * 3)
+    finally:
+        await _stop(tbot)
+    assert len(tbot.core.lanes) == 0
+    screens = {"Hulp nu:": "help", "Ik bewaar alleen codes.": "privacy"}
+    for chat in (CHAT, other):
+        seen = [
+            screen
+            for text in botapi.sent_texts(chat)
+            for start, screen in screens.items()
+            if text.startswith(start)
+        ]
+        assert seen == ["help", "privacy", "help", "privacy", "help"]
 
 
 async def test_sessions_keep_codes_only(botapi: StandinBotAPI, tbot: TelegramBot) -> None:

@@ -6,16 +6,17 @@ real python-telegram-bot, so these are the shapes Telegram sends.
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
 from telegram import InlineKeyboardButton, MessageEntity, Update
 
-from bot.channels import telegram_render as render
-from bot.channels.telegram_render import Converse, Forget, Ignore, Leave, Pressed
+from bot.channels.telegram import render
+from bot.channels.telegram.render import Converse, Forget, Ignore, Leave, Pressed
 from flows import Button, Choice, Command, Link, Message, Start, Text
-from flows.engine import SYSTEM_TEXTS
-from tests.standin.botapi import StandinBotAPI
+from testkit.botapi import StandinBotAPI
 
 AT = 1_790_000_000
 CHAT = 4242
@@ -287,29 +288,23 @@ def test_settle_press_appends_the_choice_and_keeps_links() -> None:
         (("Hulp nu", "!help"), ("Stop", "!stop")),
         text="Ben je in gevaar?",
     )
-    edit = render.settle_press(pressed, "ab.1.nee", accepted=True, chosen_template="→ {label}")
+    edit = render.settle_press(pressed, ["Nee"], chosen_template="→ {label}")
     assert edit is not None
     assert edit.text == "Ben je in gevaar?\n\n→ Nee"
     assert edit.reply_markup is not None
     assert [[b.text for b in row] for row in edit.reply_markup.inline_keyboard] == [["Bel 112"]]
 
 
-def test_settle_press_lists_ticked_options_of_a_multiple_choice() -> None:
-    """Pressing 'Klaar' shows what was ticked, without the ticks."""
+def test_settle_press_lists_every_label_chosen() -> None:
+    """Pressing 'Klaar' shows what was ticked (as the engine says), one line each."""
     pressed = _pressed(
-        (("✅ Geld", "ab.5.money"),),
-        (("Drugs", "ab.5.drugs"),),
-        (("✅ Controle", "ab.5.control"),),
-        (("Klaar", "ab.5.done"),),
+        (("✅ Geld", "money.1a2b3c4d"),),
+        (("Drugs", "drugs.1a2b3c4d"),),
+        (("✅ Controle", "control.1a2b3c4d"),),
+        (("Klaar", "done.1a2b3c4d"),),
         (("Hulp nu", "!help"),),
     )
-    edit = render.settle_press(
-        pressed,
-        "ab.5.done",
-        accepted=True,
-        chosen_template="→ {label}",
-        selected_templates=["✅ {label}"],
-    )
+    edit = render.settle_press(pressed, ["Geld", "Controle", "Klaar"], chosen_template="→ {label}")
     assert edit is not None
     assert edit.text == "Wat gebeurt er?\n\n→ Geld\n→ Controle\n→ Klaar"
     assert edit.reply_markup is None
@@ -317,10 +312,10 @@ def test_settle_press_lists_ticked_options_of_a_multiple_choice() -> None:
 
 def test_a_stale_press_only_loses_the_buttons() -> None:
     """A button of an older question: no '→', just no buttons any more."""
-    pressed = _pressed((("Ja", "old.1.ja"),))
-    edit = render.settle_press(pressed, "old.1.ja", accepted=False, chosen_template="→ {label}")
+    pressed = _pressed((("Ja", "ja.00000000"),))
+    edit = render.settle_press(pressed, [], chosen_template="→ {label}")
     assert edit == render.Edit(7, None, (), None)
-    assert render.settle_press(_pressed(), "x", accepted=True, chosen_template="→ {label}") is None
+    assert render.settle_press(_pressed(), ["Ja"], chosen_template="→ {label}") is None
 
 
 def test_toggle_edits_in_place_only_on_the_same_question() -> None:
@@ -354,9 +349,30 @@ def test_command_menus_per_language() -> None:
     assert menus[2][1][1].description == "en:channel.command.help"
 
 
-def test_channel_texts_are_required_by_the_content_check() -> None:
-    """Every text the channel shows is a system text, so `baken content check` demands it."""
-    assert set(render.CHANNEL_TEXTS) <= set(SYSTEM_TEXTS)
+def test_channel_texts_are_required_by_the_content_check(tmp_path: Path) -> None:
+    """Every text the channel shows is required, so content without one is refused."""
+    from bot.channels import texts
+    from bot.content import read
+    from flows.loader import default_content_dir
+
+    used = {
+        render.ONLY_TEXT,
+        render.SHARED_REMOVED,
+        render.EDITED,
+        render.GROUP_LEAVE,
+        render.ERASE_FAILED,
+        render.CHOSEN,
+        render.COPY,
+        *render.COMMAND_TEXTS.values(),
+    }
+    assert used <= set(texts.ALL)
+    copy = tmp_path / "content"
+    shutil.copytree(default_content_dir(), copy)
+    dutch = copy / "texts" / "nl.yaml"
+    dutch.write_text(dutch.read_text().replace("  copy: ", "  kopie: "), encoding="utf-8")
+    content, problems = read(copy)
+    assert content is None
+    assert any("'channel.copy' is missing" in str(p) for p in problems)
 
 
 def test_split_text_keeps_everything() -> None:

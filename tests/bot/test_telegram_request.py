@@ -10,8 +10,8 @@ from telegram import Bot
 from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
 
-from bot.channels.telegram_request import RetryingRequest, repeatable
-from tests.standin.botapi import StandinBotAPI
+from bot.channels.telegram.request import RetryingRequest, repeatable
+from testkit.botapi import StandinBotAPI
 
 CHAT = 4242
 

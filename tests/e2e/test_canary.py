@@ -32,8 +32,8 @@ import aiohttp
 import pytest
 import redis
 
+from testkit.botapi import SECRET_HEADER, Call, StandinBotAPI
 from tests.e2e.conftest import WEBHOOK_SECRET, Baken, Chat
-from tests.standin.botapi import SECRET_HEADER, Call, StandinBotAPI
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="package")]
 

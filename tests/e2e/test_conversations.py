@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from testkit.botapi import Call
 from tests.e2e.conftest import Baken, Chat
-from tests.standin.botapi import Call
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="package")]
 

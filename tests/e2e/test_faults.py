@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from testkit.botapi import StandinBotAPI
 from tests.e2e.conftest import Baken, Chat
-from tests.standin.botapi import StandinBotAPI
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="package")]
 
@@ -101,7 +101,7 @@ async def _channel_turns(api: StandinBotAPI, chat_id: int, faults: list[tuple[st
     """/start then "hallo" through the real channel (read timeout 1 s), with faults first."""
     from telegram import Update
 
-    from bot.channels.telegram import build
+    from bot.channels.telegram.app import build
     from bot.stores import MemoryStore
     from tests.bot.test_telegram import settings_for
 

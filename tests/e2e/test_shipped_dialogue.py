@@ -13,9 +13,9 @@ import pytest
 
 from flows import Engine, load_content
 from flows.loader import default_content_dir
+from testkit.botapi import StandinBotAPI
+from testkit.walk import path_to_handoff
 from tests.e2e.conftest import Chat
-from tests.flows.walk import path_to_handoff
-from tests.standin.botapi import StandinBotAPI
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="package")]
 

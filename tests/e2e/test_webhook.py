@@ -12,8 +12,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from testkit.botapi import SECRET_HEADER, StandinBotAPI
 from tests.e2e.conftest import REPO, WEBHOOK_SECRET, Baken, Chat
-from tests.standin.botapi import SECRET_HEADER, StandinBotAPI
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="package")]
 

@@ -17,10 +17,10 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from testkit.botapi import Call, StandinBotAPI
+from testkit.redisserver import RedisServer
 from tests.e2e.conftest import Baken, Chat, _launch
 from tests.e2e.test_faults import ERASED
-from tests.redisserver import RedisServer
-from tests.standin.botapi import Call, StandinBotAPI
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis, pytest.mark.asyncio(loop_scope="package")]
 

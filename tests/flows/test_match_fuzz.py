@@ -48,12 +48,16 @@ def test_normalise_never_raises_and_is_stable(text: str) -> None:
 @FUZZ
 @given(text=anything)
 def test_crisis_matcher_never_raises_and_is_quick(engine: Engine, text: str) -> None:
-    """Any text, including 4,096 characters of it: an answer in well under a second."""
+    """Any text, including 4,096 characters of it: an answer, never a hang.
+
+    The limit is wide so a loaded machine cannot fail it; the time per message is
+    measured in bench/ (BENCHMARKS.md).
+    """
     long = (text * (4096 // max(1, len(text)) + 1))[:4096]
     for candidate in (text, long):
         started = time.perf_counter()
         assert engine.crisis_kind(Typed.of(candidate)) in (None, "suicide", "danger")
-        assert time.perf_counter() - started < 1.0
+        assert time.perf_counter() - started < 10.0
 
 
 @st.composite

@@ -26,7 +26,7 @@ from flows import (
     Text,
     Timeout,
 )
-from tests.flows.walk import AT, Situation, answer_buttons, situations
+from testkit.walk import AT, Situation, answer_buttons, situations
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Stateful testing of conversations: Engine + Runtime + MemoryStore with a clock we turn.
+"""Stateful testing of conversations: Engine + Conversations + MemoryStore with a clock we turn.
 
 A hypothesis ``RuleBasedStateMachine`` interleaves, for two people, presses of current,
 stale and forged buttons, typed text (crisis sentences among it), commands, erase,
@@ -20,7 +20,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from bot.runtime import ContentHolder, Reply, Runtime
+from bot.content import ContentHolder
+from bot.conversation import Conversations as Core
+from bot.conversation import Reply
 from bot.stores import MemoryStore
 from flows import Choice, Command, Event, Message, Start, Text, Timeout, Wipe
 from flows.loader import default_content_dir
@@ -52,7 +54,7 @@ class Conversations(RuleBasedStateMachine):
         self.clock = Clock()
         self.holder = ContentHolder(VERSIONS[0])
         self.store = MemoryStore(TTL, clock=self.clock)
-        self.runtime = Runtime(self.holder, self.store, clock=self.clock)
+        self.runtime = Core(self.holder, self.store, clock=self.clock)
         self.buttons: dict[str, list[str]] = {p: [] for p in PEOPLE}  # newest reply's
         self.stale: list[str] = []  # every button ever shown
 
@@ -63,7 +65,7 @@ class Conversations(RuleBasedStateMachine):
 
     def step(self, person: str, event: Event) -> Reply:
         self.clock.now += 1
-        reply = self.loop.run_until_complete(self.runtime.handle(person, event))
+        reply = self.loop.run_until_complete(self.runtime.step(person, event))
         assert not reply.degraded  # the engine never raised
         data = [
             b.data

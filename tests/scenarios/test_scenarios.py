@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from bot.runtime import ContentHolder, Runtime
+from bot.content import ContentHolder
+from bot.conversation import Conversations
 from bot.stores.memory import MemoryStore
 from bot.transcript import Scenario, describe, latest_buttons, parse_line
 from flows import Button, Start
@@ -35,7 +36,7 @@ def holder() -> ContentHolder:
 
 async def replay(holder: ContentHolder, scenario: Scenario) -> list[dict[str, Any]]:
     """Run the scenario's user lines through the runtime; return the turns as they happen now."""
-    runtime = Runtime(holder, MemoryStore(7200), clock=lambda: float(scenario.timestamp))
+    runtime = Conversations(holder, MemoryStore(7200), clock=lambda: float(scenario.timestamp))
     buttons: list[Button] = []
     turns: list[dict[str, Any]] = []
     for i, turn in enumerate(scenario.turns):
@@ -47,7 +48,7 @@ async def replay(holder: ContentHolder, scenario: Scenario) -> list[dict[str, An
             parsed = parse_line(line, buttons, scenario.timestamp)
             assert parsed is not None, f"turn {i + 1}: empty user line"
             event = parsed
-        reply = await runtime.handle("scenario", event)
+        reply = await runtime.step("scenario", event)
         buttons = latest_buttons(reply.outputs, buttons)
         turns.append({"user": line, "bot": describe(reply.outputs)})
     return turns

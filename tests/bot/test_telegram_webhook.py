@@ -13,8 +13,8 @@ import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
+from bot.channels.telegram.webhook import MAX_BODY, SECRET_HEADER, build_webhook_app
 from bot.metrics import Metrics
-from bot.web import MAX_BODY, SECRET_HEADER, build_web_app
 
 SECRET = "s3cret-Token_ok"
 UPDATE = {"update_id": 1, "message": {"message_id": 1}}
@@ -27,7 +27,7 @@ class Server:
         self.fed: list[dict[str, Any]] = []
         self.healthy: bool | None = True
         self.metrics = Metrics()
-        self.app = build_web_app(
+        self.app = build_webhook_app(
             secret=SECRET, feed=self._feed, health=self._health, metrics=self.metrics
         )
 
@@ -173,8 +173,12 @@ async def test_metrics_page(server: tuple[Server, str, ClientSession]) -> None:
 async def test_a_slow_body_gets_408_and_does_not_block_others(
     server: tuple[Server, str, ClientSession], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A client that sends its body slowly is cut off; other requests are answered meanwhile."""
-    monkeypatch.setattr("bot.web.BODY_TIMEOUT", 0.5)
+    """A client that sends its body slowly is cut off; other requests are answered meanwhile.
+
+    No stopwatch: the fast request must be answered while every slow one is still
+    waiting for its 408 (a server blocked by them would answer it only after).
+    """
+    monkeypatch.setattr("bot.channels.telegram.webhook.BODY_TIMEOUT", 3.0)
     web, url, client = server
     host, port = url.removeprefix("http://").rstrip("/").split(":")
     slow = []
@@ -189,9 +193,10 @@ async def test_a_slow_body_gets_408_and_does_not_block_others(
         )
         await writer.drain()
         slow.append((reader, writer))
-    started = time.monotonic()
     assert await post(client, url, json.dumps(UPDATE).encode()) == 200
-    assert time.monotonic() - started < 0.4
+    for reader, _ in slow:
+        with pytest.raises(TimeoutError):  # not answered yet: still within its 3 seconds
+            await asyncio.wait_for(reader.readline(), 0.001)
     for reader, writer in slow:
         status = await asyncio.wait_for(reader.readline(), 5)
         assert status.startswith(b"HTTP/1.1 408")
@@ -202,11 +207,15 @@ async def test_a_slow_body_gets_408_and_does_not_block_others(
 async def test_a_burst_of_concurrent_posts_is_answered_quickly(
     server: tuple[Server, str, ClientSession],
 ) -> None:
-    """200 concurrent POSTs (100 updates, each twice): all 200, each fed, quickly."""
+    """200 concurrent POSTs (100 updates, each twice): all 200, each fed, none stuck.
+
+    The limit is wide on purpose (a loaded 2-core machine must not fail it); the speed
+    itself is measured in bench/ (the webhook workers run).
+    """
     web, url, client = server
     bodies = [json.dumps({"update_id": i % 100, "message": {"message_id": i}}) for i in range(200)]
     started = time.monotonic()
     statuses = await asyncio.gather(*(post(client, url, b.encode()) for b in bodies))
     assert statuses == [200] * 200
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 60
     assert sorted(u["update_id"] for u in web.fed) == sorted(i % 100 for i in range(200))
