@@ -43,6 +43,7 @@ from bot.metrics import Metrics
 from bot.stores.base import SessionStore
 from flows import Answered, Choice, Count, Event, Handoff, Message, Output, Stale, Wipe
 from flows.content import DEFAULT_LANG
+from flows.engine import PARAGRAPH
 from flows.session import Session
 
 A = TypeVar("A", contravariant=True)
@@ -92,6 +93,7 @@ class Reply:
 
     outputs: tuple[Output, ...]
     erase: tuple[int, ...] = ()
+    missed: bool = False  # some shown messages were too old to erase any more
     degraded: bool = False  # answered without a session (store down, or a bug)
     lang: str | None = None  # the conversation's language after the step
     new: bool = False  # there was no conversation before this step
@@ -110,6 +112,17 @@ class Reply:
         return Priority.NEW if self.new else Priority.REST
 
 
+def with_note(outputs: tuple[Output, ...], note: str) -> tuple[Output, ...]:
+    """The note as the first paragraph of the reply's first message (one message per turn)."""
+    for i, output in enumerate(outputs):
+        if isinstance(output, Message):
+            if output.copyable or output.replaces:
+                break
+            joined = Message(f"{note}{PARAGRAPH}{output.text}", output.buttons, output.links)
+            return (*outputs[:i], joined, *outputs[i + 1 :])
+    return (Message(note), *outputs)
+
+
 class ConversationGoneError(Exception):
     """Raised by a channel: the person can no longer be reached (blocked, closed).
 
@@ -122,11 +135,16 @@ class Channel(Protocol[A]):
 
     ``remembers``: the channel can delete shown messages later, so the core keeps
     their ids in the session (Telegram); False when erasing needs no ids (a web page
-    clears itself, a terminal cannot).
+    clears itself, a terminal cannot). ``erase_window``: seconds after which a shown
+    message can no longer be deleted (None: no limit); older ids are dropped, and the
+    erase is told that something was missed.
     """
 
     @property
     def remembers(self) -> bool: ...
+
+    @property
+    def erase_window(self) -> int | None: ...
 
     async def acknowledge(self, to: A) -> None:
         """The person's action arrived and is not a duplicate (stop a spinner, …)."""
@@ -137,10 +155,13 @@ class Channel(Protocol[A]):
     async def settle(self, to: A, outcome: Answered | Stale, turn: Turn) -> None:
         """Mark the pressed message: what was chosen, or that the press was stale."""
 
-    async def erase(self, to: A, ids: Sequence[int], notice: str, turn: Turn) -> None:
+    async def erase(
+        self, to: A, ids: Sequence[int], notice: str, turn: Turn, *, missed: bool = False
+    ) -> None:
         """Delete these shown messages (all the channel can), then show ``notice``.
 
-        Say honestly in the notice when something could not be erased.
+        ``missed``: some shown messages were already too old to delete. Say honestly in
+        the notice when something could not be erased.
         """
 
 
@@ -237,24 +258,24 @@ class Conversations:
     async def _turn(self, channel: Channel[A], to: A, incoming: Incoming) -> Reply:
         started = time.perf_counter()
         seen = incoming.shown if channel.remembers else ()
-        reply = await self.step(incoming.key, incoming.event, seen)
+        reply = await self.step(incoming.key, incoming.event, seen, keep_for=channel.erase_window)
         self.metrics.step(time.perf_counter() - started)
         turn = Turn(reply.lang or DEFAULT_LANG, reply.priority)
         shown: list[int] = []
+        outputs = reply.outputs
+        if incoming.note is not None and not reply.wiped:
+            outputs = with_note(outputs, self.text(turn.lang, incoming.note))
         try:
-            if incoming.note is not None and not reply.wiped:
-                note = Message(self.text(turn.lang, incoming.note))
-                shown += await channel.show(to, note, turn)
-            for output in reply.outputs:
+            for output in outputs:
                 if isinstance(output, Message):
                     shown += await channel.show(to, output, turn)
                 elif isinstance(output, Answered | Stale):
                     await channel.settle(to, output, turn)
                 elif isinstance(output, Wipe):
-                    await channel.erase(to, reply.erase, output.notice, turn)
+                    await channel.erase(to, reply.erase, output.notice, turn, missed=reply.missed)
         finally:
             if shown and channel.remembers and not reply.wiped:
-                await self.remember(incoming.key, shown)
+                await self.remember(incoming.key, shown, keep_for=channel.erase_window)
         return reply
 
     async def emergency(self, channel: Channel[A], to: A) -> None:
@@ -291,9 +312,12 @@ class Conversations:
 
     # ------------------------------------------------------------ the parts
 
-    async def step(self, key: str, event: Event, seen: Sequence[int] = ()) -> Reply:
+    async def step(
+        self, key: str, event: Event, seen: Sequence[int] = (), *, keep_for: int | None = None
+    ) -> Reply:
         """Load, step and save the conversation ``key``; ``seen``: shown ids to remember.
 
+        ``keep_for``: the channel's erase window in seconds; older ids are dropped.
         When the store cannot be reached (or the engine fails), the reply comes from
         ``Engine.without_session``: crisis, help, privacy and stop still work.
         """
@@ -302,14 +326,20 @@ class Conversations:
         def change(session: Session | None) -> tuple[Session | None, Reply]:
             new, outputs = engine.step(session, event)
             erase: tuple[int, ...] = ()
+            missed = False
             if any(isinstance(o, Wipe) for o in outputs):
+                if session is not None and keep_for is not None:
+                    session = session.without_messages_before(event.at - keep_for)
                 before = session.message_ids() if session else []
+                missed = session.messages.lost if session else False
                 erase = tuple(sorted({*before, *seen}))
             elif new is not None and seen:
-                new = new.with_messages(seen)
+                new = new.with_messages(seen, event.at)
+                if keep_for is not None:
+                    new = new.without_messages_before(event.at - keep_for)
             current = new or session
             lang = current.lang if current is not None else None
-            return new, Reply(outputs, erase, lang=lang, new=session is None)
+            return new, Reply(outputs, erase, missed, lang=lang, new=session is None)
 
         try:
             reply = await self.store.transact(key, change)
@@ -323,14 +353,23 @@ class Conversations:
         self._count(reply.outputs)
         return reply
 
-    async def remember(self, key: str, ids: Iterable[int]) -> None:
-        """Remember ids of shown messages, so erase can delete them later."""
+    async def remember(self, key: str, ids: Iterable[int], *, keep_for: int | None = None) -> None:
+        """Remember ids of shown messages, so erase can delete them later.
+
+        ``keep_for``: the channel's erase window; ids shown before it are dropped.
+        """
         wanted = [i for i in ids if i]
         if not wanted:
             return
+        now = self.now()
 
         def change(session: Session | None) -> tuple[Session | None, None]:
-            return (session.with_messages(wanted) if session else None), None
+            if session is None:
+                return None, None
+            session = session.with_messages(wanted, now)
+            if keep_for is not None:
+                session = session.without_messages_before(now - keep_for)
+            return session, None
 
         try:
             await self.store.transact(key, change)

@@ -28,6 +28,7 @@ class ConsoleChat:
     """One terminal conversation; the core's channel for it."""
 
     remembers = False  # a terminal cannot take back what it printed
+    erase_window = None
 
     def __init__(self, core: Conversations, out: TextIO = sys.stdout) -> None:
         self.core = core
@@ -61,7 +62,9 @@ class ConsoleChat:
     async def settle(self, to: None, outcome: Answered | Stale, turn: Turn) -> None:
         """The press is already on screen as the number typed; nothing to add."""
 
-    async def erase(self, to: None, ids: Sequence[int], notice: str, turn: Turn) -> None:
+    async def erase(
+        self, to: None, ids: Sequence[int], notice: str, turn: Turn, *, missed: bool = False
+    ) -> None:
         """A terminal cannot erase what it printed; say that the conversation stopped."""
         print(f"({notice})", file=self.out)
         self.out.flush()

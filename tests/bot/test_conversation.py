@@ -37,9 +37,10 @@ class Screen:
     """A channel that shows messages in a list and numbers them like message ids."""
 
     remembers: bool = True
+    erase_window: int | None = None
     shown: list[tuple[int, Message, Turn]] = field(default_factory=list)
     settled: list[Answered | Stale] = field(default_factory=list)
-    erased: list[tuple[tuple[int, ...], str]] = field(default_factory=list)
+    erased: list[tuple[tuple[int, ...], str, bool]] = field(default_factory=list)
     acknowledged: int = 0
     fail_on: str | None = None  # raise when asked to show a text containing this
     gone: bool = False
@@ -60,8 +61,10 @@ class Screen:
     async def settle(self, to: str, outcome: Answered | Stale, turn: Turn) -> None:
         self.settled.append(outcome)
 
-    async def erase(self, to: str, ids: Sequence[int], notice: str, turn: Turn) -> None:
-        self.erased.append((tuple(ids), notice))
+    async def erase(
+        self, to: str, ids: Sequence[int], notice: str, turn: Turn, *, missed: bool = False
+    ) -> None:
+        self.erased.append((tuple(ids), notice, missed))
 
     def texts(self) -> list[str]:
         return [m.text for _, m, _ in self.shown]
@@ -110,7 +113,8 @@ async def test_erase_gets_every_remembered_id(core: Conversations) -> None:
     await core.receive(screen, "anna", incoming(Start(at=core.now()), shown=(100,)))
     await core.receive(screen, "anna", incoming(Text(at=core.now(), text="hallo"), shown=(101,)))
     await core.receive(screen, "anna", incoming(Command(at=core.now(), name="stop"), shown=(102,)))
-    [(ids, notice)] = screen.erased
+    [(ids, notice, missed)] = screen.erased
+    assert not missed
     assert set(ids) == {100, 101, 102, *(n for n, _, _ in screen.shown)}
     assert notice == "Het gesprek is gestopt."
     assert await core.store.load(KEYS.key("test", "anna")) is None
@@ -136,14 +140,15 @@ async def test_duplicates_are_dropped_and_counted(core: Conversations) -> None:
 
 
 async def test_a_note_comes_before_the_answer(core: Conversations) -> None:
-    """A channel's note (a text key) is shown first, in the conversation's language."""
+    """A channel's note (a text key) is the first paragraph of the reply, in its language."""
     screen = Screen()
     await core.receive(screen, "anna", incoming(Start(at=core.now())))
     screen.shown.clear()
     await core.receive(
         screen, "anna", incoming(Choice(at=core.now(), data="!resume"), note="channel.only_text")
     )
-    assert screen.texts()[0] == core.text("nl", "channel.only_text")
+    [message] = screen.texts()
+    assert message.startswith(core.text("nl", "channel.only_text") + "\n\n")
 
 
 async def test_priorities(core: Conversations) -> None:
@@ -198,3 +203,21 @@ async def test_lanes_keep_order_per_key_and_run_keys_side_by_side() -> None:
         assert [n for k, n in done if k == key] == list(range(20))
     assert peak == 3
     assert len(lanes) == 0
+
+
+async def test_messages_too_old_to_delete_are_dropped_and_the_erase_says_so(
+    holder: ContentHolder,
+) -> None:
+    """A channel that can delete for an hour: older ids are not tried, and erase is told."""
+    now = [1_800_000_000.0]
+    core = Conversations(holder, MemoryStore(3 * 3600), clock=lambda: now[0])
+    screen = Screen(erase_window=3600)
+    await core.receive(screen, "anna", incoming(Start(at=core.now()), shown=(100,)))
+    old = {100, *(n for n, _, _ in screen.shown)}
+    now[0] += 2 * 3600
+    await core.receive(screen, "anna", incoming(Text(at=core.now(), text="hallo"), shown=(200,)))
+    recent = {200, *(n for n, _, _ in screen.shown)} - old
+    await core.receive(screen, "anna", incoming(Command(at=core.now(), name="stop"), shown=(201,)))
+    [(ids, _, missed)] = screen.erased
+    assert set(ids) == recent | {201}
+    assert missed

@@ -43,6 +43,8 @@ from flows.content import DEFAULT_LANG
 T = TypeVar("T")
 
 CHANNEL = "telegram"
+# Bots may delete messages for 48 hours; a few minutes less, for clocks that differ.
+ERASE_WINDOW = 48 * 3600 - 300
 # Groups recently left: updates already on their way from one group get no second line
 # and no second leaveChat. Bounded in size and time; a group that adds the bot again
 # later is left again.
@@ -68,6 +70,7 @@ class TelegramChannel:
     """Turns updates into incomings for the core and the core's outputs into Bot API calls."""
 
     remembers = True  # Telegram lets bots delete messages, so erase needs their ids
+    erase_window = ERASE_WINDOW
 
     def __init__(self, core: Conversations, keys: SessionKeys) -> None:
         self.core = core
@@ -218,9 +221,11 @@ class TelegramChannel:
         if edit is not None:
             await self._edit(to.bot, to.chat_id, edit)
 
-    async def erase(self, to: Chat, ids: Sequence[int], notice: str, turn: Turn) -> None:
+    async def erase(
+        self, to: Chat, ids: Sequence[int], notice: str, turn: Turn, *, missed: bool = False
+    ) -> None:
         """Delete every remembered message in batches of 100; say so when some stayed."""
-        complete = True
+        complete = not missed
         for batch in render.erase_batches(ids):
             done = await self.call_api("deleteMessages", to.bot.delete_messages(to.chat_id, batch))
             if done:
