@@ -15,7 +15,14 @@ What it does:
 - builds realistic updates (text, commands, button presses, contacts, locations, media,
   groups, channels, membership changes) and delivers them by long polling or webhook;
 - injects faults (429 with ``retry_after``, 5xx, slow answers, timeouts, connection resets,
-  malformed JSON) into the next calls of a method.
+  malformed JSON) into the next calls of a method;
+- numbers messages as Telegram does in private chats: from **one counter shared by every
+  private chat**, with small random gaps (other chats, failed sends), so concurrent
+  conversations interleave and no chat's ids are consecutive; groups and channels count
+  on their own;
+- lets a bot delete messages only within **48 hours** of their ``date``:
+  ``deleteMessages`` skips older ones (as it skips unknown ones), ``deleteMessage`` refuses
+  them; :meth:`StandinBotAPI.age` moves a chat's messages into the past.
 
 In a test::
 
@@ -44,6 +51,7 @@ import contextlib
 import html
 import itertools
 import json
+import random
 import re
 import signal
 import time
@@ -217,6 +225,14 @@ class BotAPIError(Exception):
         self.code = code
         self.description = description
         self.parameters = parameters
+
+
+DELETE_WINDOW = 48 * 3600  # seconds after which a bot can no longer delete a message
+
+
+def _deletable(message: JSON) -> bool:
+    """Bots may delete a message in a private chat for 48 hours after it was sent."""
+    return time.time() - int(message.get("date", 0)) < DELETE_WINDOW
 
 
 def _bad(what: str) -> BotAPIError:
@@ -482,6 +498,8 @@ class StandinBotAPI:
         bot_username: str = "baken_standin_bot",
         bot_first_name: str = "Baken",
         history: int | None = None,
+        id_gaps: int = 3,
+        seed: int = 20261201,
     ) -> None:
         tokens = [token] if isinstance(token, str) else list(token)
         if not tokens:
@@ -508,6 +526,8 @@ class StandinBotAPI:
         self._host = host
         self._port = port
         self._history = history
+        self._id_gaps = id_gaps  # private chats: up to this many ids skipped between messages
+        self._seed = seed
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
         self._stopping = asyncio.Event()
@@ -561,6 +581,8 @@ class StandinBotAPI:
         self._allowed: frozenset[str] = _DEFAULT_ALLOWED
         self._chats: dict[int, _Chat] = {}
         self._usernames: dict[str, int] = {}
+        self._private_ids = 0
+        self._gaps = random.Random(self._seed)
         self._callbacks: dict[str, int] = {}
         self._commands: dict[tuple[str, str], list[JSON]] = {}
         self._files: dict[str, JSON] = {}
@@ -755,6 +777,11 @@ class StandinBotAPI:
             delay = 30.0 if fault == "timeout" else 1.0
         key = method if method == "*" else self._canonical(method)
         self._faults.setdefault(key, deque()).append(_Fault(fault, times, retry_after, delay))
+
+    def pending_faults(self, method: str) -> int:
+        """Faults injected for ``method`` that no call has taken yet."""
+        key = method if method == "*" else self._canonical(method)
+        return sum(fault.remaining for fault in self._faults.get(key, ()))
 
     def _take_fault(self, method: str) -> _Fault | None:
         queue = self._faults.get(method) or self._faults.get("*")
@@ -1078,6 +1105,21 @@ class StandinBotAPI:
             return chat.user
         return make_user(555_000_111)
 
+    def _new_message_id(self, chat: _Chat) -> int:
+        """The next message id: one shared counter with gaps for private chats, as Telegram."""
+        if chat.info["type"] != "private":
+            message_id = chat.next_message_id
+            chat.next_message_id += 1
+            return message_id
+        self._private_ids += 1 + (self._gaps.randint(0, self._id_gaps) if self._id_gaps else 0)
+        return self._private_ids
+
+    def age(self, chat_id: int, seconds: float) -> None:
+        """Move every message of a chat ``seconds`` into the past (for the 48-hour rule)."""
+        chat = self._chats[chat_id]
+        for message in chat.messages.values():
+            message["date"] = int(message["date"] - seconds)
+
     def _user_message(
         self, chat_id: int, user: JSON | None, chat_type: str | None = None, **content: Any
     ) -> JSON:
@@ -1090,8 +1132,7 @@ class StandinBotAPI:
         sender = user or self._default_user(chat)
         if chat.info["type"] == "private":
             chat.bot_status = "member"  # writing to a bot again unblocks it
-        message_id = chat.next_message_id
-        chat.next_message_id += 1
+        message_id = self._new_message_id(chat)
         message: JSON = {
             "message_id": message_id,
             "from": sender,
@@ -1331,8 +1372,7 @@ class StandinBotAPI:
         if username is not None:
             chat.info["username"] = username
             self._usernames[username.lower()] = channel_chat_id
-        message_id = chat.next_message_id
-        chat.next_message_id += 1
+        message_id = self._new_message_id(chat)
         message = {
             "message_id": message_id,
             "sender_chat": chat.info,
@@ -1380,8 +1420,7 @@ class StandinBotAPI:
             reply_to = chat.messages.get(_as_int(reply.get("message_id"), "message_id"))
             if reply_to is None and not reply.get("allow_sending_without_reply"):
                 raise _bad("message to be replied not found")
-        message_id = chat.next_message_id
-        chat.next_message_id += 1
+        message_id = self._new_message_id(chat)
         message: JSON = {
             "message_id": message_id,
             "from": {key: bot[key] for key in ("id", "is_bot", "first_name", "username")},
@@ -1487,8 +1526,12 @@ class StandinBotAPI:
         if params.get("message_id") is None:
             raise _bad("message identifier is not specified")
         message_id = _as_int(params.get("message_id"), "message_id")
-        if chat.messages.pop(message_id, None) is None:
+        message = chat.messages.get(message_id)
+        if message is None:
             raise _bad("message to delete not found")
+        if not _deletable(message):
+            raise _bad("message can't be deleted for everyone")
+        del chat.messages[message_id]
         chat.deleted.add(message_id)
         return True
 
@@ -1503,7 +1546,9 @@ class StandinBotAPI:
             raise _bad("too many messages to delete")
         for raw in ids:
             message_id = _as_int(raw, "message_ids")
-            if chat.messages.pop(message_id, None) is not None:
+            message = chat.messages.get(message_id)
+            if message is not None and _deletable(message):  # others are skipped, silently
+                del chat.messages[message_id]
                 chat.deleted.add(message_id)
         return True
 

@@ -330,6 +330,10 @@ async def _inject_faults(
     while time.monotonic() < until:
         await asyncio.sleep(rng.expovariate(1 / every))
         method, fault, _ = rng.choices(FAULTS, weights)[0]
+        if api.pending_faults(method):
+            # Faults do not pile up while the bot is quiet: each one meets a call that
+            # could have succeeded, as on a flaky network, not a wall of failures.
+            continue
         delay = 12.0 if fault == "timeout" else 1.5 if fault == "slow" else None
         api.inject(method, fault, 1, retry_after=1, delay=delay)
         figures.faults_injected += 1

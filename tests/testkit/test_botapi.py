@@ -2,6 +2,7 @@
 
 import asyncio
 import datetime as dtm
+import itertools
 import signal
 import sys
 import time
@@ -63,13 +64,13 @@ async def test_get_me_answers_the_bot_behind_the_token(botapi: StandinBotAPI, bo
 
 
 async def test_send_message_returns_a_full_message(botapi: StandinBotAPI, bot: Bot) -> None:
-    """sendMessage answers a Message with per-chat ids, the bot as sender and the keyboard."""
+    """sendMessage answers a Message with a new id, the bot as sender and the keyboard."""
     first = await bot.send_message(CHAT, "Hallo", reply_markup=keyboard("ja", "nee"))
     second = await bot.send_message(CHAT, "Nog iets")
     other = await bot.send_message(CHAT + 1, "Elders")
 
     assert isinstance(first, Message)
-    assert (first.message_id, second.message_id, other.message_id) == (1, 2, 1)
+    assert first.message_id < second.message_id < other.message_id
     assert first.chat.id == CHAT
     assert first.chat.type == "private"
     assert first.from_user is not None
@@ -85,17 +86,26 @@ async def test_send_message_returns_a_full_message(botapi: StandinBotAPI, bot: B
     assert call.params["reply_markup"]["inline_keyboard"][0][1]["callback_data"] == "nee"
 
 
-async def test_user_and_bot_messages_share_the_chat_counter(
-    botapi: StandinBotAPI, bot: Bot
-) -> None:
-    """A user's message takes the next message_id of the chat, like the bot's replies."""
+async def test_private_chats_share_one_counter_with_gaps(botapi: StandinBotAPI, bot: Bot) -> None:
+    """Users' messages and the bot's, in every private chat, come from one counter with gaps.
+
+    So two conversations at once interleave, and no chat's ids are consecutive.
+    """
     update = botapi.text_update(CHAT, "hoi")
-    sent = await bot.send_message(CHAT, "dag", reply_to_message_id=1)
-    assert update["message"]["message_id"] == 1
-    assert sent.message_id == 2
+    first = update["message"]["message_id"]
+    sent = await bot.send_message(CHAT, "dag", reply_to_message_id=first)
+    elsewhere = botapi.text_update(CHAT + 1, "hallo")["message"]["message_id"]
+    later = await bot.send_message(CHAT, "nog iets")
+    assert first < sent.message_id < elsewhere < later.message_id
+    ids = [botapi.text_update(CHAT, str(n))["message"]["message_id"] for n in range(50)]
+    gaps = {b - a for a, b in itertools.pairwise(ids)}
+    assert min(gaps) >= 1
+    assert len(gaps) > 1, "some ids are skipped, as other chats and failed sends do"
+    group = [botapi.group_text_update(-42, str(n))["message"]["message_id"] for n in range(3)]
+    assert group == [1, 2, 3], "groups count on their own"
     assert sent.reply_to_message is not None
     assert sent.reply_to_message.text == "hoi"
-    assert [m["text"] for m in botapi.messages(CHAT)] == ["hoi", "dag"]
+    assert [m["text"] for m in botapi.messages(CHAT)][:3] == ["hoi", "dag", "nog iets"]
 
 
 async def test_long_poll_returns_as_soon_as_an_update_is_pushed(
@@ -197,15 +207,16 @@ async def test_post_webhook_sends_the_update_with_the_secret(botapi: StandinBotA
 
 async def test_delete_messages_removes_them_from_the_chat(botapi: StandinBotAPI, bot: Bot) -> None:
     """deleteMessage(s) remove messages from what the user sees; over 100 ids is refused."""
-    botapi.text_update(CHAT, "van de gebruiker")
-    for text in ("een", "twee", "drie"):
-        await bot.send_message(CHAT, text)
-    assert await bot.delete_messages(CHAT, [1, 3, 99])
+    user = botapi.text_update(CHAT, "van de gebruiker")["message"]["message_id"]
+    one, two, three = [
+        (await bot.send_message(CHAT, t)).message_id for t in ("een", "twee", "drie")
+    ]
+    assert await bot.delete_messages(CHAT, [user, two, 99_999_999])  # unknown ids are skipped
     assert [m["text"] for m in botapi.messages(CHAT)] == ["een", "drie"]
-    assert await bot.delete_message(CHAT, 4)
-    assert [m["message_id"] for m in botapi.messages(CHAT)] == [2]
+    assert await bot.delete_message(CHAT, three)
+    assert [m["message_id"] for m in botapi.messages(CHAT)] == [one]
     with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
-        await bot.delete_message(CHAT, 4)
+        await bot.delete_message(CHAT, three)
     with pytest.raises(BadRequest, match=r"(?i)too many messages"):
         await bot.delete_messages(CHAT, list(range(1, 102)))
     assert botapi.sent_texts(CHAT) == ["een", "twee", "drie"]  # a record of what was sent
@@ -420,6 +431,19 @@ async def test_other_methods(botapi: StandinBotAPI, bot: Bot) -> None:
     assert await bot.log_out()
 
 
+async def test_messages_older_than_48_hours_cannot_be_deleted(
+    botapi: StandinBotAPI, bot: Bot
+) -> None:
+    """After 48 hours deleteMessages skips a message (True, but it stays); deleteMessage refuses."""
+    old = (await bot.send_message(CHAT, "oud")).message_id
+    botapi.age(CHAT, 48 * 3600 + 1)
+    new = (await bot.send_message(CHAT, "nieuw")).message_id
+    assert await bot.delete_messages(CHAT, [old, new])
+    assert [m["text"] for m in botapi.messages(CHAT)] == ["oud"]
+    with pytest.raises(BadRequest, match=r"(?i)can't be deleted"):
+        await bot.delete_message(CHAT, old)
+
+
 async def test_builders_make_updates_ptb_understands(
     botapi: StandinBotAPI, bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -432,15 +456,16 @@ async def test_builders_make_updates_ptb_understands(
         username="canary_user",
         language_code="en",
     )
+    first = botapi.text_update(777, "hallo", user=canary)
     raw = [
-        botapi.text_update(777, "hallo", user=canary),
+        first,
         botapi.command_update(777, "/start", "src_qr", user=canary),
         botapi.contact_update(777, "+31600000001", user=canary),
         botapi.location_update(777, 52.1, 5.1),
         botapi.sticker_update(777),
         botapi.photo_update(777, caption="foto"),
         botapi.voice_update(777, duration=4),
-        botapi.edited_message_update(777, "hallo!", message_id=1),
+        botapi.edited_message_update(777, "hallo!", message_id=first["message"]["message_id"]),
         botapi.group_text_update(-55, "/help@baken_standin_bot"),
         botapi.my_chat_member_update(-100555, "supergroup", "administrator"),
         botapi.channel_post_update(-100999, "nieuws", username="kanaal"),
@@ -470,7 +495,7 @@ async def test_builders_make_updates_ptb_understands(
     assert voice.message.voice is not None
     assert voice.message.voice.duration == dtm.timedelta(seconds=4)
     assert edited.edited_message is not None
-    assert edited.edited_message.message_id == 1
+    assert edited.edited_message.message_id == first["message"]["message_id"]
     assert edited.edited_message.text == "hallo!"
     assert group.message is not None
     assert group.message.chat.type == "group"
@@ -480,7 +505,9 @@ async def test_builders_make_updates_ptb_understands(
     assert post.channel_post is not None
     assert post.channel_post.sender_chat is not None
     assert post.channel_post.chat.username == "kanaal"
-    assert [m["message_id"] for m in botapi.messages(777)] == [1, 2, 3, 4, 5, 6, 7]
+    ids = [m["message_id"] for m in botapi.messages(777)]
+    assert len(ids) == 7
+    assert ids == sorted(set(ids))
 
     file = await bot.get_file(voice.message.voice.file_id)
     assert file.file_path is not None
