@@ -128,8 +128,15 @@ class Engine:
         """Apply one event. Returns the new session (None when it ended) and the outputs.
 
         Never raises for any event; the session returned is always valid for
-        this content.
+        this content. The texts of one turn come as few messages as can be
+        (see :func:`one_message_per_turn`).
         """
+        new, outputs = self._step(session, event)
+        return new, one_message_per_turn(outputs)
+
+    def _step(
+        self, session: Session | None, event: Event
+    ) -> tuple[Session | None, tuple[Output, ...]]:
         if isinstance(event, Timeout):
             return None, (End(),)
         typed = Typed.of(event.text) if isinstance(event, Text) else None
@@ -168,6 +175,9 @@ class Engine:
         Crisis, help, privacy and stop still work; everything else gets the
         emergency screen: something went wrong, and here is how to get help now.
         """
+        return one_message_per_turn(self._without_session(event))
+
+    def _without_session(self, event: Event) -> tuple[Output, ...]:
         lang = DEFAULT_LANG
         if isinstance(event, Text):
             kind = self.crisis_kind(event.text)
@@ -671,3 +681,48 @@ class Engine:
     def _link(self, lang: str, service: Service) -> Link | None:
         url = service.chat_url or service.url or service.report_url
         return Link(self._name(lang, service), url) if url else None
+
+
+PARAGRAPH = "\n\n"
+
+
+def one_message_per_turn(outputs: tuple[Output, ...]) -> tuple[Output, ...]:
+    """Join a turn's consecutive texts into one message, as paragraphs, with its buttons.
+
+    Each text of ``say:`` is a paragraph; every message a channel sends costs a place in
+    its queue (Telegram: about 30 a second in all), so one turn is one message where one
+    is enough. A message stays apart when it is to be copied (the summary, copied whole),
+    when it replaces the pressed question (a multiple-choice tick), and after a message
+    with answer buttons. Web links of the joined texts stay, each once. Other outputs
+    (counts, the handoff, what was chosen) keep their order around the messages.
+    """
+    out: list[Output] = []
+    group: list[Message] = []
+
+    def close() -> None:
+        if not group:
+            return
+        if len(group) == 1:
+            out.append(group[0])
+        else:
+            links: dict[str, Link] = {}
+            for message in group:
+                for link in message.links:
+                    links.setdefault(link.url, link)
+            last = group[-1]
+            text = PARAGRAPH.join(m.text for m in group if m.text)
+            out.append(Message(text, last.buttons, tuple(links.values())))
+        group.clear()
+
+    for output in outputs:
+        if not isinstance(output, Message):
+            out.append(output)
+            continue
+        alone = output.copyable or output.replaces
+        if group and (alone or group[-1].buttons):
+            close()
+        group.append(output)
+        if alone:
+            close()
+    close()
+    return tuple(out)

@@ -134,8 +134,8 @@ async def test_updates_of_one_chat_are_answered_in_order_through_ptb(
         for command in ("help", "privacy", "help", "privacy", "help"):
             await deliver(tbot, botapi.command_update(CHAT, f"/{command}"))
             await deliver(tbot, botapi.command_update(other, f"/{command}"))
-        await botapi.wait_for(to(CHAT), count=2 + 5 * 3)
-        await botapi.wait_for(to(other), count=2 + 5 * 3)
+        await botapi.wait_for(to(CHAT), count=1 + 5)
+        await botapi.wait_for(to(other), count=1 + 5)
     finally:
         await _stop(tbot)
     assert len(tbot.core.lanes) == 0
@@ -164,7 +164,9 @@ async def test_sessions_keep_codes_only(botapi: StandinBotAPI, tbot: TelegramBot
     for secret in (str(CHAT), "0612345678", "Kerkstraat", "CANARY", "canary_user"):
         assert secret not in key
         assert secret not in raw
-    assert '"m":[[1,' in raw  # message ids, for erase
+    shown = Session.from_json(raw).message_ids()  # message ids, for erase
+    assert len(shown) >= 3
+    assert set(shown) <= {m["message_id"] for m in botapi.messages(CHAT)}
 
 
 async def test_blocking_the_bot_forgets_the_session(
@@ -189,12 +191,13 @@ async def test_store_down_still_answers(botapi: StandinBotAPI) -> None:
         await deliver(tbot, botapi.text_update(CHAT, "hallo"))
         await botapi.wait_for(to(CHAT))
         await deliver(tbot, botapi.text_update(CHAT, "ik wil dood"))
-        await botapi.wait_for(lambda c: "113" in str(c.params.get("text", "")))
+        await botapi.wait_for(to(CHAT), count=2)
     finally:
         await _stop(tbot)
-    texts = botapi.sent_texts(CHAT)
-    assert texts[0].startswith("Sorry, er ging iets mis")
-    assert any("113" in t for t in texts[1:])
+    emergency, crisis = botapi.sent_texts(CHAT)
+    assert emergency.startswith("Sorry, er ging iets mis")
+    assert crisis.startswith("Ik maak me zorgen om je.")
+    assert "113" in crisis
     page = tbot.metrics.render()[0].decode()
     assert 'baken_errors_total{type="StoreUnavailableError",where="step"}' in page
 

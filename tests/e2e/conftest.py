@@ -262,6 +262,26 @@ class Chat:
         """Every text the bot sent to this chat, as sent (edits not applied)."""
         return self.api.sent_texts(self.id)
 
+    def said(self) -> list[str]:
+        """The paragraphs of every text sent, in order (a turn is one message of paragraphs)."""
+        return paragraphs(self.sent())
+
+
+def paragraphs(texts: list[str]) -> list[str]:
+    """Texts cut into their paragraphs, in order."""
+    return [p for text in texts for p in text.split("\n\n")]
+
+
+def ends_with(text: str) -> Predicate:
+    """A sent message whose last paragraph is ``text`` (the question a turn ends with)."""
+
+    def predicate(call: Call) -> bool:
+        sent = str(call.params.get("text", ""))
+        return sent == text or sent.endswith(f"\n\n{text}")
+
+    predicate.__name__ = f"ends_with_{text[:20]!r}"
+    return predicate
+
 
 # ---------------------------------------------------------------- fixtures
 

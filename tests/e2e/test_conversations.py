@@ -7,7 +7,7 @@ import json
 import pytest
 
 from testkit.botapi import Call
-from tests.e2e.conftest import Baken, Chat
+from tests.e2e.conftest import Baken, Chat, ends_with
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="package")]
 
@@ -20,11 +20,7 @@ ERASED = "Het gesprek is gestopt."
 PRIVACY_LAST = "Typ stop of druk op Stop en wis. Dan wis ik dit gesprek."
 
 
-def text_is(text: str):
-    def predicate(call: Call) -> bool:
-        return call.params.get("text") == text
-
-    return predicate
+text_is = ends_with
 
 
 def contains(part: str):
@@ -37,11 +33,11 @@ def contains(part: str):
 async def test_deep_link_conversation_to_the_handoff(chat: Chat) -> None:
     """/start zelf, buttons, typed text and a multiple choice reach Fier, and read well after."""
     await chat.start("zelf")
-    assert chat.sent()[-1] == SAFE
+    assert chat.said()[-1] == SAFE
     await chat.press("Ja, het is veilig")
-    assert chat.sent()[-1] == DANGER  # the deep link answered "who is it about"
+    assert chat.said()[-1] == DANGER  # the deep link answered "who is it about"
     await chat.say("nee")  # typed instead of pressed
-    assert chat.sent()[-1] == SITUATION
+    assert chat.said()[-1] == SITUATION
 
     await chat.press("Ik moet geld geven of een schuld betalen", method="editMessageReplyMarkup")
     await chat.press("Iemand bepaalt wat ik moet doen", method="editMessageReplyMarkup")
@@ -50,7 +46,7 @@ async def test_deep_link_conversation_to_the_handoff(chat: Chat) -> None:
         "✅ Ik moet geld geven of een schuld betalen",
         "Ik moet seks hebben of foto's sturen",
     ]
-    assert chat.sent()[-1] == SITUATION  # toggles edited the question, sent nothing new
+    assert chat.said()[-1] == SITUATION  # toggles edited the question, sent nothing new
     await chat.press("Klaar")
     await chat.press("Jonger dan 16")
     await chat.press("Verder")  # "shall I show where to get help?"
@@ -66,11 +62,14 @@ async def test_deep_link_conversation_to_the_handoff(chat: Chat) -> None:
     await chat.press("Ja", until=contains("Fijn dat je dit hebt gedaan."))
 
     visible = [m["text"] for m in chat.bot_messages()]
-    assert f"{SAFE}\n\n→ Ja, het is veilig" in visible
-    assert (
-        f"{SITUATION}\n\n→ Iemand bepaalt wat ik moet doen\n"
-        "→ Ik moet geld geven of een schuld betalen\n→ Klaar"
-    ) in visible
+    assert any(t.endswith(f"{SAFE}\n\n→ Ja, het is veilig") for t in visible)
+    assert any(
+        t.endswith(
+            f"{SITUATION}\n\n→ Iemand bepaalt wat ik moet doen\n"
+            "→ Ik moet geld geven of een schuld betalen\n→ Klaar"
+        )
+        for t in visible
+    )
     assert any("Kindertelefoon" in t for t in visible)  # shown because under 16
     # Pressed questions lost their answer buttons; the one answered by typing keeps them
     # (pressing one later gets "that button belongs to an older question").
@@ -115,8 +114,8 @@ async def test_forged_callback_data_gets_a_gentle_answer(chat: Chat, data: str) 
     real, _ = chat.button("Ja, het is veilig")
     data = data.replace("{tag}", real.split(".")[0])
     await chat.turn(chat.callback(data), until=text_is(SAFE))
-    assert chat.sent()[-2:] == [STALE, SAFE]
-    assert "garbage" not in " ".join(chat.sent())
+    assert chat.said()[-2:] == [STALE, SAFE]
+    assert "garbage" not in " ".join(chat.said())
 
 
 async def test_a_stale_button_on_an_old_message(chat: Chat) -> None:
@@ -125,7 +124,7 @@ async def test_a_stale_button_on_an_old_message(chat: Chat) -> None:
     data, old_question = chat.button("Ja, het is veilig")
     await chat.press("Ja, het is veilig")
     await chat.turn(chat.callback(data, old_question), until=text_is("Over wie gaat het?"))
-    assert chat.sent()[-2:] == [STALE, "Over wie gaat het?"]
+    assert chat.said()[-2:] == [STALE, "Over wie gaat het?"]
 
 
 async def test_a_press_on_a_deleted_message_still_works(chat: Chat) -> None:
@@ -144,8 +143,8 @@ async def test_non_text_messages_get_a_kind_note(chat: Chat) -> None:
         api.voice_update(chat.id, user=chat.user),
     ):
         await chat.turn(update)
-        assert chat.sent()[-2:] == [ONLY_TEXT, SAFE]
-    assert "kijk" not in " ".join(chat.sent())
+        assert chat.said()[-2:] == [ONLY_TEXT, SAFE]
+    assert "kijk" not in " ".join(chat.said())
 
 
 async def test_contact_and_location_are_deleted_at_once(chat: Chat) -> None:
@@ -161,7 +160,7 @@ async def test_contact_and_location_are_deleted_at_once(chat: Chat) -> None:
         deletes = [c for c in api.calls_of("deleteMessages") if c.params.get("chat_id") == chat.id]
         assert deletes[-1].params["message_ids"] == [shared_id]
         assert shared_id not in [m["message_id"] for m in chat.messages()]
-        assert chat.sent()[-2].startswith("Ik heb dat bericht meteen gewist.")
+        assert chat.said()[-2].startswith("Ik heb dat bericht meteen gewist.")
     assert "+31612345678" not in json.dumps(chat.messages())
 
 
@@ -170,7 +169,7 @@ async def test_crisis_text_brings_113(chat: Chat) -> None:
     await chat.start()
     await chat.press("Ja, het is veilig")
     calls = await chat.say("ik wil er niet meer zijn")
-    assert "113" in chat.sent()[-2]
+    assert "113" in chat.said()[-2]
     links = json.dumps(calls[-1].params.get("reply_markup"))
     assert "113" in links
     await chat.press("Verder met het gesprek", until=text_is("Over wie gaat het?"))
@@ -182,19 +181,19 @@ async def test_an_edited_crisis_sentence_brings_113(chat: Chat) -> None:
     api = chat.api
     await chat.say("hallo")
     await chat.turn(api.edited_message_update(chat.id, "hallo!", user=chat.user))
-    assert chat.sent()[-2:] == [
+    assert chat.said()[-2:] == [
         "Ik lees geen aangepaste berichten. Stuur het als een nieuw bericht.",
         SAFE,
     ]
     await chat.turn(api.edited_message_update(chat.id, "ik wil dood", user=chat.user))
-    assert "113" in chat.sent()[-2]
+    assert "113" in chat.said()[-2]
 
 
 async def test_commands_help_privacy_and_language(chat: Chat) -> None:
     """/help, /privacy and /taal en work mid-conversation."""
     await chat.start()
     await chat.command("/help")
-    assert chat.sent()[-1].startswith("Hulp nu:")
+    assert chat.said()[-1].startswith("Hulp nu:")
     await chat.command("/privacy", until=text_is(PRIVACY_LAST))
     await chat.command("/taal", "en", until=text_is("Is it safe to chat now? Is nobody watching?"))
 
@@ -203,14 +202,14 @@ async def test_stop_erases_everything_in_batches(chat: Chat) -> None:
     """/stop deletes the person's and the bot's messages, ≤100 per call; one line remains."""
     await chat.start()
     api = chat.api
-    for i in range(40):
+    for i in range(60):
         assert (
             await chat.baken.deliver(api.text_update(chat.id, f"blabla {i}", user=chat.user)) == 200
         )
     await api.wait_for(
-        lambda c: c.params.get("chat_id") == chat.id and c.params.get("text") == SAFE, count=41
+        lambda c: c.params.get("chat_id") == chat.id and ends_with(SAFE)(c), count=61
     )
-    assert chat.sent()[2:] == [SAFE] + ["Dat begrijp ik niet goed. Kies een knop.", SAFE] * 40
+    assert chat.said()[-121:] == [SAFE] + ["Dat begrijp ik niet goed. Kies een knop.", SAFE] * 60
     before = [m["message_id"] for m in chat.messages()]
     assert len(before) > 100
     stop = api.command_update(chat.id, "/stop", user=chat.user)
@@ -244,7 +243,7 @@ async def test_a_repeated_update_id_is_handled_once(baken: Baken, chat: Chat) ->
     assert await baken.deliver(twice) == 200
     assert await baken.deliver(twice) == 200
     await chat.say("privacy", until=text_is(PRIVACY_LAST))
-    not_understood = [t for t in chat.sent() if t.startswith("Dat begrijp ik niet")]
+    not_understood = [t for t in chat.said() if t.startswith("Dat begrijp ik niet")]
     assert len(not_understood) == 1
 
 
@@ -252,7 +251,7 @@ async def test_an_unreadable_update_does_not_block_the_bot(baken: Baken, chat: C
     """An update python-telegram-bot cannot parse is skipped; the next one is answered."""
     assert await baken.deliver({"message": {"weird": True}}) == 200
     await chat.start()
-    assert chat.sent()[-1] == SAFE
+    assert chat.said()[-1] == SAFE
 
 
 async def test_updates_of_one_person_are_answered_in_order(chat: Chat) -> None:
@@ -265,12 +264,12 @@ async def test_updates_of_one_person_are_answered_in_order(chat: Chat) -> None:
             api.text_update(chat.id, "hulp" if text == "help" else text, user=chat.user)
         )
     await api.wait_for(
-        lambda c: c.params.get("chat_id") == chat.id and c.params.get("text") == PRIVACY_LAST,
+        lambda c: c.params.get("chat_id") == chat.id and ends_with(PRIVACY_LAST)(c),
         count=2,
     )
     screens = [
         "help" if t.startswith("Hulp nu:") else "privacy"
-        for t in chat.sent()[3:]
+        for t in chat.said()[3:]
         if t.startswith(("Hulp nu:", "Ik bewaar geen naam"))
     ]
     assert screens == burst

@@ -40,7 +40,12 @@ def mini(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 
 
 def texts(outputs: tuple[Output, ...]) -> list[str]:
-    return [o.text for o in outputs if isinstance(o, Message)]
+    """The paragraphs shown, in order (a turn's texts come as paragraphs of one message)."""
+    return [p for o in outputs if isinstance(o, Message) for p in o.text.split("\n\n")]
+
+
+def messages(outputs: tuple[Output, ...]) -> list[Message]:
+    return [o for o in outputs if isinstance(o, Message)]
 
 
 def buttons(outputs: tuple[Output, ...]) -> dict[str, str]:
@@ -147,6 +152,37 @@ def test_handoff_ranks_services_by_condition_and_builds_a_summary(mini: Engine) 
     assert "0800-0000 (gratis)" in office
     assert texts(out)[:2] == ["Dank je.", "Hier is hulp."]
     assert next(iter(buttons(out))) == "Verder"
+
+
+def test_one_message_per_turn(mini: Engine) -> None:
+    """A turn's texts are paragraphs of one message with its buttons; the handoff is two.
+
+    The service cards share one message with a web button each; the summary to copy is
+    the second message, with the question's buttons. Every service's phone is in the text.
+    """
+    chat = Conversation(mini)
+    out = chat.start()
+    [first] = messages(out)
+    assert first.text == "Hallo test.\n\nWil je verder?"
+    assert first.buttons
+    chat.press("Ja")
+    chat.press("Over mij")
+    chat.press("Geld")
+    out = chat.press("Klaar")
+    cards, summary = messages(out)
+    assert [link.url for link in cards.links] == [
+        "https://example.org/open",
+        "https://example.org/chat",
+    ]
+    assert "0800-0000" in cards.text
+    assert not cards.buttons
+    assert summary.copyable
+    assert summary.buttons
+    out = chat.type("ik wil dood")
+    [crisis] = messages(out)
+    assert "113" in crisis.text
+    assert crisis.links
+    assert crisis.buttons
 
 
 def test_condition_picks_the_other_branch(mini: Engine) -> None:

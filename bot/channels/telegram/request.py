@@ -90,7 +90,7 @@ class RetryingRequest(BaseRequest):
         self,
         inner: BaseRequest,
         *,
-        attempts: int = 4,
+        attempts: int = 5,
         backoff: float = 0.5,
         max_backoff: float = 8.0,
         honour_retry_after: bool = False,
