@@ -216,7 +216,7 @@ class Conversations:
     ) -> None:
         self.holder = holder
         self.store = store
-        self.metrics = metrics or Metrics()
+        self.metrics = metrics if metrics is not None else Metrics()
         self.clock = clock
         self.lanes = Lanes()
         self._seq = itertools.count(1)

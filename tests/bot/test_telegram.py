@@ -7,6 +7,7 @@ look inside: the session store, the metrics, the update processor, logs.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -57,8 +58,10 @@ class DownStore(SessionStore):
         return False
 
 
-async def _running(api: StandinBotAPI, store: SessionStore, **extra: Any) -> TelegramBot:
-    tbot = build(settings_for(api, **extra), store=store, webhook=True, backoff=0.01)
+async def _running(
+    api: StandinBotAPI, store: SessionStore, clock: Any = time.time, **extra: Any
+) -> TelegramBot:
+    tbot = build(settings_for(api, **extra), store=store, webhook=True, backoff=0.01, clock=clock)
     await tbot.application.initialize()
     await tbot.application.start()
     return tbot
@@ -288,3 +291,48 @@ async def test_errors_are_logged_as_type_and_number_only(
         ("telegram_error", "NetworkError"),
     ]
     assert logs[1]["seq"] == logs[0]["seq"] + 1
+
+
+async def test_messages_older_than_48_hours_are_reported_not_erased(botapi: StandinBotAPI) -> None:
+    """A conversation over two days: what is too old to delete is not tried, and /stop says so."""
+    now = [time.time()]
+    store = MemoryStore(40 * 3600)
+    tbot = await _running(botapi, store, clock=lambda: now[0])
+
+    async def remembered() -> None:
+        """Wait until the session holds the newest message of the chat (the turn is over)."""
+        newest = max(m["message_id"] for m in botapi.messages(CHAT))
+        for _ in range(200):
+            [key] = store.keys()
+            session = await store.load(key)
+            if session is not None and newest in session.message_ids():
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("the turn did not end")
+
+    try:
+        await deliver(tbot, botapi.command_update(CHAT, "/start"))
+        await botapi.wait_for(with_buttons(CHAT))
+        await remembered()
+        old = {m["message_id"] for m in botapi.messages(CHAT)}
+        for _ in range(2):  # two days pass, with a message each day (the session stays)
+            now[0] += 25 * 3600
+            botapi.age(CHAT, 25 * 3600)
+            mark = len(botapi.calls_of("sendMessage"))
+            await deliver(tbot, botapi.command_update(CHAT, "/help"))
+            await botapi.wait_for(to(CHAT), count=mark + 1)
+            await remembered()
+        recent = {m["message_id"] for m in botapi.messages(CHAT)} - old
+        await deliver(tbot, botapi.command_update(CHAT, "/stop"))
+        await botapi.wait_for(lambda c: "Het gesprek is gestopt." in str(c.params.get("text")))
+    finally:
+        await _stop(tbot)
+    tried = {i for c in botapi.calls_of("deleteMessages") for i in c.params["message_ids"]}
+    assert recent <= tried
+    assert not old & tried, "ids older than 48 hours are not sent to Telegram"
+    notice = botapi.sent_texts(CHAT)[-1]
+    assert notice.startswith("Het gesprek is gestopt.")
+    assert "Niet alles kon ik wissen." in notice
+    assert {m["message_id"] for m in botapi.messages(CHAT)} == old | {
+        m["message_id"] for m in botapi.messages(CHAT) if m.get("text") == notice
+    }

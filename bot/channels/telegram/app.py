@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -161,6 +162,7 @@ def build(
     webhook: bool = False,
     read_timeout: float = 10.0,
     backoff: float = 0.5,
+    clock: Callable[[], float] = time.time,
 ) -> TelegramBot:
     """The PTB Application wired to baken: the one handler, ordering, rate limits, retries.
 
@@ -171,12 +173,12 @@ def build(
     if settings.TELEGRAM_BOT_TOKEN is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     token = settings.TELEGRAM_BOT_TOKEN.get_secret_value()
-    holder = holder or ContentHolder(settings.BAKEN_CONTENT_DIR)
-    store = store or make_store(settings)
-    metrics = metrics or Metrics()
+    holder = holder if holder is not None else ContentHolder(settings.BAKEN_CONTENT_DIR)
+    store = store if store is not None else make_store(settings)  # an empty store is falsy
+    metrics = metrics if metrics is not None else Metrics()
     secret = settings.BAKEN_SESSION_SECRET
     keys = SessionKeys(secret.get_secret_value().encode() if secret else None)
-    core = Conversations(holder, store, metrics=metrics)
+    core = Conversations(holder, store, metrics=metrics, clock=clock)
     channel = TelegramChannel(core, keys)
     limited = settings.BAKEN_RATE_LIMIT == "on"
     request = RetryingRequest(
