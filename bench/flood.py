@@ -1,9 +1,9 @@
 """How many messages per second N workers send to Telegram: per-process vs shared limit.
 
-Measures, against a real Redis, the total send rate of N simulated workers
-(each its own connection pool and its own PTB AIORateLimiter at Telegram's 30/s)
-with and without the shared budget (bot.channels.telegram.ratelimit), and what one shared token
-costs (a Redis round trip). Run:
+Measures, against a real Redis, the total send rate of N simulated workers (each its
+own connection pool and its own send scheduler at 28/s, bot.channels.telegram.scheduler)
+with and without the shared budget (bot.stores.redis.SharedBudget), and what one shared
+token costs (a Redis round trip). Run:
 
     .venv/bin/python -m bench.flood [--url redis://127.0.0.1:6379/0] [--workers 2] [--seconds 5]
 """
@@ -15,10 +15,12 @@ import asyncio
 import statistics
 import time
 
-from telegram.ext import AIORateLimiter, BaseRateLimiter
+from telegram.ext import BaseRateLimiter
 
-from bot.channels.telegram.ratelimit import TELEGRAM_RATE, SharedRateLimiter
+from bot.channels.telegram.scheduler import RATE, SendScheduler
 from bot.stores.redis import SharedBudget, connect
+
+TELEGRAM_RATE = RATE
 
 KEY = "baken-bench:flood"
 
@@ -49,12 +51,12 @@ async def steady_rate(limiters: list[BaseRateLimiter[int]], seconds: float) -> f
 async def main(url: str, workers: int, seconds: float) -> None:
     clients = [connect(url) for _ in range(workers)]
     try:
-        local: list[BaseRateLimiter[int]] = [AIORateLimiter() for _ in range(workers)]
+        local: list[BaseRateLimiter[int]] = [SendScheduler(chat_rate=1000) for _ in range(workers)]
         per_process = await steady_rate(local, seconds)
         await clients[0].delete(KEY)
         shared: list[BaseRateLimiter[int]] = [
-            SharedRateLimiter(
-                SharedBudget(c, rate=TELEGRAM_RATE, burst=30, key=KEY), AIORateLimiter()
+            SendScheduler(
+                chat_rate=1000, budget=SharedBudget(c, rate=TELEGRAM_RATE, burst=1, key=KEY)
             )
             for c in clients
         ]
@@ -68,7 +70,7 @@ async def main(url: str, workers: int, seconds: float) -> None:
             costs.append((time.perf_counter() - started) * 1000)
         costs.sort()
         print(f"workers: {workers}, Telegram limit: {TELEGRAM_RATE:.0f}/s per bot")
-        print(f"per-process AIORateLimiter only: {per_process:6.1f} messages/s in total")
+        print(f"per-process schedulers only:     {per_process:6.1f} messages/s in total")
         print(f"with the shared Redis budget:    {together:6.1f} messages/s in total")
         print(
             f"one shared token: median {statistics.median(costs):.3f} ms, "

@@ -52,11 +52,11 @@ log = get_logger("baken.conversation")
 
 
 class Priority(enum.IntEnum):
-    """Who waits least when a channel has to queue: lower goes first."""
+    """Who waits least when a channel has to queue: lower goes first (never 0: falsy)."""
 
-    CRISIS = 0  # a crisis reply, or an erase
-    NEW = 1  # the first reply to someone new
-    REST = 2  # everyone already in a conversation
+    CRISIS = 1  # a crisis reply, or an erase
+    NEW = 2  # the first reply to someone new
+    REST = 3  # everyone already in a conversation
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +145,12 @@ class Channel(Protocol[A]):
 
     @property
     def erase_window(self) -> int | None: ...
+
+    def hurry(self, to: A) -> None:
+        """A crisis sentence or an erase arrived: send this conversation's queued replies first.
+
+        Called before the turn waits for the earlier turns of its conversation.
+        """
 
     async def acknowledge(self, to: A) -> None:
         """The person's action arrived and is not a duplicate (stop a spinner, …)."""
@@ -236,8 +242,12 @@ class Conversations:
 
         Returns the reply (None for a duplicate, or when the turn could not finish).
         Never raises, except cancellation. Call it without awaiting anything first:
-        the lane is entered at once, so turns keep the order of the calls.
+        the lane is entered at once, so turns keep the order of the calls. A crisis
+        sentence or an erase first hurries the conversation's queued replies, so it does
+        not wait behind them.
         """
+        if self._urgent(incoming.event):
+            channel.hurry(to)
         async with self.lanes.hold(incoming.key):
             if incoming.delivery is not None and not await self.first_time(incoming.delivery):
                 self.metrics.update("duplicate")
@@ -399,6 +409,13 @@ class Conversations:
             log.error("update_failed", error=name, seq=next(self._seq))
         else:
             log.warning("runtime_error", where=where, error=name, seq=next(self._seq))
+
+    def _urgent(self, event: Event) -> bool:
+        try:
+            return self.holder.engine.urgent(event)
+        except Exception as exc:  # pragma: no cover - never let this stop a turn
+            self.error("update", exc)
+            return False
 
     def _without_session(self, event: Event) -> tuple[Output, ...]:
         try:

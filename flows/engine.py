@@ -195,6 +195,12 @@ class Engine:
             *self._screen(self.content.screens.emergency, lang, resume=False),
         )
 
+    def urgent(self, event: Event) -> bool:
+        """True for a crisis sentence or a request to erase: its answer must not wait."""
+        if isinstance(event, Text) and self.crisis_kind(event.text) is not None:
+            return True
+        return self._global_for(event) == "!stop"
+
     def crisis_kind(self, text: str | Typed) -> str | None:
         """'suicide', 'danger' or None. Suicide wins when both match: 113 also handles danger."""
         typed = Typed.of(text)

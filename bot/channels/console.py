@@ -40,6 +40,9 @@ class ConsoleChat:
 
     # ------------------------------------------------------------ the core's calls
 
+    def hurry(self, to: None) -> None:
+        """One conversation, nothing queued: nothing to hurry."""
+
     async def acknowledge(self, to: None) -> None:
         """A new turn: buttons are numbered from 1 again."""
         self._number = 0

@@ -46,6 +46,11 @@ class Screen:
     gone: bool = False
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
+    hurried: int = 0
+
+    def hurry(self, to: str) -> None:
+        self.hurried += 1
+
     async def acknowledge(self, to: str) -> None:
         self.acknowledged += 1
 
@@ -221,3 +226,14 @@ async def test_messages_too_old_to_delete_are_dropped_and_the_erase_says_so(
     [(ids, _, missed)] = screen.erased
     assert set(ids) == recent | {201}
     assert missed
+
+
+async def test_a_crisis_sentence_hurries_the_conversation(core: Conversations) -> None:
+    """Before it waits for its turn, a crisis sentence (or an erase) asks the channel to hurry."""
+    screen = Screen()
+    await core.receive(screen, "anna", incoming(Start(at=core.now())))
+    await core.receive(screen, "anna", incoming(Text(at=core.now(), text="hallo")))
+    assert screen.hurried == 0
+    await core.receive(screen, "anna", incoming(Text(at=core.now(), text="ik wil dood")))
+    await core.receive(screen, "anna", incoming(Command(at=core.now(), name="stop")))
+    assert screen.hurried == 2

@@ -1,4 +1,4 @@
-"""One flood budget for all workers, kept in a real Redis.
+"""One flood budget for all workers, kept in a real Redis, and the scheduler on it.
 
 Telegram allows about 30 messages per second per bot in total; two workers
 with a per-process limiter each would send twice that. These tests use higher
@@ -17,9 +17,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from telegram.ext import AIORateLimiter, ExtBot
+from telegram.ext import ExtBot
 
-from bot.channels.telegram.ratelimit import SharedRateLimiter, make_rate_limiter
+from bot.channels.telegram.ratelimit import make_scheduler
+from bot.channels.telegram.scheduler import SendScheduler
 from bot.settings import Settings
 from bot.stores import MemoryStore
 from bot.stores.redis import RedisStore, SharedBudget, connect
@@ -95,15 +96,16 @@ async def test_two_workers_share_one_budget(clients: tuple[Any, Any], redis_pref
 async def test_ptb_bots_on_two_workers_send_at_most_the_shared_rate(
     clients: tuple[Any, Any], redis_prefix: str, botapi: StandinBotAPI
 ) -> None:
-    """Real PTB bots with SharedRateLimiter: the Bot API sees one shared rate."""
-    rate, burst, each = 40, 4, 30
+    """Real PTB bots with the scheduler on one shared budget: the Bot API sees one rate."""
+    rate, each = 40, 30
     bots = [
         ExtBot(
             botapi.token,
             base_url=botapi.base_url,
-            rate_limiter=SharedRateLimiter(
-                SharedBudget(client, rate=rate, burst=burst, key=f"{redis_prefix}flood"),
-                AIORateLimiter(overall_max_rate=rate),  # each worker alone would allow `rate`
+            rate_limiter=SendScheduler(
+                rate=rate,  # each worker alone would allow `rate`
+                chat_rate=100,
+                budget=SharedBudget(client, rate=rate, burst=1, key=f"{redis_prefix}flood"),
             ),
         )
         for client in clients
@@ -124,56 +126,45 @@ async def test_ptb_bots_on_two_workers_send_at_most_the_shared_rate(
             await bot.shutdown()
     sent = [call.at for call in botapi.calls_of("sendMessage")]
     assert len(sent) == 2 * each
-    # Each worker alone would allow 40/s: 80/s together, 60 messages in 0.7 s. Shared: not
-    # before 1.4 s.
-    assert max(sent) - started >= (2 * each - burst) / rate - 0.05
-
-
-async def test_only_calls_to_a_chat_take_a_shared_token(
-    clients: tuple[Any, Any], redis_prefix: str
-) -> None:
-    """answerCallbackQuery and friends (no chat_id) do not wait for the message budget."""
-    budget = SharedBudget(clients[0], rate=0.01, burst=1, key=f"{redis_prefix}flood")
-    limiter = SharedRateLimiter(budget, AIORateLimiter())
-    await limiter.initialize()
-    chat = {"chat_id": 42, "text": "hoi"}
-    assert await limiter.process_request(sent_ok, (), {}, "sendMessage", chat, None)
-    data = {"callback_query_id": "1"}
-    async with asyncio.timeout(30):  # the next token comes in 100 s
-        assert await limiter.process_request(sent_ok, (), {}, "answerCallbackQuery", data, None)
-    assert await budget.reserve() > 50, "the chat call took the only token"
-    await limiter.shutdown()
+    # Each worker alone would allow 40/s: 80/s together, 60 messages in 0.75 s. Shared: not
+    # before 1.45 s.
+    assert max(sent) - started >= (2 * each - 1) / rate - 0.05
 
 
 async def test_without_redis_messages_still_go_out(redis_server: RedisServer) -> None:
-    """Redis down: messages go out under the per-process limit; the shared one comes back."""
+    """Redis down: messages go out under the worker's own spacing; the shared budget comes back."""
     redis = connect(redis_server.url)
-    budget = SharedBudget(redis, rate=30, burst=30, key="baken:flood")
-    limiter = SharedRateLimiter(budget, AIORateLimiter(), pause=0.3)
+    budget = SharedBudget(redis, rate=30, burst=1, key="baken:flood")
+    scheduler = SendScheduler(rate=1000, chat_rate=1000, budget=budget)
     chat = {"chat_id": 42, "text": "113"}
     try:
         redis_server.stop()
         for _ in range(3):
-            assert await limiter.process_request(sent_ok, (), {}, "sendMessage", chat, None)
-        assert limiter.unshared == 3
+            assert await scheduler.process_request(sent_ok, (), {}, "sendMessage", chat, 0)
+        assert scheduler.unshared == 3
 
         redis_server.start()
-        await asyncio.sleep(0.35)
-        assert await limiter.process_request(sent_ok, (), {}, "sendMessage", chat, None)
-        assert limiter.unshared == 3, "back on the shared budget once Redis answers"
+        await asyncio.sleep(6)  # the scheduler asks Redis again after 5 seconds
+        assert await scheduler.process_request(sent_ok, (), {}, "sendMessage", chat, 0)
+        assert scheduler.unshared == 3, "back on the shared budget once Redis answers"
         assert await redis.exists("baken:flood")
     finally:
+        await scheduler.shutdown()
         await redis.aclose()
 
 
-async def test_make_rate_limiter_follows_the_store(redis_url: str) -> None:
-    """Shared with the Redis store, per process with memory, none when switched off."""
+async def test_make_scheduler_follows_the_settings_and_the_store(redis_url: str) -> None:
+    """Shared through Redis with the Redis store, per process with memory, none when off."""
     config = Settings(_env_file=None)  # type: ignore[call-arg]
-    assert isinstance(make_rate_limiter(config, MemoryStore(60)), AIORateLimiter)
+    alone = make_scheduler(config, MemoryStore(60))
+    assert isinstance(alone, SendScheduler)
+    assert alone._budget is None
     store = RedisStore(redis_url, 60)
     try:
-        assert isinstance(make_rate_limiter(config, store), SharedRateLimiter)
+        shared = make_scheduler(config, store)
+        assert isinstance(shared, SendScheduler)
+        assert isinstance(shared._budget, SharedBudget)
         off = Settings(_env_file=None, BAKEN_RATE_LIMIT="off")  # type: ignore[call-arg]
-        assert make_rate_limiter(off, store) is None
+        assert make_scheduler(off, store) is None
     finally:
         await store.close()

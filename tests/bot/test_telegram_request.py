@@ -88,7 +88,7 @@ async def test_retry_after_is_honoured(botapi: StandinBotAPI, bot: Bot) -> None:
 async def test_429_is_left_to_the_rate_limiter_when_it_is_on(
     botapi: StandinBotAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Without honour_retry_after the 429 reaches PTB (and its AIORateLimiter) as RetryAfter."""
+    """Without honour_retry_after the 429 reaches PTB (and its send scheduler) as RetryAfter."""
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
     botapi.inject("sendMessage", "429", retry_after=2)
     async with _bot(botapi, honour=False) as bot:

@@ -24,10 +24,10 @@ Decisions, deliberately made:
 - **Order and duplicates** are the core's (:mod:`bot.conversation`): PTB runs updates
   concurrently (up to ``MAX_CONCURRENT_UPDATES``), one task per update in arrival
   order, and the handler enters the core's lane before it awaits anything.
-- **Flood control and retries.** ``AIORateLimiter(max_retries=3)`` honours 429s
-  unless ``BAKEN_RATE_LIMIT=off``, sharing Telegram's 30 messages/s through Redis
-  when sessions are shared (:mod:`bot.channels.telegram.ratelimit`); 5xx and
-  transport errors are retried with backoff by
+- **Flood control and retries.** One :class:`~bot.channels.telegram.scheduler.SendScheduler`
+  for everything sent (unless ``BAKEN_RATE_LIMIT=off``): Telegram's overall and per-chat
+  limits, shared through Redis when sessions are, crisis replies first, 429s honoured;
+  5xx and transport errors are retried with backoff by
   :class:`~bot.channels.telegram.request.RetryingRequest`, which never repeats a
   ``sendMessage`` that may have arrived (see there).
 - **One unreadable update never blocks the bot** (:class:`BakenBot`): it is skipped
@@ -56,7 +56,6 @@ from typing import Any
 from aiohttp import web
 from telegram import BotCommandScopeAllPrivateChats, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ExtBot,
@@ -67,7 +66,7 @@ from telegram.request import HTTPXRequest
 
 from bot.channels.telegram import render
 from bot.channels.telegram.channel import TelegramChannel
-from bot.channels.telegram.ratelimit import make_rate_limiter
+from bot.channels.telegram.ratelimit import make_scheduler
 from bot.channels.telegram.request import RetryingRequest
 from bot.channels.telegram.webhook import build_webhook_app
 from bot.content import ContentHolder, install_reload
@@ -82,7 +81,10 @@ from flows.content import DEFAULT_LANG
 
 TgApplication = Application[Any, Any, Any, Any, Any, Any]
 
-MAX_CONCURRENT_UPDATES = 256
+# Updates handled at once. In a peak most of them wait for their turn to send; they must
+# all be inside the handler, so that a crisis sentence arriving later can reach the core
+# (and hurry that person's queued replies) instead of queueing behind a thousand /starts.
+MAX_CONCURRENT_UPDATES = 4096
 POLL_TIMEOUT = dt.timedelta(seconds=30)
 WEBHOOK_MAX_CONNECTIONS = 40
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -179,7 +181,8 @@ def build(
     secret = settings.BAKEN_SESSION_SECRET
     keys = SessionKeys(secret.get_secret_value().encode() if secret else None)
     core = Conversations(holder, store, metrics=metrics, clock=clock)
-    channel = TelegramChannel(core, keys)
+    scheduler = make_scheduler(settings, store)
+    channel = TelegramChannel(core, keys, scheduler)
     limited = settings.BAKEN_RATE_LIMIT == "on"
     request = RetryingRequest(
         HTTPXRequest(
@@ -199,7 +202,7 @@ def build(
         request=request,
         arbitrary_callback_data=False,
         # Shared through Redis when sessions are (several workers, one budget of 30/s).
-        rate_limiter=make_rate_limiter(settings, store, AIORateLimiter(max_retries=3)),
+        rate_limiter=scheduler,
         on_unreadable=channel.on_unreadable,
     )
     builder: Any = (

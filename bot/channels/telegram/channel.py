@@ -34,7 +34,8 @@ from telegram import Bot, LinkPreviewOptions, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.channels.telegram import render
-from bot.conversation import ConversationGoneError, Conversations, Incoming, Turn
+from bot.channels.telegram.scheduler import SendScheduler
+from bot.conversation import ConversationGoneError, Conversations, Incoming, Priority, Turn
 from bot.keys import SessionKeys
 from bot.logging import get_logger
 from flows import Answered, Message, Stale
@@ -72,9 +73,12 @@ class TelegramChannel:
     remembers = True  # Telegram lets bots delete messages, so erase needs their ids
     erase_window = ERASE_WINDOW
 
-    def __init__(self, core: Conversations, keys: SessionKeys) -> None:
+    def __init__(
+        self, core: Conversations, keys: SessionKeys, scheduler: SendScheduler | None = None
+    ) -> None:
         self.core = core
         self.keys = keys
+        self.scheduler = scheduler
         self.metrics = core.metrics
         self._seq = itertools.count(1)
         self._left: OrderedDict[str, float] = OrderedDict()
@@ -188,12 +192,17 @@ class TelegramChannel:
 
     # ------------------------------------------------------------ the core's calls
 
+    def hurry(self, to: Chat) -> None:
+        """A crisis sentence or an erase came in: this chat's queued replies go first."""
+        if self.scheduler is not None:
+            self.scheduler.hurry(to.chat_id)
+
     async def acknowledge(self, to: Chat) -> None:
         """Stop the button's spinner; delete a shared contact or place unread."""
         if to.query_id is not None:
             await self._answer(to.bot, to.query_id)
         if to.delete_now:
-            await self._delete(to.bot, to.chat_id, to.delete_now)
+            await self._delete(to.bot, to.chat_id, to.delete_now, Priority.CRISIS)
 
     async def show(self, to: Chat, message: Message, turn: Turn) -> Sequence[int]:
         """Send one message (or, for a multiple-choice toggle, edit the pressed one)."""
@@ -201,14 +210,14 @@ class TelegramChannel:
             in_place = render.replace_in_place(
                 to.pressed, message, copy_label=self.text(turn.lang, render.COPY)
             )
-            if in_place is not None and await self._edit(to.bot, to.chat_id, in_place):
+            if in_place is not None and await self._edit(to.bot, to.chat_id, in_place, turn):
                 return []
         calls, dropped = render.render_message(
             message, copy_label=self.text(turn.lang, render.COPY)
         )
         for _ in dropped:
             log.error("callback_data_too_long", seq=next(self._seq))
-        return await self._send_all(to.bot, to.chat_id, calls)
+        return await self._send_all(to.bot, to.chat_id, calls, turn.priority)
 
     async def settle(self, to: Chat, outcome: Answered | Stale, turn: Turn) -> None:
         """The pressed message loses its answer buttons and, when answered, shows the choice."""
@@ -219,7 +228,7 @@ class TelegramChannel:
             to.pressed, labels, chosen_template=self.text(turn.lang, render.CHOSEN)
         )
         if edit is not None:
-            await self._edit(to.bot, to.chat_id, edit)
+            await self._edit(to.bot, to.chat_id, edit, turn)
 
     async def erase(
         self, to: Chat, ids: Sequence[int], notice: str, turn: Turn, *, missed: bool = False
@@ -227,24 +236,35 @@ class TelegramChannel:
         """Delete every remembered message in batches of 100; say so when some stayed."""
         complete = not missed
         for batch in render.erase_batches(ids):
-            done = await self.call_api("deleteMessages", to.bot.delete_messages(to.chat_id, batch))
+            call = to.bot.delete_messages(to.chat_id, batch, **self._limits(to.bot, turn.priority))
+            done = await self.call_api("deleteMessages", call)
             if done:
                 self.metrics.reply("deleted", len(batch))
             else:
                 complete = False
         if not complete:
             notice = f"{notice}\n\n{self.text(turn.lang, render.ERASE_FAILED)}"
-        await self._send_all(to.bot, to.chat_id, render.plain(notice))
+        await self._send_all(to.bot, to.chat_id, render.plain(notice), turn.priority)
 
     # ------------------------------------------------------------ Bot API calls
 
-    async def _delete(self, bot: Bot, chat_id: int, ids: Sequence[int]) -> None:
+    @staticmethod
+    def _limits(bot: Bot, priority: int) -> dict[str, Any]:
+        """The priority for the scheduler (PTB refuses it when there is no rate limiter)."""
+        return {"rate_limit_args": int(priority)} if getattr(bot, "rate_limiter", None) else {}
+
+    async def _delete(self, bot: Bot, chat_id: int, ids: Sequence[int], priority: int) -> None:
         for batch in render.erase_batches(ids):
-            if await self.call_api("deleteMessages", bot.delete_messages(chat_id, batch)):
+            call = bot.delete_messages(chat_id, batch, **self._limits(bot, priority))
+            if await self.call_api("deleteMessages", call):
                 self.metrics.reply("deleted", len(batch))
 
     async def _send_all(
-        self, bot: Bot, chat_id: int, calls: Sequence[render.Outgoing]
+        self,
+        bot: Bot,
+        chat_id: int,
+        calls: Sequence[render.Outgoing],
+        priority: int = Priority.REST,
     ) -> list[int]:
         ids: list[int] = []
         for call in calls:
@@ -256,6 +276,7 @@ class TelegramChannel:
                     entities=call.entities or None,
                     reply_markup=call.reply_markup,
                     link_preview_options=_NO_PREVIEW,
+                    **self._limits(bot, priority),
                 ),
             )
             if sent is not None:
@@ -263,10 +284,11 @@ class TelegramChannel:
                 self.metrics.reply("sent")
         return ids
 
-    async def _edit(self, bot: Bot, chat_id: int, edit: render.Edit) -> bool:
+    async def _edit(self, bot: Bot, chat_id: int, edit: render.Edit, turn: Turn) -> bool:
+        limits = self._limits(bot, turn.priority)
         if edit.text is None:
             call: Awaitable[Any] = bot.edit_message_reply_markup(
-                chat_id, edit.message_id, reply_markup=edit.reply_markup
+                chat_id, edit.message_id, reply_markup=edit.reply_markup, **limits
             )
         else:
             call = bot.edit_message_text(
@@ -276,6 +298,7 @@ class TelegramChannel:
                 entities=edit.entities or None,
                 reply_markup=edit.reply_markup,
                 link_preview_options=_NO_PREVIEW,
+                **limits,
             )
         done = await self.call_api("editMessage", call, not_modified_ok=True)
         if done is not None:

@@ -20,9 +20,10 @@ exponential backoff and jitter (at most ``attempts`` tries in all):
   That is the deliberate trade: a duplicate is certain harm (it looks like a second
   message, in a chat someone else may read), a loss is unlikely. Read timeouts are
   generous so this is rare.
-- **429 Too Many Requests**: left to PTB's ``AIORateLimiter`` (which pauses every
-  call for ``retry_after``) when the rate limiter is on. With ``BAKEN_RATE_LIMIT=off``
-  this layer honours ``retry_after`` itself, so a 429 never loses a reply.
+- **429 Too Many Requests**: left to the send scheduler (which pauses every release
+  for ``retry_after``, see :mod:`bot.channels.telegram.scheduler`) when it is on.
+  With ``BAKEN_RATE_LIMIT=off`` this layer honours ``retry_after`` itself, so a 429
+  never loses a reply.
 
 ``getUpdates`` is never wrapped: PTB's updater has its own retry loop. Once the
 process is stopping (:meth:`RetryingRequest.stop_retrying`), nothing is retried any
