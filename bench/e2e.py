@@ -1,4 +1,4 @@
-"""End-to-end throughput: the real `baken run` against a bare PTB app, interleaved A B A B.
+"""End-to-end throughput: the real `baken run` against bare PTB apps, interleaved A B C A B C.
 
 The stand-in Bot API runs in its own process; each bot process (baken or
 :mod:`bench.bare_bot`) long-polls it, and the same closed-loop load
@@ -14,7 +14,7 @@ import argparse
 import asyncio
 import itertools
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bench.harness import Bot, LoadResult, Standin, drive
 
@@ -34,6 +34,8 @@ class ThroughputFigures:
     bare_calls_per_update: float
     incomplete: int
     problems: int
+    same_transport_rates: list[float] = field(default_factory=list)  # bare on aiohttp
+    same_transport_calls_per_update: float = 0.0
 
     @property
     def baken_rate(self) -> float:
@@ -46,6 +48,31 @@ class ThroughputFigures:
     @property
     def ratio(self) -> float:
         return self.baken_rate / self.bare_rate if self.bare_rate else float("nan")
+
+    @property
+    def baken_calls(self) -> float:
+        """baken's Bot API calls per second (median rate × calls per update)."""
+        return self.baken_rate * self.baken_calls_per_update
+
+    @property
+    def bare_calls(self) -> float:
+        return self.bare_rate * self.bare_calls_per_update
+
+    @property
+    def call_ratio(self) -> float:
+        """Bot API calls per second, baken ÷ the bare app on PTB's own transport."""
+        return self.baken_calls / self.bare_calls if self.bare_calls else float("nan")
+
+    @property
+    def same_transport_calls(self) -> float:
+        if not self.same_transport_rates:
+            return float("nan")
+        return statistics.median(self.same_transport_rates) * self.same_transport_calls_per_update
+
+    @property
+    def same_transport_call_ratio(self) -> float:
+        """The same, against a bare app on baken's transport: baken's own overhead."""
+        return self.baken_calls / self.same_transport_calls
 
 
 async def one_run(standin: Standin, kind: str, users: int, turns: int) -> tuple[LoadResult, int]:
@@ -61,13 +88,14 @@ async def one_run(standin: Standin, kind: str, users: int, turns: int) -> tuple[
 
 
 async def measure_async(users: int = 300, turns: int = 8, rounds: int = 3) -> ThroughputFigures:
-    rates: dict[str, list[float]] = {"baken-run": [], "bare": []}
-    p99: dict[str, list[float]] = {"baken-run": [], "bare": []}
-    per_update: dict[str, list[float]] = {"baken-run": [], "bare": []}
+    kinds = ("baken-run", "bare", "bare-aiohttp")
+    rates: dict[str, list[float]] = {kind: [] for kind in kinds}
+    p99: dict[str, list[float]] = {kind: [] for kind in kinds}
+    per_update: dict[str, list[float]] = {kind: [] for kind in kinds}
     incomplete = problems = 0
     async with Standin() as standin:
         for _ in range(rounds):
-            for kind in ("baken-run", "bare"):
+            for kind in kinds:
                 await standin.reset()
                 result, bad = await one_run(standin, kind, users, turns)
                 rates[kind].append(result.rate)
@@ -88,6 +116,8 @@ async def measure_async(users: int = 300, turns: int = 8, rounds: int = 3) -> Th
         statistics.median(per_update["bare"]),
         incomplete,
         problems,
+        rates["bare-aiohttp"],
+        statistics.median(per_update["bare-aiohttp"]),
     )
 
 
@@ -102,4 +132,8 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     figures = measure(args.users, args.turns, args.rounds)
-    print(figures, f"ratio={figures.ratio:.3f}")
+    print(figures)
+    print(
+        f"per update {figures.ratio:.2f}; per call {figures.call_ratio:.2f} "
+        f"(same transport {figures.same_transport_call_ratio:.2f})"
+    )

@@ -136,11 +136,12 @@ class Standin:
 
 @dataclass
 class Bot:
-    """A bot process: ``kind`` is "baken-run", "baken-webhook" or "bare"."""
+    """A bot process: "baken-run", "baken-webhook", "bare" or "bare-aiohttp"."""
 
     kind: str
     standin: Standin
     env: dict[str, str] = field(default_factory=dict)
+    repo: Path = REPO  # the checkout whose bot runs (another one to compare with it)
     logs: list[JSON] = field(default_factory=list)
     port: int | None = None
     started_at: float = 0.0
@@ -169,8 +170,10 @@ class Bot:
         return env
 
     async def start(self, ready: str | None = None) -> None:
-        if self.kind == "bare":
+        if self.kind.startswith("bare"):
             args = ["-m", "bench.bare_bot"]
+            if self.kind == "bare-aiohttp":
+                self.env.setdefault("BARE_TRANSPORT", "aiohttp")
         elif self.kind == "baken-run":
             args = ["-m", "bot", "run"]
         else:
@@ -179,7 +182,7 @@ class Bot:
         self._proc = await asyncio.create_subprocess_exec(
             python(),
             *args,
-            cwd=REPO,
+            cwd=self.repo,
             env=self.environment(),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,

@@ -298,24 +298,64 @@ async def webhook_async(
 
 
 @dataclass(frozen=True)
-class BurstFigures:
+class PeakFigures:
     users: int
-    delivered: int  # users whose first question arrived
-    duplicates: int  # users who got their first question more than once
-    messages: int
-    rate: float  # messages per second, first to last
-    peak_1s: int  # most messages in any one-second window
-    last_user_s: float  # how long the last user waited for the first question
+    crisis: int
+    delivered: int  # users whose first reply arrived
+    duplicates: int  # first replies or crisis replies that arrived more than once
+    messages: int  # sendMessage calls in all
+    peak_1s: int  # most sendMessage calls in any one second
+    peak_calls_1s: int  # most calls to chats (send, edit, delete) in any one second
+    last_first_reply_s: float  # when the last user got a first reply
+    crisis_latencies_s: list[float]  # crisis sentence queued -> its 113 reply
+
+    @property
+    def crisis_p50(self) -> float:
+        return _quantile(self.crisis_latencies_s, 0.5)
+
+    @property
+    def crisis_p99(self) -> float:
+        return _quantile(self.crisis_latencies_s, 0.99)
 
 
-async def burst_async(users: int = 1000) -> BurstFigures:
-    """`baken run` with BAKEN_RATE_LIMIT=on; every user sends /start at the same moment."""
-    async with Standin(history=max(5_000, 4 * users)) as standin:
+def _quantile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _most_in_a_second(times: list[float]) -> int:
+    times = sorted(times)
+    most = first = 0
+    for last, at in enumerate(times):
+        while times[first] <= at - 1.0:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+def _first_question() -> str:
+    """The question that ends the first reply of the shipped flow."""
+    from flows import load_content
+    from flows.loader import default_content_dir
+
+    return load_content(default_content_dir()).text("nl", "welcome.safe_question")
+
+
+CRISIS_SENTENCES = ("ik wil dood", "ik wil er een eind aan maken", "ik word bedreigd")
+
+
+async def peak_async(users: int = 1000, crisis: int = 20, after: float = 5.0) -> PeakFigures:
+    """A peak under Telegram's limits: `users` send /start at once; `after` seconds later,
+    `crisis` of them type a crisis sentence. `baken run` with the rate limiter on."""
+    async with Standin(history=max(5_000, 6 * users)) as standin:
         bot = Bot("baken-run", standin, env={"BAKEN_RATE_LIMIT": "on"})
         await bot.start()
         try:
             first = next(_chats)
-            chats = set(range(first, first + users))
+            chats = list(range(first, first + users))
+            in_crisis = chats[:: max(1, users // crisis)][:crisis]
             seen = int((await standin.calls(0))["total"])
             started = time.monotonic()
             await standin.queue(
@@ -324,50 +364,73 @@ async def burst_async(users: int = 1000) -> BurstFigures:
                     for c in chats
                 ]
             )
-            questions: dict[int, int] = {}
-            last = started
+            welcome = _first_question()
+            first_reply: dict[int, list[float]] = {}
+            crisis_sent: dict[int, float] = {}
+            crisis_reply: dict[int, list[float]] = {}
             sends: list[float] = []
-            deadline = started + users / 5 + 30
-            while len(questions) < users and time.monotonic() < deadline:
+            chat_calls: list[float] = []
+            wanted = set(chats)
+            deadline = started + users / 10 + 60
+            while time.monotonic() < deadline:
+                if not crisis_sent and time.monotonic() >= started + after:
+                    queued = time.monotonic()
+                    await standin.queue(
+                        [
+                            {
+                                "build": "text_update",
+                                "args": {"chat_id": c, "text": CRISIS_SENTENCES[i % 3]},
+                            }
+                            for i, c in enumerate(in_crisis)
+                        ]
+                    )
+                    crisis_sent = dict.fromkeys(in_crisis, queued)
                 await asyncio.sleep(0.05)
                 fresh, seen = await standin.new_calls(seen)
                 for call in fresh:
-                    if (
-                        call["method"] != "sendMessage"
-                        or call["params"].get("chat_id") not in chats
-                    ):
+                    chat = call["params"].get("chat_id")
+                    if chat not in wanted:
+                        continue
+                    chat_calls.append(call["at"])
+                    if call["method"] != "sendMessage":
                         continue
                     sends.append(call["at"])
-                    if turn_over(call) is not None:
-                        chat = call["params"]["chat_id"]
-                        questions[chat] = questions.get(chat, 0) + 1
-                        last = time.monotonic()
+                    text = str(call["params"].get("text", ""))
+                    if chat in crisis_sent and ("113" in text or "112" in text):
+                        crisis_reply.setdefault(chat, []).append(call["at"])
+                    elif welcome in text:
+                        first_reply.setdefault(chat, []).append(call["at"])
+                done = len(first_reply) == users and len(crisis_reply) == len(in_crisis)
+                if done and time.monotonic() > started + after + 3:
+                    break
             await asyncio.sleep(2.0)  # anything sent twice would arrive now
             fresh, seen = await standin.new_calls(seen)
             for call in fresh:
-                if call["method"] == "sendMessage" and call["params"].get("chat_id") in chats:
+                chat = call["params"].get("chat_id")
+                if chat in wanted and call["method"] == "sendMessage":
                     sends.append(call["at"])
-                    if turn_over(call) is not None:
-                        chat = call["params"]["chat_id"]
-                        questions[chat] = questions.get(chat, 0) + 1
+                    text = str(call["params"].get("text", ""))
+                    if chat in crisis_sent and ("113" in text or "112" in text):
+                        crisis_reply.setdefault(chat, []).append(call["at"])
+                    elif welcome in text:
+                        first_reply.setdefault(chat, []).append(call["at"])
         finally:
             await bot.stop()
-    sends.sort()
-    span = sends[-1] - sends[0] if len(sends) > 1 else 0.0
-    peak = 0
-    j = 0
-    for i, t in enumerate(sends):
-        while sends[j] < t - 1.0:
-            j += 1
-        peak = max(peak, i - j + 1)
-    return BurstFigures(
-        users,
-        len(questions),
-        sum(1 for n in questions.values() if n > 1),
-        len(sends),
-        (len(sends) - 1) / span if span else 0.0,
-        peak,
-        last - started,
+    duplicates = sum(len(v) - 1 for v in first_reply.values()) + sum(
+        len(v) - 1 for v in crisis_reply.values()
+    )
+    return PeakFigures(
+        users=users,
+        crisis=len(in_crisis),
+        delivered=len(first_reply),
+        duplicates=duplicates,
+        messages=len(sends),
+        peak_1s=_most_in_a_second(sends),
+        peak_calls_1s=_most_in_a_second(chat_calls),
+        last_first_reply_s=max((min(v) for v in first_reply.values()), default=started) - started,
+        crisis_latencies_s=[
+            min(crisis_reply[c]) - t for c, t in crisis_sent.items() if c in crisis_reply
+        ],
     )
 
 

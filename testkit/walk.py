@@ -101,7 +101,7 @@ def _one_tick_is_enough(flow: Flow, session: Session, data: str) -> bool:
     state = flow.states[session.state]
     if not state.multi or not session.answer(session.state):
         return False
-    option_id = data.rsplit(".", 1)[-1]
+    option_id = data.rpartition(".")[0]
     return any(o.id == option_id and not o.submit for o in state.options)
 
 

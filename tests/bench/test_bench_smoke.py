@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 def test_every_figure_is_produced() -> None:
     """`bench.run` with tiny sizes yields each section and renders BENCHMARKS.md from it."""
     out = run.collect(run.TINY, log=lambda *a, **k: None)
-    expected = {"e2e", "step", "memory", "startup", "reload", "rss"}
+    expected = {"e2e", "step", "memory", "startup", "reload", "rss", "messages"}
     if shutil.which("redis-server"):
         expected |= {"redis", "webhook1", "webhook2"}
     assert expected <= set(out)
@@ -27,7 +27,21 @@ def test_every_figure_is_produced() -> None:
     assert e2e.incomplete == 0
     assert e2e.problems == 0
     assert math.isfinite(e2e.ratio)
+    assert math.isfinite(e2e.call_ratio)
+    now, before = out["messages"]
+    assert [c.path for c in now] == ["self", "other", "professional"]
+    assert before is None  # the old commit only in the full run
     assert out["reload"].errors == 0
     assert out["step"].press_median_us > 0
     text = run.render(out, run.TINY, 1.0)
     assert "baken ÷ bare" in text
+
+
+async def test_the_peak_runs_small() -> None:
+    """The peak benchmark with 20 people and 2 crisis sentences: every reply, once."""
+    from bench.scenarios import peak_async
+
+    figures = await peak_async(20, 2, 1.0)
+    assert figures.delivered == 20
+    assert figures.duplicates == 0
+    assert len(figures.crisis_latencies_s) == 2

@@ -1,4 +1,7 @@
-"""Retries towards the Bot API: faults injected by the stand-in, the real PTB Bot on top."""
+"""Retries towards the Bot API: faults injected by the stand-in, the real PTB Bot on top.
+
+Every test runs over both transports: baken's aiohttp one and PTB's httpx one.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +11,32 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram import Bot
 from telegram.error import NetworkError, RetryAfter, TimedOut
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.channels.telegram.request import RetryingRequest, repeatable
+from bot.channels.telegram.transport import AiohttpRequest
 from testkit.botapi import StandinBotAPI
 
 CHAT = 4242
+TRANSPORT = "aiohttp"
+
+
+@pytest.fixture(params=["aiohttp", "httpx"], autouse=True)
+def transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Which HTTP transport the test's bot uses."""
+    monkeypatch.setattr(f"{__name__}.TRANSPORT", request.param)
+    return str(request.param)
+
+
+def _transport(**timeouts: float) -> BaseRequest:
+    if TRANSPORT == "aiohttp":
+        return AiohttpRequest(**timeouts)
+    return HTTPXRequest(**timeouts)
 
 
 def _bot(api: StandinBotAPI, *, honour: bool = True, attempts: int = 4) -> Bot:
     request = RetryingRequest(
-        HTTPXRequest(read_timeout=0.5, connect_timeout=1.0),
+        _transport(read_timeout=0.5, connect_timeout=1.0),
         attempts=attempts,
         backoff=0.01,
         honour_retry_after=honour,
@@ -27,7 +45,7 @@ def _bot(api: StandinBotAPI, *, honour: bool = True, attempts: int = 4) -> Bot:
 
 
 @pytest.fixture
-async def bot(botapi: StandinBotAPI) -> AsyncIterator[Bot]:
+async def bot(botapi: StandinBotAPI, transport: str) -> AsyncIterator[Bot]:
     """A PTB Bot whose requests go through RetryingRequest, with short timeouts."""
     async with _bot(botapi) as bot:
         yield bot
@@ -110,10 +128,41 @@ async def test_gives_up_after_the_last_attempt(botapi: StandinBotAPI) -> None:
 
 async def test_no_retries_once_stopping(botapi: StandinBotAPI) -> None:
     """During shutdown every call is tried once, so stopping never waits on backoff."""
-    request = RetryingRequest(HTTPXRequest(), backoff=5.0)
+    request = RetryingRequest(_transport(), backoff=5.0)
     async with Bot(botapi.token, base_url=botapi.base_url, request=request) as bot:
         request.stop_retrying()
         botapi.inject("sendMessage", "500")
         with pytest.raises(NetworkError):
             await bot.send_message(CHAT, "x")
     assert len(botapi.calls_of("sendMessage")) == 1
+
+
+async def test_a_refused_connection_is_retried_even_for_a_send(botapi: StandinBotAPI) -> None:
+    """Nothing listens: the request surely never arrived, so even a send is tried again."""
+    retries: list[tuple[str, str]] = []
+    request = RetryingRequest(
+        _transport(connect_timeout=1.0),
+        attempts=3,
+        backoff=0.01,
+        on_retry=lambda method, reason: retries.append((method, reason)),
+    )
+    bot = Bot(botapi.token, base_url="http://127.0.0.1:9/bot", request=request)
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError):
+            await bot.send_message(CHAT, "x")
+    finally:
+        await request.shutdown()
+    assert [method for method, _ in retries] == ["sendMessage", "sendMessage"]
+
+
+async def test_numbers_and_keyboards_arrive_as_they_are(botapi: StandinBotAPI, bot: Bot) -> None:
+    """The body carries the chat id as a number and the keyboard as an object."""
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Ja", callback_data="ja.0")]])
+    sent = await bot.send_message(CHAT, "vraag", reply_markup=keyboard)
+    assert sent.reply_markup == keyboard
+    [call] = botapi.calls_of("sendMessage")
+    assert call.params["chat_id"] == CHAT
+    assert botapi.messages(CHAT)[0]["reply_markup"]["inline_keyboard"][0][0]["text"] == "Ja"

@@ -62,12 +62,12 @@ from telegram.ext import (
     SimpleUpdateProcessor,
     TypeHandler,
 )
-from telegram.request import HTTPXRequest
 
 from bot.channels.telegram import render
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.ratelimit import make_scheduler
 from bot.channels.telegram.request import RetryingRequest
+from bot.channels.telegram.transport import AiohttpRequest
 from bot.channels.telegram.webhook import build_webhook_app
 from bot.content import ContentHolder, install_reload
 from bot.conversation import Conversations
@@ -185,7 +185,7 @@ def build(
     channel = TelegramChannel(core, keys, scheduler)
     limited = settings.BAKEN_RATE_LIMIT == "on"
     request = RetryingRequest(
-        HTTPXRequest(
+        AiohttpRequest(
             connection_pool_size=128,
             read_timeout=read_timeout,
             write_timeout=read_timeout,
@@ -200,6 +200,10 @@ def build(
         base_url=settings.TELEGRAM_API_BASE_URL,
         base_file_url=_file_url(settings.TELEGRAM_API_BASE_URL),
         request=request,
+        # Long polling holds one connection open for POLL_TIMEOUT; its own small pool.
+        get_updates_request=AiohttpRequest(
+            connection_pool_size=1, read_timeout=read_timeout, pool_timeout=5.0
+        ),
         arbitrary_callback_data=False,
         # Shared through Redis when sessions are (several workers, one budget of 30/s).
         rate_limiter=scheduler,

@@ -7,7 +7,8 @@ exponential backoff and jitter (at most ``attempts`` tries in all):
 - **5xx answers** (500, 502, 503, 504): Telegram (or its front proxy) did not carry
   out the call. Retried for every method.
 - **The request surely did not arrive** (connect error or timeout, no free pooled
-  connection, a write that failed): retried for every method.
+  connection, a write that failed): retried for every method. Both transports are
+  read: httpx's errors and aiohttp's (:func:`~bot.channels.telegram.transport.surely_not_arrived`).
 - **The server closed the connection without any answer** (``RemoteProtocolError``)
   and **a 200 whose body is not JSON**: in practice a keep-alive connection that
   was already closed, or a broken proxy, before Telegram acted; the stand-in Bot API
@@ -41,6 +42,7 @@ import httpx
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.channels.telegram.transport import surely_not_arrived
 from bot.logging import get_logger
 
 # Methods that may be sent again without showing the person anything twice.
@@ -67,7 +69,7 @@ def repeatable(method: str) -> bool:
 def _arrived_maybe(exc: BaseException) -> bool:
     """False when the request surely never reached the server (or was cut off unprocessed)."""
     cause = exc.__cause__
-    return not isinstance(cause, _NOT_ARRIVED)
+    return not (isinstance(cause, _NOT_ARRIVED) or surely_not_arrived(cause))
 
 
 def _retry_after(payload: bytes) -> float | None:
