@@ -90,7 +90,7 @@ class HandoffSpec(Strict):
 class State(Strict):
     """One step of a flow: messages to say, then a question, a handoff or an end."""
 
-    say: list[TextKey] = Field(default_factory=list, description="Text keys, one bubble each.")
+    say: list[TextKey] = Field(default_factory=list, description="Text keys, one paragraph each (a turn is one message).")
     options: list[Option] = Field(default_factory=list)
     multi: bool = Field(default=False, description="Several options may be chosen.")
     next: Next | None = Field(
