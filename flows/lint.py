@@ -56,6 +56,9 @@ def lint(content: Content, today: dt.date | None = None) -> list[Problem]:
     problems.extend(_lint_texts(content, used))
     problems.extend(_lint_services(content, today))
     problems.extend(_lint_phrases(content))
+    from flows.crisis import lint_crisis  # the detector needs Content; keep the cycle one-way
+
+    problems.extend(lint_crisis(content))
     return problems
 
 

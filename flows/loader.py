@@ -22,6 +22,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from flows.schema import (
+    CrisisConceptsFile,
+    CrisisExamplesFile,
     CrisisFile,
     Flow,
     IntentsFile,
@@ -96,6 +98,10 @@ class Content:
     intents: IntentsFile
     synonyms: Mapping[str, Mapping[str, list[str]]]
     locator: Locator
+    crisis_concepts: CrisisConceptsFile = field(
+        default_factory=lambda: CrisisConceptsFile(concepts={}, patterns=[])
+    )
+    crisis_examples: Mapping[str, CrisisExamplesFile] = field(default_factory=dict)
     warnings: tuple[Problem, ...] = field(default=())
 
     @property
@@ -311,6 +317,14 @@ def read_content(root: Path | str) -> tuple[Content | None, list[Problem]]:
     )
     synonyms_raw = reader.read("phrases/synonyms.yaml", required=False) or {}
     synonyms = reader.validate("phrases/synonyms.yaml", synonyms_raw, SynonymsFile) or {}
+    rel = "phrases/crisis-concepts.yaml"
+    crisis_concepts = reader.validate(rel, reader.read(rel), CrisisConceptsFile)
+    crisis_examples: dict[str, CrisisExamplesFile] = {}
+    for path in sorted((reader.root / "phrases" / "crisis-examples").glob("*.yaml")):
+        rel = f"phrases/crisis-examples/{path.name}"
+        examples = reader.validate(rel, reader.read(rel), CrisisExamplesFile)
+        if examples is not None:
+            crisis_examples[path.stem] = examples
 
     services: dict[str, Service] = {}
     if services_file is not None:
@@ -342,6 +356,7 @@ def read_content(root: Path | str) -> tuple[Content | None, list[Problem]]:
         or screens is None
         or crisis is None
         or intents is None
+        or crisis_concepts is None
     ):
         return None, reader.problems
 
@@ -357,6 +372,8 @@ def read_content(root: Path | str) -> tuple[Content | None, list[Problem]]:
         intents=intents,
         synonyms=synonyms,
         locator=Locator(reader.lines, reader.display),
+        crisis_concepts=crisis_concepts,
+        crisis_examples=crisis_examples,
     )
     problems = reader.problems + lint(content)
     if any(p.severity == "error" for p in problems):
