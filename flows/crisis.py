@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -61,6 +62,8 @@ WINDOW = 14  # words per classifier window for long messages (examples are short
 PHRASE_GAP = 2  # other words allowed between two words of a phrase
 AFTER = 3  # words after a rule's match where an `unless` concept still cancels it
 BEFORE = 2  # and words before it
+FAR_BEFORE = 4  # `unless_far` concepts (it is over, I am safe now) reach further
+FAR_AFTER = 10
 RULE_FLOOR = 0.02  # a *possible* rule counts only when the classifier gives its kind this much
 MAX_WORDS = 1200  # a Telegram message holds at most 4,096 characters: far fewer words
 C_REGULARISATION = 1.0
@@ -113,11 +116,16 @@ EOS = "⏎"  # a word of its own after each sentence: the concept `eos` (can nev
 _SENTENCE = re.compile(r"[.!?;:,\n]+")
 
 
-def words(text: str, spelling: Mapping[str, tuple[str, ...]]) -> list[str]:
+def words(
+    text: str, spelling: Mapping[str, tuple[str, ...]], symbols: Mapping[int, str] | None = None
+) -> list[str]:
     """The message as normalised words, contractions and youth spelling written out, with
-    EOS after each sentence ("ik kan niet meer." ends there; "ik kan niet meer wachten" not)."""
+    EOS after each sentence ("ik kan niet meer." ends there; "ik kan niet meer wachten" not).
+    ``symbols`` reads emoji as words (😂 as "lol"), before they are dropped."""
     if len(text) > 16_384:  # four Telegram messages; nothing longer is one message
         text = text[:16_384]
+    if symbols:
+        text = text.translate(symbols)
     lowered = text.casefold()
     for pattern, replacement in _CONTRACTIONS:
         lowered = pattern.sub(replacement, lowered)
@@ -199,12 +207,14 @@ class Lexicon:
         """The concepts ``token`` may stand for (0 when none)."""
         found = self.exact.get(token, 0)
         for stem, bits in self.stems.get(token[:2], ()):
-            if token.startswith(stem) or (
-                len(stem) >= 6
-                and len(token) >= len(stem)
-                and Levenshtein.distance(token[: len(stem)], stem, score_cutoff=1) <= 1
-            ):
+            if token.startswith(stem):
                 found |= bits
+        if not found and token.startswith("ge") and len(token) >= 6:
+            # Dutch past participles: gekrast, gewurgd, gespaard are kras*, wurg*, spaar*.
+            rest = token[2:]
+            for stem, bits in self.stems.get(rest[:2], ()):
+                if rest.startswith(stem):
+                    found |= bits
         if found or len(token) < 6 or len(token) > 30 or token in self.known:
             return found
         depth = 2 if len(token) >= 8 else 1
@@ -223,6 +233,17 @@ class Lexicon:
 # ------------------------------------------------------------------ rules
 
 
+def _back(heard: Sequence[int], first: int, reach: int, eos: int) -> int:
+    """Where a look back from ``first`` stops: ``reach`` words, or the previous sentence's
+    end ("ik wil niet meer. ik wil dood": the "niet" does not cancel "ik wil dood")."""
+    start = first
+    for _ in range(reach):
+        if start == 0 or heard[start - 1] & eos:
+            break
+        start -= 1
+    return start
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """A phrase (words in order) or a concept pattern (concepts within a window)."""
@@ -236,6 +257,9 @@ class Rule:
     unless: int  # concept bits that cancel the match
     gap_block: int = 0  # concept bits that may not be among the words between a phrase's words
     after: int = AFTER  # how many words after the match an `unless` concept still cancels
+    far: int = 0  # concept bits that cancel further away, unless "not" comes just before them
+    negation: int = 0  # the concept `not`
+    eos: int = 0  # the concept `eos`: cancelling words before a match stay in its sentence
 
     @property
     def mask(self) -> int:
@@ -252,9 +276,22 @@ class Rule:
         return self._in_window(heard)
 
     def _cancelled(self, heard: Sequence[int], first: int, last: int) -> bool:
-        if not self.unless:
-            return False
-        return any(h & self.unless for h in heard[max(0, first - BEFORE) : last + self.after + 1])
+        start = _back(heard, first, BEFORE, self.eos)
+        outer = self.unless & ~self.negation
+        if outer and any(h & outer for h in heard[start : last + self.after + 1]):
+            return True
+        # A "not" word cancels only before or inside the match: "ik wil niet dood" and "nooit
+        # aan zelfmoord gedacht", but not "ik wil dood, niet normaal meer".
+        if self.unless & self.negation and any(h & self.negation for h in heard[start : last + 1]):
+            return True
+        if self.far:
+            end = min(len(heard), last + FAR_AFTER + 1)
+            for i in range(_back(heard, first, FAR_BEFORE, self.eos), end):
+                if heard[i] & self.far and not any(
+                    h & self.negation for h in heard[max(0, i - 2) : i]
+                ):
+                    return True  # "dat is voorbij", "nu veilig"; not "niet veilig"
+        return False
 
     def _in_order(self, heard: Sequence[int]) -> bool:
         first_bit = self.need[0]
@@ -449,6 +486,8 @@ class Detector:
     signal_mask: int = 0  # concepts that let the classifier speak on its own
     ordinary: int = 0  # concepts that make a signal word ordinary (joke, game, past)
     eos_bit: int = 0  # the concept `eos`: the last word of a sentence
+    negation: int = 0  # the concept `not`
+    symbols: Mapping[int, str] = field(default_factory=dict)  # emoji -> " word "
     problems: tuple[tuple[str, tuple[str | int, ...], str], ...] = field(default=())
 
     def assess(self, text: str) -> Verdict:
@@ -460,7 +499,7 @@ class Detector:
     ) -> tuple[dict[str, str], dict[str, str], tuple[float, float], bool]:
         """What each part found: sure rules and possible rules (kind -> rule name), the
         classifier's probability per kind, and whether any signal concept occurs."""
-        tokens = words(text, self.spelling)
+        tokens = words(text, self.spelling, self.symbols)
         if not tokens:
             return {}, {}, (0.0, 0.0), False
         per_token = [self.lexicon.bits(t) for t in tokens]  # EOS is no word: 0
@@ -497,11 +536,14 @@ class Detector:
         return heard
 
     def _signal(self, heard: Sequence[int]) -> bool:
-        """A signal concept that is not next to an ordinary-context word ("dood van het
-        lachen", "een werkstuk over zelfdoding"): only then may the classifier speak alone."""
+        """A signal concept that is not near an ordinary-context word ("dood van het lachen",
+        "een werkstuk over zelfdoding") and not just after a "not" word ("nooit aan
+        zelfmoord gedacht"): only then may the classifier speak alone."""
         for i, bits in enumerate(heard):
-            if bits & self.signal_mask and not any(
-                h & self.ordinary for h in heard[max(0, i - BEFORE) : i + AFTER + 1]
+            if (
+                bits & self.signal_mask
+                and not any(h & self.ordinary for h in heard[max(0, i - BEFORE) : i + 7])
+                and not any(h & self.negation for h in heard[max(0, i - 2) : i])
             ):
                 return True
         return False
@@ -514,14 +556,14 @@ class Detector:
 
     def anchored(self, text: str) -> list[list[str]]:
         """The classifier's features of ``text``, per word."""
-        tokens = words(text, self.spelling)
+        tokens = words(text, self.spelling, self.symbols)
         mask = (1 << self.concept_count) - 1
         concepts = [self.lexicon.bits(t) & mask for t in tokens]
         return features(tokens, concepts, self.names)
 
     def concepts_of(self, text: str) -> list[tuple[str, list[str]]]:
         """Each word as the detector reads it, with its concepts (for the operator)."""
-        tokens = words(text, self.spelling)
+        tokens = words(text, self.spelling, self.symbols)
         found = [t for t in tokens if t != EOS]
         heard = self._heard(tokens, [self.lexicon.bits(t) for t in tokens])
         return [(t, _names(h, self.names)) for t, h in zip(found, heard, strict=True)]
@@ -618,6 +660,12 @@ def build(
             problems.append(("crisis-concepts", ("spelling", typed), "use one typed word"))
             continue
         spelling[key] = value
+    symbols: dict[int, str] = {}
+    for symbol, meant in concepts.emoji.items():
+        if len(symbol) != 1:
+            problems.append(("crisis-concepts", ("emoji", symbol), "use one character"))
+            continue
+        symbols[ord(symbol)] = f" {meant} "
     names = list(concepts.concepts)
     concept_count = len(names)
     entries: dict[str, int] = {}
@@ -647,11 +695,13 @@ def build(
     for kind in KINDS:
         for lang, items in phrases[kind].items():
             for phrase in items:
-                spelled = [w for w in words(phrase, spelling) if w != EOS]
+                spelled = [w for w in words(phrase, spelling, symbols) if w != EOS]
                 if not spelled:
                     continue
                 need = tuple(word_bit(w) for w in spelled)
-                blocked = negation
+                # A "not" just before cancels ("i'm not going to hurt myself"), unless the
+                # phrase says "not" itself ("ik wil niet meer leven").
+                negated = any(entries.get(w, 0) & negation for w in spelled)
                 rules.append(
                     Rule(
                         f"phrase '{phrase}' ({lang})",
@@ -660,37 +710,43 @@ def build(
                         need,
                         True,
                         len(need),
-                        ordinary,
-                        blocked,
+                        ordinary | (0 if negated else negation),
+                        negation,
+                        negation=negation,
+                        eos=index.get("eos", 0),
                     )
                 )
     for i, pattern in enumerate(concepts.patterns):
-        needed = [c for item in pattern.all for c in item.split("&")]
-        unknown = [c for c in (*needed, *pattern.unless) if c not in index]
+        needed = [c for item in pattern.all for c in re.split(r"[&|]", item)]
+        unknown = [c for c in (*needed, *pattern.unless, *pattern.unless_far) if c not in index]
         if unknown:
             problems.append(
                 ("crisis-concepts", ("patterns", i), f"unknown concept(s): {', '.join(unknown)}")
             )
             continue
-        unless = 0
-        for c in pattern.unless:
-            unless |= index[c]
+        unless = _bits(index, pattern.unless)
         name = pattern.name or "+".join(pattern.all)
-        rules.append(
-            Rule(
-                f"pattern {name}",
-                pattern.kind,
-                pattern.level,
-                tuple(_bits(index, item.split("&")) for item in pattern.all),
-                pattern.order,
-                pattern.window,
-                unless,
-                after=pattern.after,
+        # "a|b" is either concept: one rule per combination. "a&b": one word with both.
+        choices = [item.split("|") for item in pattern.all]
+        for combination in itertools.product(*choices):
+            rules.append(
+                Rule(
+                    f"pattern {name}",
+                    pattern.kind,
+                    pattern.level,
+                    tuple(_bits(index, item.split("&")) for item in combination),
+                    pattern.order,
+                    pattern.window,
+                    unless,
+                    after=pattern.after,
+                    far=_bits(index, pattern.unless_far),
+                    negation=negation,
+                    eos=index.get("eos", 0),
+                )
             )
-        )
     # Sure rules first: once a kind is sure, its other sure rules need not run.
     rules.sort(key=lambda r: r.level != "sure")
-    known = {w for text, _ in rows for w in words(text, spelling)}
+    known = {w for text, _ in rows for w in words(text, spelling, symbols)}
     lexicon = Lexicon.build(entries, known)
     signal_mask = 0
     for i, name in enumerate(concepts.signals):
@@ -709,6 +765,8 @@ def build(
         signal_mask,
         signal_ordinary,
         index.get("eos", 0),
+        negation,
+        symbols,
         tuple(problems),
     )
     if rows:

@@ -217,7 +217,7 @@ class CrisisFile(Strict):
 
 ConceptName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 ConceptRef = Annotated[
-    str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}(&[a-z][a-z0-9_]{0,31})*$")
+    str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}([&|][a-z][a-z0-9_]{0,31})*$")
 ]
 
 
@@ -226,7 +226,8 @@ class CrisisPattern(Strict):
 
     all: list[ConceptRef] = Field(
         min_length=1,
-        description="Concepts that must all occur; `more&eos` means one word with both.",
+        description="Concepts that must all occur; `more&eos`: one word with both; "
+        "`kill|stab`: either.",
     )
     kind: Literal["suicide", "danger", "both"] = Field(
         description="suicide -> 113, danger -> 112, both -> both numbers."
@@ -243,6 +244,11 @@ class CrisisPattern(Strict):
     after: int = Field(
         default=3, ge=0, le=20, description="Words after the match where `unless` still counts."
     )
+    unless_far: list[ConceptName] = Field(
+        default_factory=list,
+        description="Concepts that cancel the match up to 4 words before and 10 after it, "
+        "unless a `not` word comes just before them (it is over; I am safe now).",
+    )
     name: str | None = Field(default=None, description="Shown by `baken content crisis`.")
 
 
@@ -251,6 +257,9 @@ class CrisisConceptsFile(Strict):
 
     spelling: dict[str, str] = Field(
         default_factory=dict, description="A typed word -> the word(s) it stands for (k: ik)."
+    )
+    emoji: dict[str, str] = Field(
+        default_factory=dict, description="An emoji -> the word it stands for (😂: lol)."
     )
     concepts: dict[ConceptName, list[str]] = Field(
         description="Concept -> words that mean it; a word ending in * matches every word "
