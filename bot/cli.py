@@ -258,8 +258,8 @@ def _crisis(content: object, text: str) -> int:
 
     assert isinstance(content, Content)
     detector = detector_for(content)
-    sure, hints, probs, signal = detector.evidence(text)
-    verdict = decide(sure, hints, probs, signal)
+    sure, hints, probs, signal, floors = detector.evidence(text)
+    verdict = decide(sure, hints, probs, signal, floors)
     print(f"outcome: {verdict.outcome}")
     print(f"kind:    {verdict.kind or '-'}")
     print(f"decided: {verdict.reason}")

@@ -39,11 +39,12 @@ import json
 import math
 import re
 import sys
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from flows.match import Typed
 
@@ -60,6 +61,7 @@ POSSIBLE_AT = 0.85
 SURE_AT = 0.99
 WINDOW = 14  # words per classifier window for long messages (examples are shorter)
 PHRASE_GAP = 2  # other words allowed between two words of a phrase
+WINDOW_SLACK = 1  # one more word than a pattern's window says: room for a filler ("echt")
 AFTER = 3  # words after a rule's match where an `unless` concept still cancels it
 BEFORE = 2  # and words before it
 FAR_BEFORE = 4  # `unless_far` concepts (it is over, I am safe now) reach further
@@ -96,6 +98,7 @@ def kind_of(kinds: Iterable[str]) -> str | None:
 
 # ------------------------------------------------------------------ words
 
+_REPEATS = re.compile(r"([a-z])\1+")
 _CONTRACTIONS = (
     (re.compile(r"n['’‘`´]t\b"), " not"),
     (re.compile(r"['’‘`´]m\b"), " am"),
@@ -126,7 +129,9 @@ def words(
         text = text[:16_384]
     if symbols:
         text = text.translate(symbols)
-    lowered = text.casefold()
+    if not text.isascii():  # invisible characters would split "don\u200b't"
+        text = "".join(c for c in text if unicodedata.category(c) not in ("Cf", "Mn"))
+    lowered = _REPEATS.sub(r"\1", text.casefold())
     for pattern, replacement in _CONTRACTIONS:
         lowered = pattern.sub(replacement, lowered)
     out: list[str] = []
@@ -158,6 +163,10 @@ def _tolerance(word: str) -> int:
     return 2
 
 
+# Endings after a stem that a typo may come with: Dutch and English verb and noun forms.
+_ENDINGS = frozenset({"", "t", "d", "e", "en", "de", "den", "te", "ten", "s", "ed", "er", "ers"})
+
+
 def _deletes(word: str, depth: int) -> set[str]:
     found = {word}
     frontier = {word}
@@ -176,30 +185,49 @@ class Lexicon:
     stems: Mapping[str, tuple[tuple[str, int], ...]]  # first two letters -> (stem, bits)
     typos: Mapping[str, tuple[str, ...]]  # deletion variant -> lexicon words
     tolerance: Mapping[str, int]
+    fuzzy: Mapping[str, int]  # words and stem forms that a typo may stand for
     known: frozenset[str] = frozenset()  # words seen in the examples: real words, not typos
 
     @classmethod
     def build(cls, entries: Mapping[str, int], known: Iterable[str] = ()) -> Lexicon:
         exact: dict[str, int] = {}
         stems: dict[str, list[tuple[str, int]]] = {}
+        long_stems: dict[str, list[tuple[str, int]]] = {}  # by first letter, for typos
         typos: dict[str, set[str]] = {}
         tolerance: dict[str, int] = {}
         for word, bits in entries.items():
             if word.endswith("*"):
                 stem = word[:-1]
                 stems.setdefault(stem[:2], []).append((stem, bits))
+                if len(stem) >= 7:
+                    long_stems.setdefault(stem[:1], []).append((stem, bits))
                 continue
             exact[word] = exact.get(word, 0) | bits
+        # Typos are looked for in whole words and in the usual forms of each stem
+        # (schop* -> schoppen, schopt; vermoord* -> vermoorden).
+        fuzzy = dict(exact)
+        for word, bits in entries.items():
+            if word.endswith("*") and len(word) > 4:
+                stem = word[:-1]
+                forms = {stem + end for end in ("e", "en", "t", "d", "te", "de", "s", "ed", "ing")}
+                forms |= {stem + stem[-1] + end for end in ("en", "ed", "ing", "er")}
+                forms |= {"ge" + stem + end for end in ("d", "t", "en")}
+                for form in forms:
+                    fuzzy[form] = fuzzy.get(form, 0) | bits
+        for word in fuzzy:
             tol = _tolerance(word)
             if tol:
                 tolerance[word] = tol
                 for variant in _deletes(word, tol):
                     typos.setdefault(variant, set()).add(word)
+        for first, entries_ in long_stems.items():
+            stems.setdefault(first, []).extend(entries_)
         return cls(
             exact,
             {k: tuple(v) for k, v in stems.items()},
             {k: tuple(sorted(v)) for k, v in typos.items()},
             tolerance,
+            fuzzy,
             frozenset(known) - set(exact),
         )
 
@@ -217,6 +245,13 @@ class Lexicon:
                     found |= bits
         if found or len(token) < 6 or len(token) > 30 or token in self.known:
             return found
+        for stem, bits in self.stems.get(token[:1], ()):
+            # A typo in an inflected word ("ovreleef"): the stem with one slip, then an ending.
+            size = len(stem)
+            for cut in (size - 1, size, size + 1):
+                if token[cut:] in _ENDINGS and OSA.distance(token[:cut], stem, score_cutoff=1) <= 1:
+                    found |= bits
+                    break
         depth = 2 if len(token) >= 8 else 1
         seen: set[str] = set()
         for variant in _deletes(token, depth):
@@ -225,8 +260,8 @@ class Lexicon:
                     continue
                 seen.add(word)
                 tol = self.tolerance[word]
-                if Levenshtein.distance(token, word, score_cutoff=tol) <= tol:
-                    found |= self.exact[word]
+                if OSA.distance(token, word, score_cutoff=tol) <= tol:
+                    found |= self.fuzzy[word]
         return found
 
 
@@ -260,6 +295,7 @@ class Rule:
     far: int = 0  # concept bits that cancel further away, unless "not" comes just before them
     negation: int = 0  # the concept `not`
     eos: int = 0  # the concept `eos`: cancelling words before a match stay in its sentence
+    gap: int = PHRASE_GAP  # in order: other words allowed between two of its words
 
     @property
     def mask(self) -> int:
@@ -276,10 +312,11 @@ class Rule:
         return self._in_window(heard)
 
     def _cancelled(self, heard: Sequence[int], first: int, last: int) -> bool:
-        start = _back(heard, first, BEFORE, self.eos)
         outer = self.unless & ~self.negation
-        if outer and any(h & outer for h in heard[start : last + self.after + 1]):
+        reach = heard[max(0, first - BEFORE) : last + self.after + 1]
+        if outer and any(h & outer for h in reach):
             return True
+        start = _back(heard, first, BEFORE, self.eos)
         # A "not" word cancels only before or inside the match: "ik wil niet dood" and "nooit
         # aan zelfmoord gedacht", but not "ik wil dood, niet normaal meer".
         if self.unless & self.negation and any(h & self.negation for h in heard[start : last + 1]):
@@ -300,7 +337,7 @@ class Rule:
             if index == len(self.need):
                 return position
             bit = self.need[index]
-            for step in range(1, PHRASE_GAP + 2):
+            for step in range(1, self.gap + 2):
                 at = position + step
                 if at >= len(heard):
                     break
@@ -388,8 +425,13 @@ class Model:
     weights: Mapping[str, tuple[float, float]]
     intercept: tuple[float, float]
 
-    def probabilities(self, anchored: Sequence[Sequence[str]]) -> tuple[float, float]:
-        """The highest probability of each kind over windows of WINDOW words."""
+    def probabilities(
+        self, anchored: Sequence[Sequence[str]], ends: Sequence[bool] = ()
+    ) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The highest probability of each kind over windows of WINDOW words of the whole
+        message; and the same over the message and each sentence on its own (``ends`` marks
+        each sentence's last word), so a rule's crisis sentence gets its second opinion
+        however much else is around it."""
         weights = self.weights
         per_word: list[tuple[float, float]] = []
         for feats in anchored:
@@ -400,19 +442,43 @@ class Model:
                     s += w[0]
                     d += w[1]
             per_word.append((s, d))
-        n = len(per_word)
-        if n == 0:
-            return _sigmoid(self.intercept[0]), _sigmoid(self.intercept[1])
-        size = min(WINDOW, n)
-        s_sum = sum(p[0] for p in per_word[:size])
-        d_sum = sum(p[1] for p in per_word[:size])
-        best_s, best_d = s_sum, d_sum
-        for end in range(size, n):
-            s_sum += per_word[end][0] - per_word[end - size][0]
-            d_sum += per_word[end][1] - per_word[end - size][1]
-            best_s = max(best_s, s_sum)
-            best_d = max(best_d, d_sum)
-        return _sigmoid(best_s + self.intercept[0]), _sigmoid(best_d + self.intercept[1])
+        if not per_word:
+            empty = (_sigmoid(self.intercept[0]), _sigmoid(self.intercept[1]))
+            return empty, empty
+        spans = [(0, len(per_word))]
+        start = 0
+        for i, end in enumerate(ends):
+            if end:
+                if start > 0 or i + 1 < len(per_word):
+                    spans.append((start, i + 1))
+                start = i + 1
+        whole_s, whole_d = _best_window(per_word)
+        best_s, best_d = whole_s, whole_d
+        for lo, hi in spans[1:]:
+            s_best, d_best = _best_window(per_word[lo:hi])
+            best_s = max(best_s, s_best)
+            best_d = max(best_d, d_best)
+        s0, d0 = self.intercept
+        return (_sigmoid(whole_s + s0), _sigmoid(whole_d + d0)), (
+            _sigmoid(best_s + s0),
+            _sigmoid(best_d + d0),
+        )
+
+
+def _best_window(per_word: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    n = len(per_word)
+    if n == 0:
+        return -math.inf, -math.inf
+    size = min(WINDOW, n)
+    s_sum = sum(p[0] for p in per_word[:size])
+    d_sum = sum(p[1] for p in per_word[:size])
+    best_s, best_d = s_sum, d_sum
+    for end in range(size, n):
+        s_sum += per_word[end][0] - per_word[end - size][0]
+        d_sum += per_word[end][1] - per_word[end - size][1]
+        best_s = max(best_s, s_sum)
+        best_d = max(best_d, d_sum)
+    return best_s, best_d
 
 
 def _sigmoid(x: float) -> float:
@@ -496,12 +562,13 @@ class Detector:
 
     def evidence(
         self, text: str
-    ) -> tuple[dict[str, str], dict[str, str], tuple[float, float], bool]:
+    ) -> tuple[dict[str, str], dict[str, str], tuple[float, float], bool, tuple[float, float]]:
         """What each part found: sure rules and possible rules (kind -> rule name), the
-        classifier's probability per kind, and whether any signal concept occurs."""
+        classifier's probability per kind, whether a signal concept occurs, and the
+        classifier's second opinion for the rules (its best sentence)."""
         tokens = words(text, self.spelling, self.symbols)
         if not tokens:
-            return {}, {}, (0.0, 0.0), False
+            return {}, {}, (0.0, 0.0), False, (0.0, 0.0)
         per_token = [self.lexicon.bits(t) for t in tokens]  # EOS is no word: 0
         heard = self._heard(tokens, per_token)
         present = 0
@@ -517,12 +584,15 @@ class Detector:
                     target = sure if rule.level == "sure" else hints
                     for kind in _expand(rule.kind):
                         target.setdefault(kind, rule.name)
-        probs = (1.0, 1.0)
+        probs = (0.0, 0.0)
+        floors = (RULE_FLOOR, RULE_FLOOR)  # no examples, no classifier: the rules decide alone
         if self.model is not None:
             mask = (1 << self.concept_count) - 1
             concepts = [b & mask for b in per_token]
-            probs = self.model.probabilities(features(tokens, concepts, self.names))
-        return sure, hints, probs, self._signal(heard)
+            probs, floors = self.model.probabilities(
+                features(tokens, concepts, self.names), [t == EOS for t in tokens]
+            )
+        return sure, hints, probs, self._signal(heard), floors
 
     def _heard(self, tokens: Sequence[str], bits: Sequence[int]) -> list[int]:
         """Concept bits per word for the rules; the last word of a sentence also gets `eos`."""
@@ -552,7 +622,8 @@ class Detector:
         """The classifier's probabilities alone (for the operator's `baken content crisis`)."""
         if self.model is None:
             return (0.0, 0.0)
-        return self.model.probabilities(self.anchored(text))
+        tokens = words(text, self.spelling, self.symbols)
+        return self.model.probabilities(self.anchored(text), [t == EOS for t in tokens])[0]
 
     def anchored(self, text: str) -> list[list[str]]:
         """The classifier's features of ``text``, per word."""
@@ -574,6 +645,7 @@ def decide(
     hints: Mapping[str, str],
     probs: tuple[float, float],
     signal: bool,
+    floors: tuple[float, float] | None = None,
 ) -> Verdict:
     """Combine the parts. A sure rule is sure. A possible rule is possible unless the
     classifier all but rules the kind out (below RULE_FLOOR). The classifier alone needs a
@@ -581,10 +653,10 @@ def decide(
     POSSIBLE_AT, sure from SURE_AT."""
     sure = dict(sure_rules)
     possible: dict[str, str] = {}
-    for kind, p in zip(KINDS, probs, strict=True):
+    for kind, p, floor in zip(KINDS, probs, floors or probs, strict=True):
         # Once one kind is sure, a rule for the other kind needs no second opinion.
-        if kind not in sure and kind in hints and (p >= RULE_FLOOR or sure_rules):
-            possible[kind] = f"{hints[kind]} (classifier p={p:.2f})"
+        if kind not in sure and kind in hints and (floor >= RULE_FLOOR or sure_rules):
+            possible[kind] = f"{hints[kind]} (classifier p={floor:.2f})"
         if signal and p >= SURE_AT:
             sure.setdefault(kind, f"classifier p={p:.2f}")
         elif signal and p >= POSSIBLE_AT:
@@ -736,12 +808,13 @@ def build(
                     pattern.level,
                     tuple(_bits(index, item.split("&")) for item in combination),
                     pattern.order,
-                    pattern.window,
+                    pattern.window + WINDOW_SLACK,
                     unless,
                     after=pattern.after,
                     far=_bits(index, pattern.unless_far),
                     negation=negation,
                     eos=index.get("eos", 0),
+                    gap=max(PHRASE_GAP, pattern.window + WINDOW_SLACK - len(combination)),
                 )
             )
     # Sure rules first: once a kind is sure, its other sure rules need not run.
