@@ -154,7 +154,7 @@ class Engine:
         if isinstance(event, Timeout):
             return None, (End(),)
         typed = Typed.of(event.text) if isinstance(event, Text) else None
-        if isinstance(event, Text):
+        if isinstance(event, Text) and not self._names_an_option(session, typed):
             verdict = self.crisis(event.text)
             if verdict.outcome != "no":
                 current = self._touch(session, event.at) if session else self._fresh(event.at)
@@ -581,6 +581,14 @@ class Engine:
         ) + (Button(self._t(lang, "button.stop"), "!stop"),)
         bubbles[-1] = dataclasses.replace(bubbles[-1], buttons=(row,))
         return tuple(bubbles)
+
+    def _names_an_option(self, session: Session | None, typed: Typed | None) -> bool:
+        """Typed exactly a button of the current question ("Iemand bedreigt mij of mijn
+        familie"): an answer, which the flow handles, not a message to judge."""
+        if session is None or typed is None or session.version != self.version:
+            return False
+        found = self._flows[session.flow].candidates.get((session.state, session.lang))
+        return found is not None and typed.norm in found.choices
 
     def _crisis(self, kind: str, lang: str, *, resume: bool = True) -> tuple[Output, ...]:
         screens = self.content.screens

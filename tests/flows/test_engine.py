@@ -280,7 +280,8 @@ def test_no_at_the_check_goes_back_to_the_question(mini: Engine) -> None:
     out = chat.press("Nee, ga verder")
     assert Count("crisis_check", "no") in out
     assert texts(out) == ["Over wie gaat het?"]
-    assert chat.session is not None and before is not None
+    assert chat.session is not None
+    assert before is not None
     assert chat.session.state == before.state
     assert chat.session.answers == before.answers
 
@@ -292,7 +293,8 @@ def test_both_kinds_show_both_numbers(mini: Engine) -> None:
     out = chat.type("hij slaat me en ik wil dood")
     assert Count("crisis", "both") in out
     shown = "\n".join(texts(out))
-    assert "113" in shown and "112" in shown
+    assert "113" in shown
+    assert "112" in shown
 
 
 @pytest.mark.parametrize("data", ["!crisis.suicide", "!crisis.danger", "!crisis.both", "!crisis.x"])
