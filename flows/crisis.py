@@ -33,6 +33,7 @@ for one call only. scikit-learn is imported only to train.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import itertools
 import json
@@ -135,8 +136,9 @@ def words(
     for pattern, replacement in _CONTRACTIONS:
         lowered = pattern.sub(replacement, lowered)
     out: list[str] = []
+    plain = lowered.isascii()
     for sentence in _SENTENCE.split(lowered):
-        tokens = Typed.of(sentence).tokens
+        tokens = _ascii_words(sentence) if plain else Typed.of(sentence).tokens
         if not tokens:
             continue
         for token in tokens:
@@ -145,6 +147,18 @@ def words(
         if len(out) >= MAX_WORDS:
             break
     return out
+
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+_LOOKALIKE = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+)
+
+
+def _ascii_words(text: str) -> list[str]:
+    """``Typed.of(text).tokens`` for lowercase ASCII text, without a loop per character."""
+    text = _REPEATS.sub(r"\1", _NON_WORD.sub(" ", text))
+    return _REPEATS.sub(r"\1", _NON_WORD.sub(" ", text.translate(_LOOKALIKE))).split()
 
 
 def _norm_word(word: str) -> str:
@@ -215,7 +229,7 @@ class Lexicon:
                 for form in forms:
                     fuzzy[form] = fuzzy.get(form, 0) | bits
         for word in fuzzy:
-            tol = _tolerance(word)
+            tol = _tolerance(word) if word in exact else min(1, _tolerance(word))
             if tol:
                 tolerance[word] = tol
                 for variant in _deletes(word, tol):
@@ -268,6 +282,13 @@ class Lexicon:
 # ------------------------------------------------------------------ rules
 
 
+def _positions(heard: Sequence[int], bit: int, where: dict[int, list[int]]) -> list[int]:
+    found = where.get(bit)
+    if found is None:
+        found = where[bit] = [i for i, h in enumerate(heard) if h & bit == bit]
+    return found
+
+
 def _back(heard: Sequence[int], first: int, reach: int, eos: int) -> int:
     """Where a look back from ``first`` stops: ``reach`` words, or the previous sentence's
     end ("ik wil niet meer. ik wil dood": the "niet" does not cancel "ik wil dood")."""
@@ -304,12 +325,21 @@ class Rule:
             out |= bit
         return out
 
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return _expand(self.kind)
+
     def matches(self, heard: Sequence[int], present: int) -> bool:
         if present & self.mask != self.mask:
             return False
+        return self.found(heard, {})
+
+    def found(self, heard: Sequence[int], where: dict[int, list[int]]) -> bool:
+        """Whether the rule matches; the caller has checked that every concept occurs.
+        ``where`` caches, for this message, the positions of each concept."""
         if self.ordered:
-            return self._in_order(heard)
-        return self._in_window(heard)
+            return self._in_order(heard, _positions(heard, self.need[0], where))
+        return self._in_window(heard, [_positions(heard, bit, where) for bit in self.need])
 
     def _cancelled(self, heard: Sequence[int], first: int, last: int) -> bool:
         outer = self.unless & ~self.negation
@@ -330,9 +360,7 @@ class Rule:
                     return True  # "dat is voorbij", "nu veilig"; not "niet veilig"
         return False
 
-    def _in_order(self, heard: Sequence[int]) -> bool:
-        first_bit = self.need[0]
-
+    def _in_order(self, heard: Sequence[int], firsts: Sequence[int]) -> bool:
         def follow(index: int, position: int) -> int | None:
             if index == len(self.need):
                 return position
@@ -349,19 +377,16 @@ class Rule:
                     break
             return None
 
-        for start, bits in enumerate(heard):
-            if bits & first_bit == first_bit:
-                end = follow(1, start)
-                if end is not None and not self._cancelled(heard, start, end):
-                    return True
+        for start in firsts:
+            end = follow(1, start)
+            if end is not None and not self._cancelled(heard, start, end):
+                return True
         return False
 
-    def _in_window(self, heard: Sequence[int]) -> bool:
-        need = self.need
+    def _in_window(self, heard: Sequence[int], positions: Sequence[Sequence[int]]) -> bool:
         window = self.window
         # For each start, the earliest position of each concept at or after it.
-        positions = [[i for i, h in enumerate(heard) if h & bit == bit] for bit in need]
-        pointers = [0] * len(need)
+        pointers = [0] * len(positions)
         starts = sorted({i for plist in positions for i in plist})
         for start in starts:
             last = start
@@ -392,19 +417,30 @@ def _names(bits: int, names: Sequence[str]) -> list[str]:
     return out
 
 
+def _word_features(token: str) -> list[str]:
+    """The features of a word on its own: the word and its character 3- and 4-grams."""
+    here = [f"w:{token}"]
+    padded = f" {token} "
+    for n in (3, 4):
+        here.extend(f"c:{padded[j : j + n]}" for j in range(len(padded) - n + 1))
+    return here
+
+
 def features(
-    tokens: Sequence[str], concepts: Sequence[int], names: Sequence[str]
+    tokens: Sequence[str],
+    concepts: Sequence[int],
+    names: Sequence[str],
+    *,
+    context_only: bool = False,
 ) -> list[list[str]]:
     """Features anchored at each word: the word, the word pair ending here, character
-    3- and 4-grams of the word, its concepts, and concept pairs within three words."""
+    3- and 4-grams of the word, its concepts, and concept pairs within three words.
+    ``context_only`` leaves out the word's own features (scored separately, once per word)."""
     out: list[list[str]] = []
     for i, token in enumerate(tokens):
-        here = [f"w:{token}"]
+        here = [] if context_only else _word_features(token)
         if i:
             here.append(f"b:{tokens[i - 1]}_{token}")
-        padded = f" {token} "
-        for n in (3, 4):
-            here.extend(f"c:{padded[j : j + n]}" for j in range(len(padded) - n + 1))
         if concepts[i]:
             mine = _names(concepts[i], names)
             here.extend(f"k:{name}" for name in mine)
@@ -425,6 +461,32 @@ class Model:
     weights: Mapping[str, tuple[float, float]]
     intercept: tuple[float, float]
 
+    def _sum(self, feats: Iterable[str]) -> tuple[float, float]:
+        weights = self.weights
+        s = d = 0.0
+        for f in feats:
+            w = weights.get(f)
+            if w is not None:
+                s += w[0]
+                d += w[1]
+        return s, d
+
+    def score(
+        self, tokens: Sequence[str], concepts: Sequence[int], names: Sequence[str]
+    ) -> tuple[tuple[float, float], tuple[float, float]]:
+        """:meth:`probabilities` of a message, computing each distinct word's own part once
+        (a long message repeats its words)."""
+        seen: dict[str, tuple[float, float]] = {}  # lives for this call only
+        context = features(tokens, concepts, names, context_only=True)
+        anchored_sums = []
+        for token, feats in zip(tokens, context, strict=True):
+            own = seen.get(token)
+            if own is None:
+                own = seen[token] = self._sum(_word_features(token))
+            extra = self._sum(feats)
+            anchored_sums.append((own[0] + extra[0], own[1] + extra[1]))
+        return self._windows(anchored_sums, [t == EOS for t in tokens])
+
     def probabilities(
         self, anchored: Sequence[Sequence[str]], ends: Sequence[bool] = ()
     ) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -432,16 +494,11 @@ class Model:
         message; and the same over the message and each sentence on its own (``ends`` marks
         each sentence's last word), so a rule's crisis sentence gets its second opinion
         however much else is around it."""
-        weights = self.weights
-        per_word: list[tuple[float, float]] = []
-        for feats in anchored:
-            s = d = 0.0
-            for f in feats:
-                w = weights.get(f)
-                if w is not None:
-                    s += w[0]
-                    d += w[1]
-            per_word.append((s, d))
+        return self._windows([self._sum(feats) for feats in anchored], ends)
+
+    def _windows(
+        self, per_word: Sequence[tuple[float, float]], ends: Sequence[bool]
+    ) -> tuple[tuple[float, float], tuple[float, float]]:
         if not per_word:
             empty = (_sigmoid(self.intercept[0]), _sigmoid(self.intercept[1]))
             return empty, empty
@@ -556,6 +613,11 @@ class Detector:
     symbols: Mapping[int, str] = field(default_factory=dict)  # emoji -> " word "
     problems: tuple[tuple[str, tuple[str | int, ...], str], ...] = field(default=())
 
+    @functools.cached_property
+    def table(self) -> tuple[tuple[int, Rule, tuple[str, ...], bool], ...]:
+        """The rules as (concepts needed, rule, kinds, sure), for a quick first check."""
+        return tuple((r.mask, r, r.kinds, r.level == "sure") for r in self.rules)
+
     def assess(self, text: str) -> Verdict:
         """Judge one message. Never raises for any text; keeps nothing of it."""
         return decide(*self.evidence(text))
@@ -576,22 +638,23 @@ class Detector:
             present |= bits
         sure: dict[str, str] = {}
         hints: dict[str, str] = {}
+        where: dict[int, list[int]] = {}
         if present:
-            for rule in self.rules:
-                if rule.level == "sure" and all(k in sure for k in _expand(rule.kind)):
+            for mask, rule, kinds, is_sure in self.table:
+                if present & mask != mask:  # most rules stop here: one AND per rule
                     continue
-                if rule.matches(heard, present):
-                    target = sure if rule.level == "sure" else hints
-                    for kind in _expand(rule.kind):
+                if is_sure and all(k in sure for k in kinds):
+                    continue
+                if rule.found(heard, where):
+                    target = sure if is_sure else hints
+                    for kind in kinds:
                         target.setdefault(kind, rule.name)
         probs = (0.0, 0.0)
         floors = (RULE_FLOOR, RULE_FLOOR)  # no examples, no classifier: the rules decide alone
         if self.model is not None:
             mask = (1 << self.concept_count) - 1
             concepts = [b & mask for b in per_token]
-            probs, floors = self.model.probabilities(
-                features(tokens, concepts, self.names), [t == EOS for t in tokens]
-            )
+            probs, floors = self.model.score(tokens, concepts, self.names)
         return sure, hints, probs, self._signal(heard), floors
 
     def _heard(self, tokens: Sequence[str], bits: Sequence[int]) -> list[int]:
