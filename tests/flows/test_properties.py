@@ -120,6 +120,32 @@ def test_every_held_out_crisis_sentence_gets_its_number_from_every_state(
             assert after.answers == here.session.answers
 
 
+ISSUE_12 = {
+    "ik wil er een eind aan maken": "113",
+    "hij staat nu voor de deur en bedreigt me": "112",
+    "ik ben bang dat hij me vermoordt": "112",
+    "ik hou het niet meer vol": "113",
+    "ze zeggen dat ze mijn moeder pijn doen": "112",
+    "k wil er n eind aan maken": "113",
+    "ik wil der een einde aan maaken": "113",
+    "ik trek dit niet meer": "113",
+}
+
+
+def test_the_issue_12_phrasings_get_their_number_from_every_state(
+    engine: Engine, reachable: list[Situation]
+) -> None:
+    """The phrasings a list of phrases missed get 113 or 112 from every reachable situation,
+    in Dutch and in English conversations."""
+    for here in reachable:
+        for session in (here.session, here.session.evolve(lang="en")):
+            for sentence, number in ISSUE_12.items():
+                after, outputs = engine.step(session, Text(at=AT, text=sentence))
+                assert number in texts(outputs), (session.state, sentence)
+                assert after is not None
+                assert after.state == session.state
+
+
 def test_no_held_out_ordinary_sentence_triggers_a_crisis_answer_from_any_state(
     engine: Engine, reachable: list[Situation]
 ) -> None:
