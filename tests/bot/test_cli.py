@@ -196,7 +196,9 @@ async def test_reload_swaps_valid_content_and_refuses_invalid(tmp_path: Path, ho
         assert await shows("Wil je nu verder?")
 
         await change(original.replace('ask: "Wil je verder?"', "ask: [kapot"))
-        await asyncio.sleep(1.5)  # long enough for a reload (or a --watch poll) to happen
+        # Long enough for a --watch poll (every second) and a reload: reading the content,
+        # with the crisis examples, takes about half a second, more on a busy machine.
+        await asyncio.sleep(3.0)
         assert "Wil je nu verder?" in await _send(proc, "hm")
     finally:
         assert proc.stdin is not None
