@@ -8,7 +8,7 @@ message, each made to generalise in its own way:
 1. **Phrases** (``phrases/crisis.yaml``): plain sentences, their words in order
    with at most two other words between them. Unmistakable: *sure*.
 2. **Concept patterns** (``phrases/crisis-concepts.yaml``): words are first read
-   as *concepts* (``self``, ``want``, ``die``, ``end``, ``life``, ``threat``,
+   as *concepts* (``i``, ``want``, ``die``, ``end``, ``life``, ``threat``,
    ``door``, ``locked`` ...) and a pattern names concepts that must all occur
    within a window of words, in any order, unless a cancelling concept is near
    ("dood van het *lachen*"). This carries word order, inserted words, verb forms
@@ -18,9 +18,12 @@ message, each made to generalise in its own way:
    their ``train`` part): logistic regression over word and character n-grams and
    concept pairs, one model per kind. It is trained when the content loads
    (cached by a digest of what it learns from) and scores with plain dicts of
-   weights, so a message costs microseconds. A high probability is *sure*, a
-   middle one *possible*. Long messages are scored window by window, so one
-   crisis sentence inside a long message still counts.
+   weights, so a message costs about a tenth of a millisecond. It speaks alone
+   only when a *signal* concept occurs outside an ordinary context: from
+   POSSIBLE_AT *possible*, from SURE_AT *sure*. For a possible pattern it gives a
+   second opinion: the pattern counts unless the classifier, on its best
+   sentence, gives that kind less than RULE_FLOOR. Long messages are scored
+   window by window, so one crisis sentence inside a long message still counts.
 
 The result is a :class:`Verdict`: ``sure`` (the crisis screen at once),
 ``possible`` (a short check with 113/112 already visible) or ``no``; the kind
@@ -56,8 +59,8 @@ if TYPE_CHECKING:
 Outcome = Literal["sure", "possible", "no"]
 KINDS = ("suicide", "danger")
 
-# Classifier thresholds on the probability of each kind (tuned on the training
-# examples by cross-validation; see content/README.md).
+# Classifier thresholds on the probability of each kind, chosen by 5-fold
+# cross-validation on the training examples only.
 POSSIBLE_AT = 0.85
 SURE_AT = 0.99
 WINDOW = 14  # words per classifier window for long messages (examples are shorter)

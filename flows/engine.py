@@ -623,7 +623,7 @@ class Engine:
     def _crisis_confirmed(
         self, action: str, lang: str, *, resume: bool = True
     ) -> tuple[Output, ...]:
-        """ "Yes" at the check: the crisis screen of that kind (both when the data is odd)."""
+        """Yes at the check: the crisis screen of that kind (both when the data is odd)."""
         kind = action.removeprefix("!crisis.")
         return self._crisis(kind if kind in ("suicide", "danger") else "both", lang, resume=resume)
 
