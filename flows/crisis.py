@@ -70,7 +70,7 @@ AFTER = 3  # words after a rule's match where an `unless` concept still cancels 
 BEFORE = 2  # and words before it
 FAR_BEFORE = 4  # `unless_far` concepts (it is over, I am safe now) reach further
 FAR_AFTER = 10
-RULE_FLOOR = 0.02  # a *possible* rule counts only when the classifier gives its kind this much
+RULE_FLOOR = 0.005  # a *possible* rule counts only when the classifier gives its kind this much
 MAX_WORDS = 1200  # a Telegram message holds at most 4,096 characters: far fewer words
 C_REGULARISATION = 1.0
 
@@ -226,7 +226,9 @@ class Lexicon:
         for word, bits in entries.items():
             if word.endswith("*") and len(word) > 4:
                 stem = word[:-1]
-                forms = {stem + end for end in ("e", "en", "t", "d", "te", "de", "s", "ed", "ing")}
+                forms = {
+                    stem + end for end in ("", "e", "en", "t", "d", "te", "de", "s", "ed", "ing")
+                }
                 forms |= {stem + stem[-1] + end for end in ("en", "ed", "ing", "er")}
                 forms |= {"ge" + stem + end for end in ("d", "t", "en")}
                 for form in forms:
@@ -260,7 +262,7 @@ class Lexicon:
             for stem, bits in self.stems.get(rest[:2], ()):
                 if rest.startswith(stem):
                     found |= bits
-        if found or len(token) < 6 or len(token) > 30 or token in self.known:
+        if found or len(token) < 5 or len(token) > 30 or token in self.known:
             return found
         for stem, bits in self.stems.get(token[:1], ()):
             # A typo in an inflected word ("ovreleef"): the stem with one slip, then an ending.
