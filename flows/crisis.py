@@ -739,6 +739,18 @@ def decide(
     return NO
 
 
+def _laughing(rule: Rule, laugh: int) -> list[Rule]:
+    """Laughing near a match ("lol", "haha", 😂) cancels danger rules and possible rules
+    ("mn moeder vermoordt me haha", "im dead lol"); a sure suicide rule said laughing is
+    still asked about ("ik wil dood lol" gets the check): a cry for help is often masked."""
+    if not laugh:
+        return [rule]
+    cancelled = dataclasses.replace(rule, unless=rule.unless | laugh)
+    if rule.kind == "danger" or rule.level != "sure":
+        return [cancelled]
+    return [cancelled, dataclasses.replace(rule, name=f"{rule.name} (laughing)", level="possible")]
+
+
 def _bits(index: Mapping[str, int], names: Iterable[str]) -> int:
     out = 0
     for name in names:
@@ -829,8 +841,9 @@ def build(
         return 1 << phrase_words[word]
 
     index = {name: 1 << bit for bit, name in enumerate(concepts.concepts)}
+    laugh = index.get("laugh", 0)
     ordinary = index.get("joke", 0) | index.get("game", 0)
-    signal_ordinary = ordinary | index.get("past", 0) | index.get("chore", 0)
+    signal_ordinary = ordinary | laugh | index.get("past", 0) | index.get("chore", 0)
     negation = index.get("not", 0)
     for kind in KINDS:
         for lang, items in phrases[kind].items():
@@ -842,18 +855,21 @@ def build(
                 # A "not" just before cancels ("i'm not going to hurt myself"), unless the
                 # phrase says "not" itself ("ik wil niet meer leven").
                 negated = any(entries.get(w, 0) & negation for w in spelled)
-                rules.append(
-                    Rule(
-                        f"phrase '{phrase}' ({lang})",
-                        kind,
-                        "sure",
-                        need,
-                        True,
-                        len(need),
-                        ordinary | (0 if negated else negation),
-                        negation,
-                        negation=negation,
-                        eos=index.get("eos", 0),
+                rules.extend(
+                    _laughing(
+                        Rule(
+                            f"phrase '{phrase}' ({lang})",
+                            kind,
+                            "sure",
+                            need,
+                            True,
+                            len(need),
+                            ordinary | (0 if negated else negation),
+                            negation,
+                            negation=negation,
+                            eos=index.get("eos", 0),
+                        ),
+                        laugh,
                     )
                 )
     for i, pattern in enumerate(concepts.patterns):
@@ -869,20 +885,23 @@ def build(
         # "a|b" is either concept: one rule per combination. "a&b": one word with both.
         choices = [item.split("|") for item in pattern.all]
         for combination in itertools.product(*choices):
-            rules.append(
-                Rule(
-                    f"pattern {name}",
-                    pattern.kind,
-                    pattern.level,
-                    tuple(_bits(index, item.split("&")) for item in combination),
-                    pattern.order,
-                    pattern.window + WINDOW_SLACK,
-                    unless,
-                    after=pattern.after,
-                    far=_bits(index, pattern.unless_far),
-                    negation=negation,
-                    eos=index.get("eos", 0),
-                    gap=max(PHRASE_GAP, pattern.window + WINDOW_SLACK - len(combination)),
+            rules.extend(
+                _laughing(
+                    Rule(
+                        f"pattern {name}",
+                        pattern.kind,
+                        pattern.level,
+                        tuple(_bits(index, item.split("&")) for item in combination),
+                        pattern.order,
+                        pattern.window + WINDOW_SLACK,
+                        unless,
+                        after=pattern.after,
+                        far=_bits(index, pattern.unless_far),
+                        negation=negation,
+                        eos=index.get("eos", 0),
+                        gap=max(PHRASE_GAP, pattern.window + WINDOW_SLACK - len(combination)),
+                    ),
+                    laugh,
                 )
             )
     # Sure rules first: once a kind is sure, its other sure rules need not run.

@@ -319,6 +319,17 @@ def test_ordinary_words_are_no_crisis(mini: Engine) -> None:
         assert mini.crisis(sentence).outcome == "no", sentence
 
 
+@pytest.mark.parametrize("sentence", ["ik wil dood lol", "i want to die haha 😂"])
+def test_a_crisis_said_laughing_still_gets_the_check(mini: Engine, sentence: str) -> None:
+    """A cry for help is often masked with "lol": it gets the check with 113, not silence.
+    Hyperbole ("ik ga dood van het lachen", "im dead 😂") gets nothing."""
+    verdict = mini.crisis(sentence)
+    assert verdict.outcome == "possible"
+    assert verdict.kind == "suicide"
+    for ordinary in ["ik ga dood van het lachen 😂", "im dead 😂😂", "mn moeder vermoordt me haha"]:
+        assert mini.crisis(ordinary).outcome == "no", ordinary
+
+
 def test_crisis_before_any_start_is_answered(mini: Engine) -> None:
     """The very first message can be a crisis; it is answered, not a welcome."""
     session, out = mini.step(None, Text(at=TUESDAY_10, text="ik wil niet meer leven"))
