@@ -47,7 +47,7 @@ bench-quick: $(STAMP)
 soak: $(STAMP)
 	$(BIN)/python -m tests.soak --minutes 10 --users 120
 
-## Fuzz the text normaliser and the crisis matcher for five minutes (hypothesis).
+## Fuzz the text normaliser and the crisis detector for five minutes (hypothesis).
 fuzz: $(STAMP)
 	$(BIN)/python -m tests.fuzz --minutes 5
 

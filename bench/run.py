@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import e2e, memory, messages, scenarios, step
+from bench import crisis, e2e, memory, messages, scenarios, step
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -65,6 +65,8 @@ def collect(sizes: Sizes, log: Any = print) -> dict[str, Any]:
     out["e2e"] = e2e.measure(sizes.e2e_users, sizes.e2e_turns, sizes.e2e_rounds)
     note("engine step")
     out["step"] = step.measure(sizes.step_rounds)
+    note("crisis detector")
+    out["crisis"] = crisis.measure(sizes.step_rounds)
     note("memory store")
     out["memory"] = memory.measure(sizes.memory_sessions)
     note("start-up and content load")
@@ -162,6 +164,9 @@ def render(out: dict[str, Any], sizes: Sizes, seconds: float) -> str:
         f"| engine step, median (press) | {s.press_median_us:.0f} µs "
         f"({s.press_median_us / s.bare_median_us:.0f}× a bare `transitions` trigger) "
         f"| ≤ 50 µs | {_mark(s.press_median_us <= 50)} |",
+        f"| crisis detector, median per message ({out['crisis'].messages:,} example messages) "
+        f"| {out['crisis'].median_us:.0f} µs (p99 {out['crisis'].p99_us:.0f} µs) | ≤ 1000 µs "
+        f"| {_mark(out['crisis'].median_us <= 1000 and out['crisis'].p99_us <= 1000)} |",
         f"| memory store, RSS per session ({m.sessions:,} sessions) | "
         f"{m.rss_bytes_per_session:.0f} B | ≤ 1024 B | "
         f"{_mark(m.rss_bytes_per_session <= 1024)} |",
@@ -236,6 +241,29 @@ def render(out: dict[str, Any], sizes: Sizes, seconds: float) -> str:
         f"| press (Choice) | {s.press_median_us:.1f} µs | {s.press_p99_us:.1f} µs |",
         f"| typed answer (Text) | {s.typed_median_us:.1f} µs | {s.typed_p99_us:.1f} µs |",
         f"| bare `transitions` trigger | {s.bare_median_us:.1f} µs | |",
+        "",
+        "## 2b. Crisis detector",
+        "",
+        f"`bench/crisis.py`: every example message in `content/phrases/crisis-examples/` and "
+        f"every phrase of `phrases/crisis.yaml` ({out['crisis'].messages:,} messages, "
+        "training and held-out, crisis and ordinary) judged one at a time, "
+        f"{sizes.step_rounds} rounds, on one core (`Detector.assess`: phrases, "
+        f"{out['crisis'].rules} concept rules and the classifier). Long: messages of about "
+        "4,096 characters, the most Telegram allows in one message.",
+        "",
+        "| messages | median | p99 | mean |",
+        "|---|---|---|---|",
+        f"| examples | {out['crisis'].median_us:.0f} µs | {out['crisis'].p99_us:.0f} µs "
+        f"| {out['crisis'].mean_us:.0f} µs |",
+        f"| 4,096 characters | {out['crisis'].long_median_us / 1000:.1f} ms "
+        f"| {out['crisis'].long_p99_us / 1000:.1f} ms | |",
+        "",
+        f"Size in memory: **{out['crisis'].size_bytes / 1e6:.1f} MB** (tracemalloc: what "
+        "building the detector leaves allocated, scikit-learn already imported), of which "
+        f"{out['crisis'].weights:,} classifier weights; the rest is mostly the typo index "
+        "of the concept words. Training when the content loads: "
+        f"{out['crisis'].training_s:.1f} s (once per content; reloads with the same examples "
+        "reuse it).",
         "",
         "## 3. Memory per conversation",
         "",

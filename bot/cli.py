@@ -7,6 +7,7 @@ baken webhook             Telegram, webhook server (POST /telegram, /healthz, /m
 baken content check       validate the content; errors as path:line: message
 baken content graph       the flow as a Mermaid (or SVG) diagram
 baken content schema      JSON Schema of the content files
+baken content crisis TEXT what the crisis detector makes of TEXT (printed here only)
 """
 
 from __future__ import annotations
@@ -71,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("-o", "--output", type=Path)
     graph.add_argument("--flow", help="which flow (default: the default flow)")
     csub.add_parser("schema", help="JSON Schema of the content files")
+    crisis = csub.add_parser(
+        "crisis", help="what the crisis detector makes of a text (sure/possible/no, and why)"
+    )
+    crisis.add_argument("text", help="the text to judge; printed nowhere but here")
+    crisis.add_argument("--dir", type=Path, help="content folder (default: the shipped one)")
     return parser
 
 
@@ -195,12 +201,30 @@ def _content(args: argparse.Namespace) -> int:
 
     directory: Path = args.dir or Path(os.environ.get("BAKEN_CONTENT_DIR") or default_content_dir())
     content, problems = read(directory, today=getattr(args, "today", None))
+    if args.content_command == "crisis":
+        if content is None:
+            _print_problems(problems, sys.stderr)
+            return 1
+        return _crisis(content, args.text)
     if args.content_command == "check":
         _print_problems(problems, sys.stdout)
         errors = sum(p.severity == "error" for p in problems)
         warnings = len(problems) - errors
         if content is None:
             print(f"{errors} error(s), {warnings} warning(s): the content is not valid.")
+            return 1
+        from flows.crisis import check, describe, detector_for
+
+        report, missed = check(content, detector_for(content))
+        for line in describe(report):
+            print(line)
+        _print_problems(missed, sys.stdout)
+        if missed:
+            print(
+                f"{len(missed)} crisis detector problem(s): every held-out crisis example must "
+                "be caught, and at most 2% of held-out 'none' examples may trigger anything. "
+                "Teach it with new *training* examples or concepts (content/README.md)."
+            )
             return 1
         states = sum(len(f.states) for f in content.flows.values())
         print(
@@ -238,11 +262,47 @@ def _content(args: argparse.Namespace) -> int:
     return 0
 
 
+def _crisis(content: object, text: str) -> int:
+    """`baken content crisis TEXT`: the verdict and how each part saw the text. For the
+    operator's own terminal: nothing is logged or kept."""
+    from flows.crisis import decide, detector_for
+    from flows.loader import Content
+
+    assert isinstance(content, Content)
+    detector = detector_for(content)
+    sure, hints, probs, signal, floors = detector.evidence(text)
+    verdict = decide(sure, hints, probs, signal, floors)
+    print(f"outcome: {verdict.outcome}")
+    print(f"kind:    {verdict.kind or '-'}")
+    print(f"decided: {verdict.reason}")
+    print(
+        "words:   "
+        + " ".join(f"{w}[{','.join(c)}]" if c else w for w, c in _concepts(detector, text))
+    )
+    print(f"rules:   sure {dict(sure) or '-'}; possible {dict(hints) or '-'}")
+    print(
+        f"classifier: suicide p={probs[0]:.2f}, danger p={probs[1]:.2f}; may decide alone: "
+        f"{'yes' if signal else 'no (no signal word outside an ordinary context)'}"
+    )
+    return 0
+
+
+def _concepts(detector: object, text: str) -> list[tuple[str, list[str]]]:
+    from flows.crisis import Detector
+
+    assert isinstance(detector, Detector)
+    return [
+        (w, [c for c in found if not c.startswith("=")]) for w, found in detector.concepts_of(text)
+    ]
+
+
 def content_schema() -> dict[str, object]:
     """One JSON Schema document with a definition per content file."""
     from pydantic import TypeAdapter
 
     from flows.schema import (
+        CrisisConceptsFile,
+        CrisisExamplesFile,
         CrisisFile,
         Flow,
         IntentsFile,
@@ -256,6 +316,8 @@ def content_schema() -> dict[str, object]:
         "services": ServicesFile.model_json_schema(),
         "screens": Screens.model_json_schema(),
         "crisis": CrisisFile.model_json_schema(),
+        "crisis_concepts": CrisisConceptsFile.model_json_schema(),
+        "crisis_examples": CrisisExamplesFile.model_json_schema(),
         "intents": IntentsFile.model_json_schema(),
         "synonyms": TypeAdapter(SynonymsFile).json_schema(),
     }
@@ -263,7 +325,8 @@ def content_schema() -> dict[str, object]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "baken content",
         "description": "flows/*.yaml: flow; services.yaml: services; screens.yaml: screens; "
-        "phrases/crisis.yaml: crisis; phrases/intents.yaml: intents; "
+        "phrases/crisis.yaml: crisis; phrases/crisis-concepts.yaml: crisis_concepts; "
+        "phrases/crisis-examples/<lang>.yaml: crisis_examples; phrases/intents.yaml: intents; "
         "phrases/synonyms.yaml: synonyms. texts/<lang>.yaml: nested key: text pairs.",
         "$defs": parts,
     }

@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from flows.schema import CrisisFile, Flow, IntentsFile, Screens, Service
+from flows.schema import (
+    CrisisConceptsFile,
+    CrisisExamplesFile,
+    CrisisFile,
+    Flow,
+    IntentsFile,
+    Screens,
+    Service,
+)
 
 DEFAULT_LANG = "nl"
 Severity = Literal["error", "warning"]
@@ -79,6 +87,10 @@ class Content:
     intents: IntentsFile
     synonyms: Mapping[str, Mapping[str, list[str]]]
     locator: Locator
+    crisis_concepts: CrisisConceptsFile = field(
+        default_factory=lambda: CrisisConceptsFile(concepts={}, patterns=[])
+    )
+    crisis_examples: Mapping[str, CrisisExamplesFile] = field(default_factory=dict)
     warnings: tuple[Problem, ...] = field(default=())
 
     @property

@@ -11,8 +11,9 @@ Callback data of answer buttons is ``<option id>.<tag>``: the tag is a short has
 of the flow, the state, the option and its Dutch label, so a press counts exactly
 when the person is still at that question and the button still means what it said
 (a content reload that leaves the question alone keeps open buttons valid). Global
-buttons (help, stop, resume, language, privacy, restart) start with ``!`` and work
-from any message, old or new.
+buttons (help, stop, resume, language, privacy, restart, and the crisis check's
+``!crisis.<kind>`` / ``!crisis.no``) start with ``!`` and work from any message, old
+or new, with or without a session.
 
 Besides messages, a press yields :class:`~flows.events.Answered` (what was chosen,
 as labels) or :class:`~flows.events.Stale` (nothing was chosen), so that channels
@@ -27,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from flows.content import DEFAULT_LANG, Content
+from flows.crisis import Verdict, detector_for
 from flows.events import (
     Answered,
     Button,
@@ -47,7 +49,7 @@ from flows.events import (
 )
 from flows.hours import is_open, local, next_opening
 from flows.machine import ADVANCE, FlowMachine, holds
-from flows.match import Candidates, PhraseSet, Typed, WholeMessage, match_option
+from flows.match import Candidates, Typed, WholeMessage, match_option
 from flows.schema import Flow, HandoffSpec, Option, Screen, Service, ServiceRef, State
 from flows.session import Session
 from flows.texts import DAYS
@@ -65,6 +67,7 @@ GLOBAL_LABELS = {
     "!resume": "button.resume",
     "!restart": "button.restart",
     NONE_OF_THESE: "system.none_of_these",
+    "!crisis.no": "button.check_no",
 }
 
 
@@ -83,6 +86,11 @@ class _CompiledFlow:
     candidates: Mapping[tuple[str, str], Candidates]  # (state, lang) -> names of options
 
 
+def _confirms_crisis(data: str) -> bool:
+    """Callback data of "yes" at the crisis check: ``!crisis.<kind>``."""
+    return data.startswith("!crisis.") and data != "!crisis.no"
+
+
 def _option(state: State, option_id: str) -> Option | None:
     for option in state.options:
         if option.id == option_id:
@@ -99,13 +107,7 @@ class Engine:
         self._flows = {name: self._compile(name, flow) for name, flow in content.flows.items()}
         # Buttons are immutable values; a question's rows are built once per language.
         self._row_cache: dict[tuple[str, str, str], tuple[tuple[Button, ...], ...]] = {}
-        every = content.languages
-        self._crisis_phrases = {
-            kind: PhraseSet.build(
-                phrase for lang in every for phrase in getattr(content.crisis, kind).get(lang, [])
-            )
-            for kind in ("suicide", "danger")
-        }
+        self._detector = detector_for(content)  # trained once per content digest, shared
         # Typing a language's name ("English", "Nederlands") switches to it at once.
         self._language_names = {
             Typed.of(content.text(lang, f"language.{code}")).norm: code
@@ -140,11 +142,16 @@ class Engine:
         if isinstance(event, Timeout):
             return None, (End(),)
         typed = Typed.of(event.text) if isinstance(event, Text) else None
-        if typed is not None:
-            kind = self.crisis_kind(typed)
-            if kind is not None:
+        if isinstance(event, Text) and not self._names_an_option(session, typed):
+            verdict = self.crisis(event.text)
+            if verdict.outcome != "no":
                 current = self._touch(session, event.at) if session else self._fresh(event.at)
-                return current, self._crisis(kind, current.lang)
+                return current, self._crisis_answer(verdict, current.lang)
+        elif isinstance(event, Choice) and _confirms_crisis(event.data):
+            # Before anything else (a content reload, say): "yes" at the check is a crisis.
+            current = self._touch(session, event.at) if session else self._fresh(event.at)
+            said = Answered((self._t(current.lang, "button.check_yes"),))
+            return current, (said, *self._crisis_confirmed(event.data, current.lang))
         if isinstance(event, Start):
             return self._start(session, event)
         wanted = self._global_for(event, typed)
@@ -180,9 +187,11 @@ class Engine:
     def _without_session(self, event: Event) -> tuple[Output, ...]:
         lang = DEFAULT_LANG
         if isinstance(event, Text):
-            kind = self.crisis_kind(event.text)
-            if kind is not None:
-                return self._crisis(kind, lang, resume=False)
+            verdict = self.crisis(event.text)
+            if verdict.outcome != "no":
+                return self._crisis_answer(verdict, lang, resume=False)
+        if isinstance(event, Choice) and _confirms_crisis(event.data):
+            return self._crisis_confirmed(event.data, lang, resume=False)
         wanted = self._global_for(event)
         if wanted == "!stop":
             return (Count("erase", "no_session"), Wipe(self._t(lang, "system.erased")), End())
@@ -196,18 +205,23 @@ class Engine:
         )
 
     def urgent(self, event: Event) -> bool:
-        """True for a crisis sentence or a request to erase: its answer must not wait."""
+        """True for a crisis sentence (sure or possible), a "yes" to the crisis check, or a
+        request to erase: its answer must not wait behind others."""
         if isinstance(event, Text) and self.crisis_kind(event.text) is not None:
+            return True
+        if isinstance(event, Choice) and _confirms_crisis(event.data):
             return True
         return self._global_for(event) == "!stop"
 
-    def crisis_kind(self, text: str | Typed) -> str | None:
-        """'suicide', 'danger' or None. Suicide wins when both match: 113 also handles danger."""
-        typed = Typed.of(text)
-        for kind in ("suicide", "danger"):
-            if self._crisis_phrases[kind].find(typed):
-                return kind
-        return None
+    def crisis(self, text: str) -> Verdict:
+        """What the crisis detector makes of ``text``: sure, possible or no, and the kind."""
+        return self._detector.assess(text)
+
+    def crisis_kind(self, text: str) -> str | None:
+        """'suicide', 'danger', 'both' or None: the kind when the text is a sure *or possible*
+        crisis (a channel answers an edited message or a caption as text when it is one)."""
+        verdict = self._detector.assess(text)
+        return verdict.kind if verdict.outcome != "no" else None
 
     def new_session(self, at: int, lang: str = DEFAULT_LANG) -> Session:
         """A session at the default flow's start, without running it."""
@@ -569,6 +583,8 @@ class Engine:
             return session, self._screen(self.content.screens.privacy, lang)
         if action in ("!resume", NONE_OF_THESE):
             return session, tuple(self._ask(session))
+        if action == "!crisis.no":  # "not a crisis": back to the question, answers kept
+            return session, (Count("crisis_check", "no"), *self._ask(session))
         if action == "!restart":
             return self._start(session, Start(at=at))
         if action == "!lang":
@@ -597,10 +613,50 @@ class Engine:
         bubbles[-1] = dataclasses.replace(bubbles[-1], buttons=(row,))
         return tuple(bubbles)
 
+    def _names_an_option(self, session: Session | None, typed: Typed | None) -> bool:
+        """Typed exactly a button of the current question ("Iemand bedreigt mij of mijn
+        familie"): an answer, which the flow handles, not a message to judge."""
+        if session is None or typed is None or session.version != self.version:
+            return False
+        found = self._flows[session.flow].candidates.get((session.state, session.lang))
+        return found is not None and typed.norm in found.choices
+
     def _crisis(self, kind: str, lang: str, *, resume: bool = True) -> tuple[Output, ...]:
         screens = self.content.screens
-        screen = screens.crisis_suicide if kind == "suicide" else screens.crisis_danger
+        screen = {"suicide": screens.crisis_suicide, "danger": screens.crisis_danger}.get(
+            kind, screens.crisis_both
+        )
         return (Count("crisis", kind), *self._screen(screen, lang, resume=resume))
+
+    def _crisis_answer(
+        self, verdict: Verdict, lang: str, *, resume: bool = True
+    ) -> tuple[Output, ...]:
+        """Sure: the crisis screen. Possible: one short check with the number already in it,
+        and yes/no buttons that work from anywhere (``!crisis.<kind>``, ``!crisis.no``)."""
+        kind = verdict.kind or "both"
+        if verdict.outcome == "sure":
+            return self._crisis(kind, lang, resume=resume)
+        screens = self.content.screens
+        screen = {"suicide": screens.check_suicide, "danger": screens.check_danger}.get(
+            kind, screens.check_both
+        )
+        bubbles = self._bubbles(lang, screen.say, screen.links)
+        rows = (
+            (
+                Button(self._t(lang, "button.check_yes"), f"!crisis.{kind}"),
+                Button(self._t(lang, "button.check_no"), "!crisis.no"),
+            ),
+            (Button(self._t(lang, "button.stop"), "!stop"),),
+        )
+        bubbles[-1] = dataclasses.replace(bubbles[-1], buttons=rows)
+        return (Count("crisis_check", kind), *bubbles)
+
+    def _crisis_confirmed(
+        self, action: str, lang: str, *, resume: bool = True
+    ) -> tuple[Output, ...]:
+        """Yes at the check: the crisis screen of that kind (both when the data is odd)."""
+        kind = action.removeprefix("!crisis.")
+        return self._crisis(kind if kind in ("suicide", "danger") else "both", lang, resume=resume)
 
     # ------------------------------------------------------------ handoff
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from rapidfuzz import process
 
 from flows.content import DEFAULT_LANG, Content, Problem, Severity
+from flows.crisis import lint_crisis
 from flows.machine import branches
 from flows.schema import Branch, Condition, Flow
 from flows.texts import DAYS, SYSTEM_TEXTS
@@ -63,6 +64,7 @@ def lint(
     problems.extend(_lint_texts(content, used))
     problems.extend(_lint_services(content, today))
     problems.extend(_lint_phrases(content))
+    problems.extend(lint_crisis(content))
     return problems
 
 

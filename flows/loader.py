@@ -30,7 +30,17 @@ from flows.content import (
     YamlPath,
 )
 from flows.lint import lint
-from flows.schema import CrisisFile, Flow, IntentsFile, Screens, Service, ServicesFile, SynonymsFile
+from flows.schema import (
+    CrisisConceptsFile,
+    CrisisExamplesFile,
+    CrisisFile,
+    Flow,
+    IntentsFile,
+    Screens,
+    Service,
+    ServicesFile,
+    SynonymsFile,
+)
 
 __all__ = [
     "DEFAULT_LANG",
@@ -246,6 +256,14 @@ def read_content(
     )
     synonyms_raw = reader.read("phrases/synonyms.yaml", required=False) or {}
     synonyms = reader.validate("phrases/synonyms.yaml", synonyms_raw, SynonymsFile) or {}
+    rel = "phrases/crisis-concepts.yaml"
+    crisis_concepts = reader.validate(rel, reader.read(rel), CrisisConceptsFile)
+    crisis_examples: dict[str, CrisisExamplesFile] = {}
+    for path in sorted((reader.root / "phrases" / "crisis-examples").glob("*.yaml")):
+        rel = f"phrases/crisis-examples/{path.name}"
+        examples = reader.validate(rel, reader.read(rel), CrisisExamplesFile)
+        if examples is not None:
+            crisis_examples[path.stem] = examples
 
     services: dict[str, Service] = {}
     if services_file is not None:
@@ -277,6 +295,7 @@ def read_content(
         or screens is None
         or crisis is None
         or intents is None
+        or crisis_concepts is None
     ):
         return None, reader.problems
 
@@ -292,6 +311,8 @@ def read_content(
         intents=intents,
         synonyms=synonyms,
         locator=Locator(reader.lines, reader.display),
+        crisis_concepts=crisis_concepts,
+        crisis_examples=crisis_examples,
     )
     problems = reader.problems + lint(content, today, channel_texts=channel_texts)
     if any(p.severity == "error" for p in problems):

@@ -90,7 +90,9 @@ class HandoffSpec(Strict):
 class State(Strict):
     """One step of a flow: messages to say, then a question, a handoff or an end."""
 
-    say: list[TextKey] = Field(default_factory=list, description="Text keys, one paragraph each (a turn is one message).")
+    say: list[TextKey] = Field(
+        default_factory=list, description="Text keys, one paragraph each (a turn is one message)."
+    )
     options: list[Option] = Field(default_factory=list)
     multi: bool = Field(default=False, description="Several options may be chosen.")
     next: Next | None = Field(
@@ -141,6 +143,14 @@ class Screens(Strict):
     privacy: Screen
     crisis_suicide: Screen
     crisis_danger: Screen
+    crisis_both: Screen = Field(description="Both suicide and danger now: 113 and 112.")
+    check_suicide: Screen = Field(
+        description="Possible suicide or self-harm: a short yes/no check, 113 already shown."
+    )
+    check_danger: Screen = Field(
+        description="Possible danger now: a short yes/no check, 112 already shown."
+    )
+    check_both: Screen = Field(description="Possibly both: a check with 113 and 112 shown.")
     emergency: Screen = Field(description="When the session store cannot be reached.")
 
 
@@ -205,6 +215,81 @@ PhraseLists = dict[Lang, list[str]]
 class CrisisFile(Strict):
     suicide: PhraseLists
     danger: PhraseLists
+
+
+ConceptName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+ConceptRef = Annotated[
+    str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}([&|][a-z][a-z0-9_]{0,31})*$")
+]
+
+
+class CrisisPattern(Strict):
+    """Concepts that together mean a crisis: all of them within ``window`` words."""
+
+    all: list[ConceptRef] = Field(
+        min_length=1,
+        description="Concepts that must all occur; `more&eos`: one word with both; "
+        "`kill|stab`: either.",
+    )
+    kind: Literal["suicide", "danger", "both"] = Field(
+        description="suicide -> 113, danger -> 112, both -> both numbers."
+    )
+    level: Literal["sure", "possible"] = Field(
+        description="sure: the crisis screen at once; possible: a short check with the number."
+    )
+    window: int = Field(default=6, ge=1, le=30, description="Words the concepts must fit in.")
+    order: bool = Field(default=False, description="The concepts must come in this order.")
+    unless: list[ConceptName] = Field(
+        default_factory=list,
+        description="Concepts that cancel the match when they occur in it or just after it.",
+    )
+    after: int = Field(
+        default=3, ge=0, le=20, description="Words after the match where `unless` still counts."
+    )
+    unless_far: list[ConceptName] = Field(
+        default_factory=list,
+        description="Concepts that cancel the match up to 4 words before and 10 after it, "
+        "unless a `not` word comes just before them (it is over; I am safe now).",
+    )
+    name: str | None = Field(default=None, description="Shown by `baken content crisis`.")
+
+
+class CrisisConceptsFile(Strict):
+    """phrases/crisis-concepts.yaml: how the crisis detector reads words."""
+
+    spelling: dict[str, str] = Field(
+        default_factory=dict, description="A typed word -> the word(s) it stands for (k: ik)."
+    )
+    emoji: dict[str, str] = Field(
+        default_factory=dict, description="An emoji -> the word it stands for (😂: lol)."
+    )
+    concepts: dict[ConceptName, list[str]] = Field(
+        description="Concept -> words that mean it; a word ending in * matches every word "
+        "that starts with it. The concept `eos` also matches the end of every sentence."
+    )
+    patterns: list[CrisisPattern]
+    signals: list[ConceptName] = Field(
+        default_factory=list,
+        description="Concepts that let the classifier decide on its own; without one of "
+        "these in a message, only phrases and patterns can find a crisis in it.",
+    )
+
+
+class CrisisExamples(Strict):
+    """Example messages by kind. Written the way people type."""
+
+    suicide: list[str] = Field(default_factory=list, description="-> 113")
+    danger: list[str] = Field(default_factory=list, description="-> 112")
+    both: list[str] = Field(default_factory=list, description="-> 113 and 112")
+    none: list[str] = Field(default_factory=list, description="Must not trigger anything.")
+
+
+class CrisisExamplesFile(Strict):
+    """phrases/crisis-examples/<lang>.yaml: training examples, and held-out examples that
+    are only used to measure the detector (every held-out crisis example must be caught)."""
+
+    train: CrisisExamples = Field(default_factory=CrisisExamples)
+    heldout: CrisisExamples = Field(default_factory=CrisisExamples)
 
 
 class IntentsFile(Strict):

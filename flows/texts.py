@@ -14,6 +14,8 @@ SYSTEM_TEXTS = (
     "button.stop",
     "button.resume",
     "button.restart",
+    "button.check_yes",
+    "button.check_no",
     "button.selected",
     "system.stale",
     "system.not_understood",

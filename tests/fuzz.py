@@ -1,4 +1,4 @@
-"""A fuzz run of the text normaliser and the crisis matcher for a set time: ``make fuzz``.
+"""A fuzz run of the text normaliser and the crisis detector for a set time: ``make fuzz``.
 
 Runs the hypothesis properties of ``tests/flows/test_match_fuzz.py`` round after round,
 each round with fresh random examples, until the time is up (default five minutes)::
@@ -33,11 +33,17 @@ def main(argv: list[str] | None = None) -> int:
     engine = Engine(load_content(default_content_dir()))
     properties = {
         "normalise": lambda: fuzz.test_normalise_never_raises_and_is_stable(),
-        "crisis matcher, any text": lambda: fuzz.test_crisis_matcher_never_raises_and_is_quick(
+        "crisis detector, any text": lambda: fuzz.test_crisis_detector_never_raises_and_is_quick(
             engine=engine
         ),
         "crisis phrases in disguise": lambda: fuzz.test_crisis_phrases_are_found_in_disguise(
             engine=engine
+        ),
+        "held-out crisis sentences in disguise": (
+            lambda: fuzz.test_held_out_crisis_sentences_survive_disguise(engine=engine)
+        ),
+        "held-out crisis sentences, typed": (
+            lambda: fuzz.test_held_out_crisis_sentences_survive_typing(engine=engine)
         ),
     }
     tried = dict.fromkeys(properties, 0)

@@ -207,7 +207,9 @@ async def test_reload_swaps_valid_content_and_refuses_invalid(tmp_path: Path, ho
         assert await shows("Wil je nu verder?")
 
         await change(original.replace('ask: "Wil je verder?"', "ask: [kapot"))
-        await asyncio.sleep(1.5)  # long enough for a reload (or a --watch poll) to happen
+        # Long enough for a --watch poll (every second) and a reload: reading the content,
+        # with the crisis examples, takes about half a second, more on a busy machine.
+        await asyncio.sleep(3.0)
         assert "Wil je nu verder?" in await _send(proc, "hm")
     finally:
         assert proc.stdin is not None
@@ -217,3 +219,73 @@ async def test_reload_swaps_valid_content_and_refuses_invalid(tmp_path: Path, ho
     errors = (await proc.stderr.read()).decode()
     assert "content_refused" in errors
     assert "texts/nl.yaml" in errors
+
+
+# The phrasings of issue 12 that a list of phrases missed.
+ISSUE_12 = [
+    ("ik wil er een eind aan maken", "113"),
+    ("hij staat nu voor de deur en bedreigt me", "112"),
+    ("ik ben bang dat hij me vermoordt", "112"),
+    ("ik hou het niet meer vol", "113"),
+    ("ze zeggen dat ze mijn moeder pijn doen", "112"),
+    ("k wil er n eind aan maken", "113"),
+    ("ik wil der een einde aan maaken", "113"),
+    ("ik trek dit niet meer", "113"),
+]
+
+
+def test_chat_answers_the_issue_12_phrasings_with_113_or_112() -> None:
+    """Piped `baken chat`: each phrasing gets its number (the crisis screen or the check).
+    The engine tests cover "from every state" and going on after the answer."""
+    lines = ["[Ja, het is veilig]", *(sentence for sentence, _ in ISSUE_12)]
+    result = baken("chat", stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    replies = result.stdout.split("\n> ")  # replies[i]: the answer to input line i
+    for k, (sentence, number) in enumerate(ISSUE_12):
+        assert number in replies[2 + k], (sentence, replies[2 + k])
+
+
+def test_content_crisis_explains_a_verdict() -> None:
+    """`baken content crisis TEXT` prints the outcome, the kind and which part decided."""
+    result = baken("content", "crisis", "k wil er n eind aan maken")
+    assert result.returncode == 0, result.stderr
+    assert "outcome: sure" in result.stdout
+    assert "kind:    suicide" in result.stdout
+    assert "decided: suicide: pattern end it" in result.stdout
+    ordinary = baken("content", "crisis", "ik ben doodmoe")
+    assert "outcome: no" in ordinary.stdout
+
+
+def _add_heldout(root: Path, kind: str, sentences: list[str]) -> tuple[Path, list[int]]:
+    """Append held-out examples of ``kind`` to the Dutch examples; their line numbers."""
+    path = root / "phrases" / "crisis-examples" / "nl.yaml"
+    text = path.read_text(encoding="utf-8")
+    section = f"\n  {kind}:\n"
+    at = text.index(section, text.index("\nheldout:\n")) + len(section)
+    added = "".join(f"    - {s}\n" for s in sentences)
+    path.write_text(text[:at] + added + text[at:], encoding="utf-8")
+    first = text[:at].count("\n") + 1
+    return path, list(range(first, first + len(sentences)))
+
+
+def test_check_fails_on_a_missed_must_catch_example(tmp_path: Path) -> None:
+    """A held-out crisis example the detector misses: exit 1, naming its file and line."""
+    root = make_content(tmp_path)
+    _, lines = _add_heldout(root, "suicide", ["de lucht is vandaag mooi blauw"])
+    result = baken("content", "check", str(root), cwd=tmp_path)
+    assert result.returncode == 1
+    assert (
+        f"content/phrases/crisis-examples/nl.yaml:{lines[0]}: missed must-catch suicide example"
+        in result.stdout
+    )
+    assert "recall nl suicide" in result.stdout
+
+
+def test_check_fails_on_too_many_false_alarms(tmp_path: Path) -> None:
+    """More than 2% of held-out ordinary examples trigger a crisis answer: exit 1."""
+    root = make_content(tmp_path)
+    _add_heldout(root, "none", [f"ik wil dood {i}" for i in range(6)])
+    result = baken("content", "check", str(root), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "held-out 'none' examples" in result.stdout
+    assert "false alarm (sure suicide" in result.stdout

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from flows import Content, Engine, Session, Text, load_content
+from flows import Content, Count, Engine, Session, Text, load_content
 from flows.lint import average_words
 from flows.loader import DEFAULT_LANG, default_content_dir, read_content
 
@@ -169,7 +169,8 @@ def at_state(engine: Engine, state: str, lang: str, answers: dict[str, tuple[str
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_typing_a_label_chooses_that_option(engine: Engine, content: Content, lang: str) -> None:
     """Typing a button's label (instead of tapping it) chooses that button, and is
-    never mistaken for a crisis."""
+    never mistaken for a crisis there (elsewhere "Iemand bedreigt mij of mijn familie"
+    gets the check "Ben je nu in gevaar?" with 112)."""
     flow = content.flows[content.default_flow]
     language_words = {w.casefold() for words in content.intents.language.values() for w in words}
     missed = []
@@ -177,10 +178,10 @@ def test_typing_a_label_chooses_that_option(engine: Engine, content: Content, la
         for option in state.options:
             label = content.text(lang, option.label_key)
             session = at_state(engine, state_name, lang, {"role": ("self",)})
-            assert engine.crisis_kind(label) is None, label
             if label.casefold() in language_words:
                 continue  # "English" typed anywhere opens the language menu: same result
-            after, _ = engine.step(session, Text(at=AT, text=label))
+            after, outputs = engine.step(session, Text(at=AT, text=label))
+            assert not any(isinstance(o, Count) and "crisis" in o.metric for o in outputs), label
             assert after is not None
             if option.id not in after.answer(state_name):
                 missed.append((state_name, label))

@@ -349,7 +349,7 @@ def test_a_reload_keeps_open_buttons_valid(tmp_path: Path, mini: Engine) -> None
         ("ik denk aan zelfmord", "113"),
         ("i want to kill myself", "113"),
         ("ik word bedreigd", "112"),
-        ("help me nu", "112"),
+        ("hij slaat me", "112"),
     ],
 )
 def test_crisis_interrupts_and_the_conversation_can_resume(
@@ -364,6 +364,87 @@ def test_crisis_interrupts_and_the_conversation_can_resume(
     assert Count("crisis", "suicide" if number == "113" else "danger") in out
     out = chat.press("Verder met het gesprek")
     assert texts(out) == ["Over wie gaat het?"]
+
+
+def test_a_possible_crisis_asks_with_the_number_already_shown(mini: Engine) -> None:
+    """Not sure: one short check with 113 in it. 'Ja' shows the crisis screen; after
+    'Verder' the question is back, with the earlier answer kept."""
+    chat = Conversation(mini)
+    chat.start()
+    chat.press("Ja")
+    out = chat.type("ik hou het niet meer vol")
+    assert Count("crisis_check", "suicide") in out
+    assert any("113" in t for t in texts(out))
+    assert set(buttons(out)) >= {"Ja", "Nee, ga verder"}
+    out = chat.press("Ja")
+    assert Count("crisis", "suicide") in out
+    assert any("113" in t for t in texts(out))
+    out = chat.press("Verder met het gesprek")
+    assert texts(out) == ["Over wie gaat het?"]
+    assert chat.session is not None
+    assert chat.session.answer("ask") == ("yes",)
+
+
+def test_no_at_the_check_goes_back_to_the_question(mini: Engine) -> None:
+    """'Nee' at the check: back to the question they were at, answers kept, no screen."""
+    chat = Conversation(mini)
+    chat.start()
+    chat.press("Ja")
+    before = chat.session
+    out = chat.type("hij staat voor de deur")
+    assert Count("crisis_check", "danger") in out
+    assert any("112" in t for t in texts(out))
+    out = chat.press("Nee, ga verder")
+    assert Count("crisis_check", "no") in out
+    assert texts(out) == ["Over wie gaat het?"]
+    assert chat.session is not None
+    assert before is not None
+    assert chat.session.state == before.state
+    assert chat.session.answers == before.answers
+
+
+def test_both_kinds_show_both_numbers(mini: Engine) -> None:
+    """Suicidal words and danger now in one message: 113 and 112 on the screen."""
+    chat = Conversation(mini)
+    chat.start()
+    out = chat.type("hij slaat me en ik wil dood")
+    assert Count("crisis", "both") in out
+    shown = "\n".join(texts(out))
+    assert "113" in shown
+    assert "112" in shown
+
+
+@pytest.mark.parametrize("data", ["!crisis.suicide", "!crisis.danger", "!crisis.both", "!crisis.x"])
+def test_yes_at_the_check_works_from_anywhere(mini: Engine, data: str) -> None:
+    """The check's 'Ja' is a global button: with or without a session, storage down too."""
+    number = {"!crisis.danger": "112"}.get(data, "113")
+    _, out = mini.step(None, Choice(at=TUESDAY_10, data=data))
+    assert any(number in t for t in texts(out))
+    assert any(number in t for t in texts(mini.without_session(Choice(at=TUESDAY_10, data=data))))
+
+
+def test_ordinary_words_are_no_crisis(mini: Engine) -> None:
+    """Ordinary messages with crisis-looking words leave the conversation where it was."""
+    for sentence in [
+        "ik ben doodmoe",
+        "mijn batterij is dood",
+        "ik ga dood van het lachen",
+        "die toets was killing",
+        "ik moet drugs brengen",
+        "hij slaat de bal",
+    ]:
+        assert mini.crisis(sentence).outcome == "no", sentence
+
+
+@pytest.mark.parametrize("sentence", ["ik wil dood lol", "i want to die haha 😂"])
+def test_a_crisis_said_laughing_still_gets_the_check(mini: Engine, sentence: str) -> None:
+    """A cry for help is often masked with "lol": it gets the check with 113, not silence.
+    Hyperbole ("ik ga dood van het lachen", "im dead 😂") gets nothing."""
+    verdict = mini.crisis(sentence)
+    assert verdict.outcome == "possible"
+    assert verdict.kind == "suicide"
+    for ordinary in ["ik ga dood van het lachen 😂", "im dead 😂😂", "mn moeder vermoordt me haha"]:
+        assert mini.crisis(ordinary).outcome == "no", ordinary
 
 
 def test_crisis_before_any_start_is_answered(mini: Engine) -> None:
@@ -496,6 +577,9 @@ def test_without_session_still_helps() -> None:
     engine = Engine(load_content(Path(__file__).parents[2] / "content"))
     crisis = engine.without_session(Text(at=TUESDAY_10, text="ik wil dood"))
     assert any("113" in t for t in texts(crisis))
+    check = engine.without_session(Text(at=TUESDAY_10, text="ik trek het niet meer"))
+    assert Count("crisis_check", "suicide") in check
+    assert any("113" in t for t in texts(check))
     stop = engine.without_session(Command(at=TUESDAY_10, name="stop"))
     assert any(isinstance(o, Wipe) for o in stop)
     other = engine.without_session(Text(at=TUESDAY_10, text="hallo"))

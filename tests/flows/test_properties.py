@@ -26,6 +26,7 @@ from flows import (
     Text,
     Timeout,
 )
+from flows.crisis import heldout
 from testkit.walk import AT, Situation, answer_buttons, situations
 
 
@@ -88,6 +89,82 @@ def test_crisis_is_answered_from_every_state(engine: Engine, reachable: list[Sit
             assert any(isinstance(o, Count) and o.metric == "crisis" for o in outputs)
             assert after is not None
             assert after.state == here.session.state
+
+
+def _crisis_counts(outputs: tuple[Output, ...]) -> list[Count]:
+    return [o for o in outputs if isinstance(o, Count) and o.metric in ("crisis", "crisis_check")]
+
+
+def test_every_held_out_crisis_sentence_gets_its_number_from_every_state(
+    engine: Engine, reachable: list[Situation]
+) -> None:
+    """From every state of the shipped flow, every held-out crisis sentence (written blind,
+    never trained on) is answered at once with 113 and/or 112, sure or as a check; the
+    conversation stays where it was."""
+    numbers = {"suicide": ("113",), "danger": ("112",), "both": ("113", "112")}
+    examples = [e for e in heldout(engine.content) if e.kind != "none"]
+    assert len(examples) >= 150
+    seen: set[str] = set()
+    for here in reachable:
+        if here.session.state in seen:
+            continue
+        seen.add(here.session.state)
+        for example in examples:
+            after, outputs = engine.step(here.session, Text(at=AT, text=example.text))
+            shown = texts(outputs)
+            for number in numbers[example.kind]:
+                assert number in shown, (here.session.state, example.text)
+            assert _crisis_counts(outputs), example.text
+            assert after is not None
+            assert after.state == here.session.state
+            assert after.answers == here.session.answers
+
+
+ISSUE_12 = {
+    "ik wil er een eind aan maken": "113",
+    "hij staat nu voor de deur en bedreigt me": "112",
+    "ik ben bang dat hij me vermoordt": "112",
+    "ik hou het niet meer vol": "113",
+    "ze zeggen dat ze mijn moeder pijn doen": "112",
+    "k wil er n eind aan maken": "113",
+    "ik wil der een einde aan maaken": "113",
+    "ik trek dit niet meer": "113",
+}
+
+
+def test_the_issue_12_phrasings_get_their_number_from_every_state(
+    engine: Engine, reachable: list[Situation]
+) -> None:
+    """The phrasings a list of phrases missed get 113 or 112 from every reachable situation,
+    in Dutch and in English conversations."""
+    for here in reachable:
+        for session in (here.session, here.session.evolve(lang="en")):
+            for sentence, number in ISSUE_12.items():
+                after, outputs = engine.step(session, Text(at=AT, text=sentence))
+                assert number in texts(outputs), (session.state, sentence)
+                assert after is not None
+                assert after.state == session.state
+
+
+def test_no_held_out_ordinary_sentence_triggers_a_crisis_answer_from_any_state(
+    engine: Engine, reachable: list[Situation]
+) -> None:
+    """Held-out ordinary sentences ("ik ben doodmoe", "ik moet drugs brengen") never get the
+    crisis screen or the check: the conversation goes on as it would without the detector.
+    The check allows 2 % false alarms; these tests name the ones there are."""
+    examples = [e for e in heldout(engine.content) if e.kind == "none"]
+    alarms = {e.text for e in examples if engine.crisis(e.text).outcome != "no"}
+    assert len(alarms) <= 0.02 * len(examples)
+    seen: set[str] = set()
+    for here in reachable:
+        if here.session.state in seen:
+            continue
+        seen.add(here.session.state)
+        for example in examples:
+            if example.text in alarms:
+                continue
+            _, outputs = engine.step(here.session, Text(at=AT, text=example.text))
+            assert not _crisis_counts(outputs), (here.session.state, example.text)
 
 
 def test_a_handoff_to_fier_is_reachable(reachable: list[Situation]) -> None:
