@@ -1,23 +1,53 @@
-"""Understanding typed text: normalising, crisis phrases, intents and options.
+"""Understanding typed text: normalising, intents and options.
 
 Young people type instead of tapping, upset people make typos, and some people
 hide words behind odd characters. Everything is normalised the same way (case,
 accents, repeated letters, zero-width and control characters, punctuation)
 before it is compared, and comparisons tolerate small typos via rapidfuzz.
+
+Words of every script are kept: Latin (Polish and Romanian letters without their
+marks: ``ł`` reads as ``l``, ``ș`` as ``s``), Cyrillic (Ukrainian, Bulgarian) and
+Arabic (without its vowel marks and tatweel, with the common variants of alef,
+yeh, teh marbuta and the Persian/Urdu forms read alike, and Arabic-Indic digits
+as digits). The crisis detector (:mod:`flows.crisis`) reads words the same way.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
 
-_REPEATS = re.compile(r"([a-z])\1+")
-_NON_WORD = re.compile(r"[^a-z0-9]+")
+_REPEATS = re.compile(r"([^\W\d_])\1+")  # a letter of any script, more than once
+_NON_WORD = re.compile(r"[\W_]+")
+# Letters that Unicode does not split into a base letter and a mark, read as people
+# who cannot type them write them; and Arabic letters that people write either way.
+_PLAIN = str.maketrans(
+    {
+        "ł": "l",
+        "đ": "d",
+        "ø": "o",
+        "æ": "ae",
+        "œ": "oe",
+        "ı": "i",
+        "\u0640": "",  # tatweel, the Arabic stretching line
+        "\u0623": "\u0627",  # alef with hamza above -> alef
+        "\u0625": "\u0627",  # alef with hamza below -> alef
+        "\u0622": "\u0627",  # alef with madda -> alef
+        "\u0671": "\u0627",  # alef wasla -> alef
+        "\u0649": "\u064a",  # alef maksura -> yeh
+        "\u06cc": "\u064a",  # Farsi yeh -> yeh
+        "\u0629": "\u0647",  # teh marbuta -> heh
+        "\u0624": "\u0648",  # waw with hamza -> waw
+        "\u0626": "\u064a",  # yeh with hamza -> yeh
+        "\u06a9": "\u0643",  # keheh -> kaf
+        **{chr(0x0660 + d): str(d) for d in range(10)},  # Arabic-Indic digits
+        **{chr(0x06F0 + d): str(d) for d in range(10)},  # Extended Arabic-Indic digits
+    }
+)
 # Leetspeak and look-alikes people use to dodge filters.
 _LOOKALIKE = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "€": "e"}
@@ -29,6 +59,10 @@ def normalise(text: str) -> str:
 
     >>> normalise("Ik  wíl\u200b DOOOOD!!")
     'ik wil dod'
+    >>> normalise("Chcę  UMRZEĆ, mały")
+    'chce umrzec maly'
+    >>> normalise("Я хочу ПОМЕРТИ!!!")
+    'я хочу померти'
     """
     text = unicodedata.normalize("NFKD", text)
     kept = []
@@ -38,7 +72,7 @@ def normalise(text: str) -> str:
             kept.append(" ")
         elif not unicodedata.combining(ch) and category not in {"Cf", "Co", "Cs"}:
             kept.append(ch)  # zero-width and format characters are dropped inside words
-    text = "".join(kept).casefold()
+    text = "".join(kept).casefold().translate(_PLAIN)
     text = _NON_WORD.sub(" ", text)
     text = _REPEATS.sub(r"\1", text)
     return " ".join(text.split())
@@ -62,89 +96,6 @@ class Typed:
             return text
         norm = normalise(text)
         return cls(norm, tuple(_fold(norm).split()))
-
-
-def _tolerance(word: str) -> int:
-    """How many typos a word may have and still count: none for short words."""
-    if len(word) <= 4:
-        return 0
-    if len(word) <= 8:
-        return 1
-    return 2
-
-
-@dataclass(frozen=True)
-class PhraseSet:
-    """Phrases (sequences of words) found anywhere in a text, with per-word typo tolerance."""
-
-    phrases: tuple[tuple[str, ...], ...]
-    vocabulary: tuple[str, ...]
-    tolerance: tuple[int, ...]  # typos allowed per vocabulary word
-    by_first: Mapping[int, tuple[tuple[int, ...], ...]]  # first word -> phrases as word ids
-
-    @classmethod
-    def build(cls, phrases: Iterable[str]) -> PhraseSet:
-        words: list[tuple[str, ...]] = []
-        for phrase in phrases:
-            folded = Typed.of(phrase).tokens
-            if folded and folded not in words:
-                words.append(folded)
-        vocab = sorted({w for p in words for w in p})
-        index = {w: i for i, w in enumerate(vocab)}
-        by_first: dict[int, list[tuple[int, ...]]] = {}
-        for phrase_words in words:
-            ids = tuple(index[w] for w in phrase_words)
-            by_first.setdefault(ids[0], []).append(ids)
-        return cls(
-            tuple(words),
-            tuple(vocab),
-            tuple(_tolerance(w) for w in vocab),
-            {k: tuple(v) for k, v in by_first.items()},
-        )
-
-    def find(self, text: str | Typed) -> bool:
-        """True when one of the phrases occurs in ``text``: its words in order, at most MAX_GAP
-        other words between them, each word with a few typos allowed."""
-        tokens = Typed.of(text).tokens
-        if not tokens or not self.phrases:
-            return False
-        heard = [self._near(token) for token in tokens]
-        for start, options in enumerate(heard):
-            for first in options:
-                for ids in self.by_first.get(first, ()):
-                    if _rest_follows(ids, heard, start):
-                        return True
-        return False
-
-    def _near(self, token: str) -> frozenset[int]:
-        """Which vocabulary words this token could be, typos allowed."""
-        if len(token) > 40:  # not a word anyone typed; nothing in the lists is this long
-            return frozenset()
-        return frozenset(
-            idx
-            for _, distance, idx in process.extract(
-                token, self.vocabulary, scorer=Levenshtein.distance, score_cutoff=2, limit=None
-            )
-            if distance <= self.tolerance[idx]
-        )
-
-
-# Words people put inside a phrase ("ik wil gewoon echt dood"): at most this many.
-MAX_GAP = 2
-
-
-def _rest_follows(ids: tuple[int, ...], heard: list[frozenset[int]], start: int) -> bool:
-    """True when the phrase's other words follow ``start`` in order, each within MAX_GAP words."""
-    position = start
-    last = len(heard)
-    for wanted in ids[1:]:
-        for step in range(1, MAX_GAP + 2):
-            if position + step < last and wanted in heard[position + step]:
-                position += step
-                break
-        else:
-            return False
-    return True
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flows.match import Candidates, PhraseSet, WholeMessage, match_option, normalise
-
-SUICIDE = PhraseSet.build(["ik wil dood", "zelfmoord", "ik wil niet meer leven", "kill myself"])
+from flows.match import Candidates, WholeMessage, match_option, normalise
 
 
 @pytest.mark.parametrize(
@@ -20,46 +18,24 @@ SUICIDE = PhraseSet.build(["ik wil dood", "zelfmoord", "ik wil niet meer leven",
         ("ik\u202e wil\u0000dood", "ik wil dod"),
         ("café", "cafe"),
         ("112", "112"),
+        ("Chcę umrzeć, jestem mały", "chce umrzec jestem maly"),
+        ("Vreau să mor", "vreau sa mor"),
+        ("Искам да умра!!!", "искам да умра"),
+        ("Я хочу поммммерти", "я хочу померти"),
+        ("أُرِيدُ أَنْ أَمُوتَ", "اريد ان اموت"),
+        ("أريـــد", "اريد"),
+        ("١١٢", "112"),
     ],
 )
 def test_normalise(raw: str, expected: str) -> None:
-    """Case, accents, invisible characters, repeated letters and punctuation are folded."""
+    """Case, accents, invisible characters, repeated letters and punctuation are folded,
+    in every script people write to baken in (Latin, Cyrillic, Arabic)."""
     assert normalise(raw) == expected
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "ik wil dood",
-        "Ik wil gewoon dood!!!",
-        "ik wil doooood",
-        "IK WIL DOOD",
-        "ik w\u200bil dood",
-        "ik wil d00d",
-        "ik denk aan zelfmord",
-        "ik wil niet meer lven",
-        "I want to kil myself",
-        "i want to k1ll myself",
-    ],
-)
-def test_crisis_phrases_survive_disguise_and_typos(text: str) -> None:
-    """Crisis language is found despite case, repeats, zero-width characters, leetspeak, typos."""
-    assert SUICIDE.find(text)
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["ik wil door", "ik wil naar huis", "zelfmoordpreventie is goed", "dood", "", "   ", "!!!"],
-)
-def test_crisis_phrases_do_not_fire_on_ordinary_text(text: str) -> None:
-    """Short near-misses and longer different words do not count as crisis."""
-    assert not SUICIDE.find(text)
-
-
 @given(st.text(max_size=4096))
-def test_phrase_search_never_raises(text: str) -> None:
-    """Any text at all, up to Telegram's limit, is searched without error."""
-    SUICIDE.find(text)
+def test_normalise_never_raises(text: str) -> None:
+    """Any text at all, up to Telegram's limit, is normalised without error."""
     normalise(text)
 
 
