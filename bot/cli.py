@@ -227,6 +227,17 @@ def _content(args: argparse.Namespace) -> int:
             )
             return 1
         states = sum(len(f.states) for f in content.flows.values())
+        reviews = ", ".join(
+            f"{lang} {content.reviews[lang].review}"
+            + (
+                f" ({content.reviews[lang].reviewed_on}, {content.reviews[lang].reviewed_by})"
+                if content.reviews[lang].review == "reviewed"
+                else ""
+            )
+            for lang in content.languages
+            if lang in content.reviews
+        )
+        print(f"translations: {reviews} (draft: not yet read by a native speaker; see README)")
         print(
             f"content ok: {len(content.flows)} flow(s), {states} states, "
             f"{len(content.services)} services, languages {', '.join(content.languages)}; "

@@ -20,6 +20,7 @@ from flows.schema import (
     IntentsFile,
     Screens,
     Service,
+    TextsMeta,
 )
 
 DEFAULT_LANG = "nl"
@@ -91,6 +92,7 @@ class Content:
         default_factory=lambda: CrisisConceptsFile(concepts={}, patterns=[])
     )
     crisis_examples: Mapping[str, CrisisExamplesFile] = field(default_factory=dict)
+    reviews: Mapping[str, TextsMeta] = field(default_factory=dict)  # per language
     warnings: tuple[Problem, ...] = field(default=())
 
     @property

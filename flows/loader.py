@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
@@ -40,7 +40,16 @@ from flows.schema import (
     Service,
     ServicesFile,
     SynonymsFile,
+    TextsMeta,
 )
+
+
+class _MetaOnly(BaseModel):
+    """Just the ``meta:`` section of a texts file, validated with its own line numbers."""
+
+    model_config = ConfigDict(extra="forbid")
+    meta: TextsMeta
+
 
 __all__ = [
     "DEFAULT_LANG",
@@ -234,10 +243,16 @@ def read_content(
         reader.problems.append(Problem(reader.show("flows"), None, "no flow files (*.yaml) found"))
 
     texts: dict[str, dict[str, str]] = {}
+    reviews: dict[str, TextsMeta] = {}
     for path in sorted((reader.root / "texts").glob("*.yaml")):
         rel = f"texts/{path.name}"
         data = reader.read(rel)
         if isinstance(data, dict):
+            # Dutch is the source; any other language is a draft until someone says otherwise.
+            given = data.pop("meta", {"review": "source"} if path.stem == DEFAULT_LANG else {})
+            meta = reader.validate(rel, {"meta": given}, _MetaOnly)
+            if meta is not None:
+                reviews[path.stem] = meta.meta
             flat: dict[str, str] = {}
             _flatten("", data, (), flat, reader, rel)
             texts[path.stem] = flat
@@ -313,6 +328,7 @@ def read_content(
         locator=Locator(reader.lines, reader.display),
         crisis_concepts=crisis_concepts,
         crisis_examples=crisis_examples,
+        reviews=reviews,
     )
     problems = reader.problems + lint(content, today, channel_texts=channel_texts)
     if any(p.severity == "error" for p in problems):

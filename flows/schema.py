@@ -301,3 +301,24 @@ class IntentsFile(Strict):
 
 SynonymsFile = dict[Lang, dict[Id, list[str]]]
 TextsFile = dict[str, object]
+
+
+class TextsMeta(Strict):
+    """The ``meta:`` section at the top of a texts file: who has read the translation.
+
+    ``draft``: written or translated, not yet read by a native speaker who knows the
+    field. ``reviewed``: read and corrected; say when and by whom, as a role (never a
+    name), e.g. "native speaker, youth worker".
+    """
+
+    review: Literal["source", "draft", "reviewed"] = "draft"
+    reviewed_on: dt.date | None = None
+    reviewed_by: str | None = Field(default=None, max_length=120)
+
+    @model_validator(mode="after")
+    def _who_and_when(self) -> TextsMeta:
+        if self.review == "reviewed" and (self.reviewed_on is None or not self.reviewed_by):
+            raise ValueError(
+                "a reviewed translation needs `reviewed_on` and `reviewed_by` (a role)"
+            )
+        return self

@@ -189,3 +189,33 @@ def test_readability_warning_names_the_text(tmp_path: Path) -> None:
     assert any(f"content/texts/nl.yaml:{line}: warning: 't.bye'" in str(p) for p in problems), [
         str(p) for p in problems
     ]
+
+
+def test_texts_say_who_has_read_them(tmp_path: Path) -> None:
+    """`meta.review` is read per language (Dutch is the source); it is no text key."""
+    root = make_content(tmp_path)
+    content, _ = read_content(root)
+    assert content is not None
+    assert content.reviews["nl"].review == "source"
+    assert content.reviews["en"].review == "draft"
+    assert not any(key.startswith("meta") for key in content.texts["en"])
+    en = root / "texts" / "en.yaml"
+    en.write_text(
+        en.read_text(encoding="utf-8").replace("  review: draft", "  review: reviewed"),
+        encoding="utf-8",
+    )
+    content, problems = read_content(root)
+    assert content is None
+    assert any(
+        "en.yaml" in str(p) and "reviewed_on" in str(p) and p.line is not None for p in problems
+    )
+    en.write_text(
+        en.read_text(encoding="utf-8").replace(
+            "  review: reviewed",
+            '  review: reviewed\n  reviewed_on: 2026-12-01\n  reviewed_by: "native speaker"',
+        ),
+        encoding="utf-8",
+    )
+    content, _ = read_content(root)
+    assert content is not None
+    assert content.reviews["en"].reviewed_by == "native speaker"
