@@ -33,29 +33,35 @@ def web_settings(**env: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+async def start_web(
+    *,
+    store: SessionStore | None = None,
+    limits: Limits | None = None,
+    watch: bool = False,
+    **env: Any,
+) -> tuple[WebChat, str, TestServer]:
+    """The web chat application served on a free port of 127.0.0.1 (stop: ``server.close()``)."""
+    settings = web_settings(**env)
+    chat = build(
+        settings,
+        store=store if store is not None else MemoryStore(settings.BAKEN_SESSION_TTL),
+        limits=limits,
+        watch=watch,
+    )
+    server = TestServer(chat.app, host="127.0.0.1", access_log=None)
+    await server.start_server()
+    return chat, str(server.make_url("")).rstrip("/"), server
+
+
 @pytest.fixture
 async def serve() -> AsyncIterator[Serve]:
     """Start the web chat application in this process; returns (chat, base URL)."""
     servers: list[TestServer] = []
 
-    async def start(
-        *,
-        store: SessionStore | None = None,
-        limits: Limits | None = None,
-        watch: bool = False,
-        **env: Any,
-    ) -> tuple[WebChat, str]:
-        settings = web_settings(**env)
-        chat = build(
-            settings,
-            store=store if store is not None else MemoryStore(settings.BAKEN_SESSION_TTL),
-            limits=limits,
-            watch=watch,
-        )
-        server = TestServer(chat.app, host="127.0.0.1", access_log=None)
-        await server.start_server()
+    async def start(**kwargs: Any) -> tuple[WebChat, str]:
+        chat, url, server = await start_web(**kwargs)
         servers.append(server)
-        return chat, str(server.make_url("")).rstrip("/")
+        return chat, url
 
     yield start
     for server in servers:

@@ -42,8 +42,9 @@ They wait in the conversation's :class:`Outbox` until the page acknowledges them
 are sent again after a reconnect, so each arrives exactly once and in order::
 
     {"n": int, "t": "ui", "lang": str, "texts": {...}}    the page's words in this language
-    {"n": int, "t": "msg", "text": str, "buttons": [[{"label", "data"}]],
+    {"n": int, "t": "msg", "text": str, "buttons": [[{"label", "data", "on"?}]],
         "links": [{"label", "url"}], "replaces": bool, "copyable": bool}
+        ``on``: a ticked option of a multiple-choice question (its label without the tick)
     {"n": int, "t": "chosen", "labels": [str]}            a press was taken: show the choice
     {"n": int, "t": "stale"}                              a press was old: drop its buttons
     {"n": int, "t": "erased", "text": str}                erased: clear the page, say this
@@ -82,7 +83,7 @@ from bot.conversation import Conversations, Incoming, Turn
 from bot.keys import SessionKeys
 from bot.logging import get_logger
 from bot.metrics import Metrics
-from flows import Answered, Choice, Command, Message, Stale, Start, Text
+from flows import Answered, Button, Choice, Command, Message, Stale, Start, Text
 from flows.events import Event
 
 PROTOCOL = 1
@@ -332,9 +333,7 @@ class WebChannel:
             {
                 "t": "msg",
                 "text": message.text,
-                "buttons": [
-                    [{"label": b.label, "data": b.data} for b in row] for row in message.buttons
-                ],
+                "buttons": [[self._button(b, turn.lang) for b in row] for row in message.buttons],
                 "links": [{"label": link.label, "url": link.url} for link in message.links],
                 "replaces": message.replaces,
                 "copyable": message.copyable,
@@ -343,6 +342,27 @@ class WebChannel:
         )
         self.metrics.reply("sent")
         return ()
+
+    def _button(self, button: Button, lang: str) -> dict[str, Any]:
+        """A button for the page; a ticked option says so (``on``) instead of its tick sign.
+
+        The engine marks ticked options with ``button.selected`` ("✅ {label}"); the page
+        draws its own tick and sets ``aria-pressed``, so a tick never depends on an emoji
+        font and a screen reader says "pressed" rather than the emoji's name.
+        """
+        template = self.core.holder.engine.content.text(lang, "button.selected")
+        before, found, after = template.partition("{label}")
+        label = button.label
+        if (
+            found
+            and (before or after)
+            and label.startswith(before)
+            and label.endswith(after)
+            and len(label) > len(before) + len(after)
+        ):
+            inner = label[len(before) : len(label) - len(after)]
+            return {"label": inner, "data": button.data, "on": True}
+        return {"label": label, "data": button.data}
 
     async def settle(self, to: Page, outcome: Answered | Stale, turn: Turn) -> None:
         """Show what was chosen as the person's own bubble, or drop the old buttons."""

@@ -144,8 +144,20 @@
     });
   }
 
+  // A reply taller than the screen is shown from its start; otherwise the newest line.
+  let replyStart = null;  // the first bubble of the reply being shown
+  const calm = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+
   function scrollDown(element) {
-    element.scrollIntoView({ block: "end", behavior: "smooth" });
+    const behavior = calm ? "auto" : "smooth";
+    if (element.classList.contains("mine")) replyStart = null;
+    else if (!replyStart || !replyStart.isConnected) replyStart = element;
+    const top = (replyStart || element).getBoundingClientRect().top;
+    if (element.getBoundingClientRect().bottom - top > log.clientHeight) {
+      (replyStart || element).scrollIntoView({ block: "start", behavior: behavior });
+    } else {
+      element.scrollIntoView({ block: "end", behavior: behavior });
+    }
   }
 
   function addMine(text) {
@@ -216,6 +228,9 @@
           b.type = "button";
           b.textContent = button.label;
           b.dir = "auto";
+          // A ticked option of a multiple-choice question. (Which other buttons are options
+          // and which end the question, the page cannot tell: only ticks are marked.)
+          if (button.on) b.setAttribute("aria-pressed", "true");
           b.addEventListener("click", function () { press(b, button.data); });
           line.appendChild(b);
         });
@@ -397,14 +412,15 @@
     if (offlineShown) say("");
   }
 
+  function sendAck() {
+    if (ackTimer) { clearTimeout(ackTimer); ackTimer = null; }
+    if (ws && ws.readyState === WebSocket.OPEN) {
+      ws.send(JSON.stringify({ v: PROTOCOL, t: "ack", n: have }));
+    }
+  }
+
   function scheduleAck() {
-    if (ackTimer) return;
-    ackTimer = setTimeout(function () {
-      ackTimer = null;
-      if (ws && ws.readyState === WebSocket.OPEN && token) {
-        ws.send(JSON.stringify({ v: PROTOCOL, t: "ack", n: have }));
-      }
-    }, 100);
+    if (!ackTimer) ackTimer = setTimeout(sendAck, 100);
   }
 
   function settled(id) {
@@ -419,7 +435,7 @@
       if (frame.n <= have) return;  // already shown (sent again after a reconnect)
       have = frame.n;
       numbered(frame);
-      scheduleAck();
+      if (token) scheduleAck();
       return;
     }
     switch (frame.t) {
@@ -476,6 +492,7 @@
         dropAnswers(activeQuestion());
         break;
       case "erased":
+        sendAck();  // now, while the socket still belongs to the erased conversation
         pending.length = 0;
         forgetToken();
         clearConversation();
