@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import e2e, memory, scenarios, step
+from bench import e2e, memory, scenarios, step, web
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -49,6 +49,8 @@ class Sizes:
 FULL = Sizes(200, 3, 3, 5, 100_000, 500, 2000, 3, 200, 200, 2, 1000)
 QUICK = Sizes(30, 2, 1, 1, 5_000, 50, 200, 1, 30, 30, 1, 0)
 TINY = Sizes(3, 2, 1, 1, 200, 5, 10, 1, 3, 3, 1, 0)  # the CI smoke test
+# The web chat (bench/web.py): open connections, presses each, think time in seconds.
+WEB_SIZES = {FULL: (1000, 10, 2.0), QUICK: (100, 3, 1.0), TINY: (5, 2, 0.2)}
 
 
 def collect(sizes: Sizes, log: Any = print) -> dict[str, Any]:
@@ -88,6 +90,9 @@ def collect(sizes: Sizes, log: Any = print) -> dict[str, Any]:
     if sizes.burst_users:
         note(f"burst: {sizes.burst_users} users at once, rate limiter on")
         out["burst"] = asyncio.run(scenarios.burst_async(sizes.burst_users))
+    connections, presses, think = WEB_SIZES.get(sizes, WEB_SIZES[QUICK])
+    note(f"web chat: {connections} conversations on one worker")
+    out["web"] = web.measure(connections, presses, think)
     note("done")
     return out
 
@@ -298,12 +303,14 @@ def render(out: dict[str, Any], sizes: Sizes, seconds: float) -> str:
             '"about 30 messages per second" as a sustained rate.',
             "",
         ]
+    if "web" in out:
+        lines += web.render(out["web"], 7)
     lines += [
         "## How to run",
         "",
         "`make bench` (a few minutes) or `make bench-quick` (tiny numbers, < 60 s, no "
         "burst). Each part runs on its own too: `python -m bench.e2e`, `bench.step`, "
-        "`bench.memory`, `bench.flood`; `bench/run.py` lists the sizes.",
+        "`bench.memory`, `bench.flood`, `bench.web`; `bench/run.py` lists the sizes.",
         "",
     ]
     return "\n".join(lines)

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 def test_every_figure_is_produced() -> None:
     """`bench.run` with tiny sizes yields each section and renders BENCHMARKS.md from it."""
     out = run.collect(run.TINY, log=lambda *a, **k: None)
-    expected = {"e2e", "step", "memory", "startup", "reload", "rss"}
+    expected = {"e2e", "step", "memory", "startup", "reload", "rss", "web"}
     if shutil.which("redis-server"):
         expected |= {"redis", "webhook1", "webhook2"}
     assert expected <= set(out)
@@ -29,5 +29,6 @@ def test_every_figure_is_produced() -> None:
     assert math.isfinite(e2e.ratio)
     assert out["reload"].errors == 0
     assert out["step"].press_median_us > 0
+    assert out["web"].incomplete == out["web"].out_of_order == out["web"].problems == 0
     text = run.render(out, run.TINY, 1.0)
     assert "baken ÷ bare" in text
