@@ -386,9 +386,11 @@
     };
     socket.onmessage = function (event) {
       if (ws !== socket) return;
-      let frame;
-      try { frame = JSON.parse(event.data); } catch (e) { return; }
-      receive(frame);
+      try {
+        receive(JSON.parse(event.data));
+      } catch (e) {
+        say(texts.error);  // never a silent, stuck page
+      }
     };
     socket.onclose = function (event) {
       if (ws !== socket || gone) return;
@@ -534,7 +536,7 @@
     if (event.key === " ") quickExit(event);  // role="button": Space works as for a button
   });
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape" || event.key === "Esc") quickExit(event);
+    if ((event.key === "Escape" || event.key === "Esc") && !event.isComposing) quickExit(event);
   });
   document.getElementById("begin").addEventListener("click", begin);
   form.addEventListener("submit", submit);
