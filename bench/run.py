@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import crisis, e2e, memory, messages, scenarios, step
+from bench import crisis, e2e, memory, messages, scenarios, step, web
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -51,6 +51,8 @@ class Sizes:
 FULL = Sizes(300, 8, 3, 5, 100_000, 500, 2000, 3, 200, 200, 2, 1000, True)
 QUICK = Sizes(30, 2, 1, 1, 5_000, 50, 200, 1, 30, 30, 1, 0, False)
 TINY = Sizes(3, 2, 1, 1, 200, 5, 10, 1, 3, 3, 1, 0, False)  # the CI smoke test
+# The web chat (bench/web.py): open connections, presses each, think time in seconds.
+WEB_SIZES = {FULL: (1000, 10, 2.0), QUICK: (100, 3, 1.0), TINY: (5, 2, 0.2)}
 
 
 def collect(sizes: Sizes, log: Any = print) -> dict[str, Any]:
@@ -94,6 +96,9 @@ def collect(sizes: Sizes, log: Any = print) -> dict[str, Any]:
     if sizes.peak_users:
         note(f"peak: {sizes.peak_users} users at once, 20 crisis sentences, rate limiter on")
         out["peak"] = asyncio.run(scenarios.peak_async(sizes.peak_users, 20, 5.0))
+    connections, presses, think = WEB_SIZES.get(sizes, WEB_SIZES[QUICK])
+    note(f"web chat: {connections} conversations on one worker")
+    out["web"] = web.measure(connections, presses, think)
     note("done")
     return out
 
@@ -370,12 +375,15 @@ def render(out: dict[str, Any], sizes: Sizes, seconds: float) -> str:
             f"(all calls to chats: {k.peak_calls_1s}). Sent twice: {k.duplicates}.",
             "",
         ]
+    if "web" in out:
+        lines += web.render(out["web"], 8)
     lines += [
         "## How to run",
         "",
         "`make bench` (a few minutes) or `make bench-quick` (tiny numbers, < 60 s, no "
         "peak). Each part runs on its own too: `python -m bench.e2e`, `bench.step`, "
-        "`bench.memory`, `bench.messages`, `bench.flood`; `bench/run.py` lists the sizes.",
+        "`bench.memory`, `bench.messages`, `bench.flood`, `bench.web`; `bench/run.py` lists "
+        "the sizes.",
         "",
     ]
     return "\n".join(lines)

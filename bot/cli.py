@@ -4,6 +4,7 @@ baken                     Telegram when TELEGRAM_BOT_TOKEN is set, else the term
 baken chat [--lang en]    the real dialogue in the terminal (no token needed)
 baken run                 Telegram, long polling
 baken webhook             Telegram, webhook server (POST /telegram, /healthz, /metrics)
+baken web                 the web chat: a page, its WebSocket, /healthz, /metrics
 baken content check       validate the content; errors as path:line: message
 baken content graph       the flow as a Mermaid (or SVG) diagram
 baken content schema      JSON Schema of the content files
@@ -56,6 +57,15 @@ def _parser() -> argparse.ArgumentParser:
     hook.add_argument("--port", type=int, default=8080)
     hook.add_argument("--watch", action="store_true", help="reload content when a file changes")
 
+    webchat = sub.add_parser("web", help="serve the web chat page (no token needed)")
+    webchat.add_argument("--host", default="127.0.0.1")
+    webchat.add_argument("--port", type=int, default=8000)
+    webchat.add_argument(
+        "--watch",
+        action="store_true",
+        help="reload content when a file changes, and restart open pages on it (live preview)",
+    )
+
     content = sub.add_parser("content", help="check, draw or describe the content")
     csub = content.add_subparsers(dest="content_command", metavar="ACTION", required=True)
     check = csub.add_parser("check", help="validate; exit 1 on errors")
@@ -103,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if command == "chat":
             return asyncio.run(_chat(settings, args))
+        if command == "web":
+            return _web(settings, args)
         if settings.TELEGRAM_BOT_TOKEN is None:
             print(
                 f"baken {command}: TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather, "
@@ -136,6 +148,21 @@ async def _chat(settings: object, args: argparse.Namespace) -> int:
     core = Conversations(holder, MemoryStore(settings.BAKEN_SESSION_TTL))
     install_reload(holder, watch=args.watch)
     await ConsoleChat(core).run(sys.stdin, lang=args.lang, record=args.record)
+    return 0
+
+
+def _web(settings: object, args: argparse.Namespace) -> int:
+    """``baken web``: the web chat until stopped; say what went wrong."""
+    from bot.channels.web.app import build, serve_web
+    from bot.settings import Settings
+
+    assert isinstance(settings, Settings)
+    chat = build(settings, watch=args.watch)
+    try:
+        asyncio.run(serve_web(chat, host=args.host, port=args.port, watch=args.watch))
+    except OSError as exc:
+        print(f"baken web: {exc.strerror or type(exc).__name__}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -4,6 +4,9 @@
 - :mod:`testkit.redisserver`  a private ``redis-server`` a test may stop and restart
 - :mod:`testkit.processes`    reading a bot subprocess: its JSON log lines and memory
 - :mod:`testkit.walk`         walking the shipped flow: every situation, a path to a handoff
+- :mod:`testkit.web`          a real `baken web` process, and a page speaking its frames
+- :mod:`testkit.browser`      Debian's Chromium for Playwright (skip, or fail under CI)
+- :mod:`testkit.tcpproxy`     a TCP proxy a test can stall and cut (the network taken away)
 
 Not shipped in the wheel; the bot itself never imports it.
 """

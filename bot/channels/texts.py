@@ -33,5 +33,26 @@ TELEGRAM = (
     *TELEGRAM_COMMANDS.values(),
 )
 
+# The web chat (bot/channels/web/): the page's own words, put into the page by the server
+# and sent over the socket when the conversation's language changes.
+WEB_TEXTS = {
+    "title": "web.title",
+    "intro": "web.intro",
+    "start": "web.start",
+    "exit": "web.exit",
+    "exit_info": "web.exit_info",
+    "input": "web.input",
+    "send": "web.send",
+    "copy": "web.copy",
+    "copied": "web.copied",
+    "you": "web.you",
+    "bot": "web.bot",
+    "offline": "web.offline",
+    "too_fast": "web.too_fast",
+    "error": "web.error",
+    "noscript": "web.noscript",
+}
+WEB = tuple(WEB_TEXTS.values())
+
 # Every channel's keys: what a content load requires besides the engine's.
-ALL = TELEGRAM
+ALL = (*TELEGRAM, *WEB)

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 def test_every_figure_is_produced() -> None:
     """`bench.run` with tiny sizes yields each section and renders BENCHMARKS.md from it."""
     out = run.collect(run.TINY, log=lambda *a, **k: None)
-    expected = {"e2e", "step", "crisis", "memory", "startup", "reload", "rss", "messages"}
+    expected = {"e2e", "step", "crisis", "memory", "startup", "reload", "rss", "messages", "web"}
     if shutil.which("redis-server"):
         expected |= {"redis", "webhook1", "webhook2"}
     assert expected <= set(out)
@@ -34,6 +34,7 @@ def test_every_figure_is_produced() -> None:
     assert out["reload"].errors == 0
     assert out["step"].press_median_us > 0
     assert out["crisis"].median_us > 0
+    assert out["web"].incomplete == out["web"].out_of_order == out["web"].problems == 0
     text = run.render(out, run.TINY, 1.0)
     assert "baken ÷ bare" in text
 
