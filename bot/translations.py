@@ -17,6 +17,7 @@ An empty recorded text means "imported marked fuzzy": stale until someone checks
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import os
@@ -131,12 +132,15 @@ def export_po(root: Path, lang: str) -> Exported:
     translated = _TextsFile(root / "texts" / f"{lang}.yaml").texts()
     recorded = _read_sources(root, lang)
     raw_lines = nl_file.raw.splitlines()
+    now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
     catalog = Catalog(
         locale=lang,
         project=PROJECT,
         # Which Dutch texts the PO file was made from.
         version="nl-" + hashlib.sha256(nl_file.raw.encode()).hexdigest()[:8],
         header_comment=_comment(_PO_HEADER.format(name=_language_name(lang))),
+        creation_date=now,
+        revision_date=now,
         fuzzy=False,
     )
     # No people in the header (Babel's defaults are placeholder names and addresses).

@@ -111,6 +111,13 @@ def test_export_has_every_dutch_text_in_order_with_its_translation(tmp_path: Pat
     assert "Button labels. Keep them short: about 35 letters fit on a phone." in label.auto_comments
     phone = entry(catalog, "service.phone")
     assert "python-brace-format" in phone.flags
+    msgfmt = shutil.which("msgfmt")
+    if msgfmt:  # GNU gettext, when installed, finds the file (and its placeholders) valid
+        checked = subprocess.run(
+            [msgfmt, "--check", "-o", os.devnull, str(po)], capture_output=True, text=True
+        )
+        assert checked.returncode == 0, checked.stderr
+        assert checked.stderr == ""
 
 
 def test_import_into_an_existing_language_keeps_the_file(content: Path, tmp_path: Path) -> None:
@@ -275,6 +282,28 @@ def test_changed_dutch_text_is_stale_until_translated_again(content: Path, tmp_p
     assert load_content(content).sources["en"]["welcome.safe_question"] == new
     check = ok(baken("content", "check", str(content), "--today", "2026-12-01"))
     assert "0 warning(s)" in check.stdout
+
+
+def test_a_translators_fuzzy_mark_keeps_a_translation_stale(content: Path, tmp_path: Path) -> None:
+    """A translator may mark a current translation fuzzy (unsure): it is imported, and stays
+    stale until someone checks it; the next export shows it fuzzy again."""
+    po = tmp_path / "en.po"
+    ok(baken("content", "export", "en", "-o", str(po), content=content))
+
+    def unsure(catalog: Catalog) -> None:
+        entry(catalog, "opt.u16").string = "Below 16"
+        entry(catalog, "opt.u16").flags.add("fuzzy")
+
+    edit_po(po, unsure)
+    ok(baken("content", "import", str(po), content=content))
+    check = ok(baken("content", "check", str(content), "--today", "2026-12-01"))
+    assert "text 'opt.u16' was imported marked fuzzy" in check.stdout
+    assert "1 warning(s)" in check.stdout
+    ok(baken("content", "export", "en", "-o", str(po), content=content))
+    with po.open("rb") as stream:
+        catalog = read_po(stream)
+    assert [m.context for m in catalog if m.fuzzy] == ["opt.u16"]
+    assert entry(catalog, "opt.u16").string == "Below 16"
 
 
 def test_mark_current_records_todays_dutch_text(content: Path) -> None:
