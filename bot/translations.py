@@ -482,7 +482,9 @@ class _TextsFile:
             doc = self.yaml.load(self.raw) if self.raw.strip() else None
         except MarkedYAMLError as exc:
             raise TranslationError([_yaml_problem(path, exc)]) from exc
-        self.doc: CommentedMap | None = doc if isinstance(doc, CommentedMap) else None
+        if doc is not None and not isinstance(doc, CommentedMap):
+            raise TranslationError([f"{_show(path)}: expected key: text pairs"])
+        self.doc: CommentedMap | None = doc
 
     def texts(self) -> dict[str, str]:
         """Text key -> text, as baken reads them (flows/loader.py: stripped; not ``meta``)."""
