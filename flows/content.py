@@ -24,6 +24,8 @@ from flows.schema import (
 )
 
 DEFAULT_LANG = "nl"
+# Per language, the Dutch text each translation was made from: texts/sources/<lang>.yaml.
+SOURCES_FOLDER = "texts/sources"
 Severity = Literal["error", "warning"]
 YamlPath = tuple[str | int, ...]
 
@@ -93,6 +95,9 @@ class Content:
     )
     crisis_examples: Mapping[str, CrisisExamplesFile] = field(default_factory=dict)
     reviews: Mapping[str, TextsMeta] = field(default_factory=dict)  # per language
+    # Per language: text key -> the Dutch text its translation was made from. A translation
+    # whose Dutch text has changed since is stale (still shown; `content check` warns).
+    sources: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     warnings: tuple[Problem, ...] = field(default=())
 
     @property

@@ -3,8 +3,9 @@
 Errors make ``baken content check`` fail: unknown targets, unreachable-by-design
 mistakes such as dead ends and loops without a question, unknown services or
 text keys, missing Dutch texts. Warnings point at what an operator should look
-at: missing translations, unreachable states, services verified more than a
-year ago, and Dutch sentences that are too long to read easily.
+at: missing translations, stale translations (the Dutch text changed since),
+unreachable states, services verified more than a year ago, and Dutch sentences
+that are too long to read easily.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ def lint(
         used.setdefault(f"language.{lang}", (f"texts/{lang}.yaml", ()))
 
     problems.extend(_lint_texts(content, used))
+    problems.extend(_lint_stale(content))
     problems.extend(_lint_services(content, today))
     problems.extend(_lint_phrases(content))
     problems.extend(lint_crisis(content))
@@ -297,6 +299,48 @@ def _lint_texts(
         if problem:
             path = tuple(key.split("."))
             yield loc.problem(rel, path, f"'{key}': {problem}", "warning")
+
+
+def _lint_stale(content: Content) -> Iterator[Problem]:
+    """Translations made from a Dutch text that has changed since (recorded per language in
+    texts/sources/<lang>.yaml): each a warning at its key; they are still shown."""
+    loc = content.locator
+    dutch = content.texts.get(DEFAULT_LANG, {})
+    for lang in content.languages[1:]:
+        rel = f"texts/{lang}.yaml"
+        recorded = content.sources.get(lang, {})
+        unrecorded: list[str] = []
+        for key in content.texts[lang]:
+            if key not in dutch:
+                continue
+            source = recorded.get(key)
+            if source is None:
+                unrecorded.append(key)
+            elif source != dutch[key]:
+                why = (
+                    "was imported marked fuzzy (the translator had doubts)"
+                    if source == ""
+                    else "is stale: the Dutch text changed since this was translated"
+                )
+                yield loc.problem(
+                    rel,
+                    tuple(key.split(".")),
+                    f"text '{key}' {why}; it is still shown. Have it translated again "
+                    f"(baken content export {lang}), or when it still fits the Dutch, run "
+                    f"`baken content mark-current {lang} {key}`",
+                    "warning",
+                )
+        if unrecorded:
+            some = ", ".join(f"'{k}'" for k in unrecorded[:3])
+            more = f" and {len(unrecorded) - 3} more" if len(unrecorded) > 3 else ""
+            yield loc.problem(
+                rel,
+                tuple(unrecorded[0].split(".")),
+                f"{len(unrecorded)} translation(s) ({some}{more}) have no record of the "
+                f"Dutch text they were made from, so baken cannot tell when they go stale: "
+                f"when they fit today's Dutch texts, run `baken content mark-current {lang}`",
+                "warning",
+            )
 
 
 def readability(text: str) -> str | None:

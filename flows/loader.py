@@ -23,6 +23,7 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from flows.content import (
     DEFAULT_LANG,
+    SOURCES_FOLDER,
     Content,
     ContentError,
     Locator,
@@ -258,6 +259,14 @@ def read_content(
             texts[path.stem] = flat
         elif data is not None:
             reader.problems.append(Problem(reader.show(rel), 1, "expected key: text pairs"))
+    # Which Dutch text each translation was made from (bot/translations.py writes these).
+    sources: dict[str, dict[str, str]] = {}
+    for lang in sorted(texts.keys() - {DEFAULT_LANG}):
+        rel = f"{SOURCES_FOLDER}/{lang}.yaml"
+        recorded = reader.read(rel, required=False)
+        table = reader.validate(rel, recorded, dict[str, str]) if recorded is not None else None
+        if table is not None:
+            sources[lang] = {key: text.strip() for key, text in table.items()}
     if DEFAULT_LANG not in texts:
         reader.problems.append(
             Problem(reader.show(f"texts/{DEFAULT_LANG}.yaml"), None, "the Dutch texts are missing")
@@ -329,6 +338,7 @@ def read_content(
         crisis_concepts=crisis_concepts,
         crisis_examples=crisis_examples,
         reviews=reviews,
+        sources=sources,
     )
     problems = reader.problems + lint(content, today, channel_texts=channel_texts)
     if any(p.severity == "error" for p in problems):

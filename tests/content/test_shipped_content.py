@@ -59,6 +59,24 @@ def test_content_check_has_no_warnings() -> None:
     assert [str(p) for p in problems] == []
 
 
+def test_every_shipped_translation_records_its_dutch_source(content: Content) -> None:
+    """Each shipped translation records the Dutch text it was made from (texts/sources/), and
+    that is today's Dutch text: stale translations are detected from the start, and none is
+    shipped. A new language file needs `baken content mark-current LANG` once."""
+    dutch = content.texts[DEFAULT_LANG]
+    unrecorded: dict[str, list[str]] = {}
+    stale: dict[str, list[str]] = {}
+    for lang in content.languages[1:]:
+        recorded = content.sources.get(lang, {})
+        keys = [key for key in content.texts[lang] if key in dutch]
+        unrecorded[lang] = [key for key in keys if key not in recorded]
+        stale[lang] = [key for key in keys if recorded.get(key, dutch[key]) != dutch[key]]
+    assert {lang: keys for lang, keys in unrecorded.items() if keys} == {}, (
+        "translations without a recorded Dutch source: run `baken content mark-current LANG`"
+    )
+    assert {lang: keys for lang, keys in stale.items() if keys} == {}
+
+
 def test_dutch_messages_average_under_twelve_words(content: Content) -> None:
     """Every Dutch text a flow or screen shows averages under 12 words a sentence."""
     dutch = content.texts[DEFAULT_LANG]

@@ -8,6 +8,7 @@ replaced and a few test texts and services are appended.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -151,6 +152,11 @@ def make_content(root: Path, flow: str = FLOW) -> Path:
         path.write_text(
             path.read_text(encoding="utf-8").rstrip("\n") + "\n" + extra, encoding="utf-8"
         )
+    # The English test texts were translated from these Dutch texts (not stale).
+    sources = target / "texts" / "sources" / "en.yaml"
+    with sources.open("a", encoding="utf-8") as out:
+        for key, text in re.findall(r'^  (\w+): (".*")$', TEXTS["nl"], re.MULTILINE):
+            out.write(f"t.{key}: {text}\n")
     services = target / "services.yaml"
     services.write_text(
         services.read_text(encoding="utf-8").rstrip("\n") + "\n" + SERVICES, encoding="utf-8"

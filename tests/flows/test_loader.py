@@ -219,3 +219,53 @@ def test_texts_say_who_has_read_them(tmp_path: Path) -> None:
     content, _ = read_content(root)
     assert content is not None
     assert content.reviews["en"].reviewed_by == "native speaker"
+
+
+def test_stale_translation_is_a_warning_at_its_key(tmp_path: Path) -> None:
+    """A changed Dutch text makes its translation stale: a warning at the key's line in the
+    language file; the content still loads and the stale translation is still shown."""
+    root = make_content(tmp_path)
+    nl = root / "texts" / "nl.yaml"
+    nl.write_text(
+        nl.read_text(encoding="utf-8").replace('ask: "Wil je verder?"', 'ask: "Verder?"'),
+        encoding="utf-8",
+    )
+    content, problems = read_content(root)
+    assert content is not None
+    en = (root / "texts" / "en.yaml").read_text(encoding="utf-8")
+    line = line_of(en, 'ask: "Do you want to go on?"')
+    assert [(p.file.endswith("texts/en.yaml"), p.line, p.severity) for p in problems] == [
+        (True, line, "warning")
+    ]
+    assert problems[0].message == (
+        "text 't.ask' is stale: the Dutch text changed since this was translated; it is still "
+        "shown. Have it translated again (baken content export en), or when it still fits the "
+        "Dutch, run `baken content mark-current en t.ask`"
+    )
+    assert content.text("en", "t.ask") == "Do you want to go on?"
+    assert content.sources["en"]["t.ask"] == "Wil je verder?"
+
+
+def test_translations_without_a_recorded_source_get_one_warning(tmp_path: Path) -> None:
+    """Translations with no record of their Dutch text cannot be judged stale: one warning
+    per language file, at the first such key, naming the command that records them."""
+    root = make_content(tmp_path)
+    (root / "texts" / "sources" / "en.yaml").unlink()
+    content, problems = read_content(root)
+    assert content is not None
+    assert content.sources.get("en", {}) == {}
+    warnings = [str(p) for p in problems]
+    assert len(warnings) == 1
+    assert "texts/en.yaml:" in warnings[0]
+    assert "have no record of the Dutch text they were made from" in warnings[0]
+    assert "baken content mark-current en" in warnings[0]
+
+
+def test_broken_sources_file_is_an_error(tmp_path: Path) -> None:
+    """A sources file that is not key: text pairs is an error naming the file and line."""
+    root = make_content(tmp_path)
+    sources = root / "texts" / "sources" / "en.yaml"
+    sources.write_text('t.ask: "Wil je verder?"\nt.yes: [Ja]\n', encoding="utf-8")
+    content, problems = read_content(root)
+    assert content is None
+    assert any("texts/sources/en.yaml:2" in str(p) for p in problems)
