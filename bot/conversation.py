@@ -141,6 +141,12 @@ class Channel(Protocol[A]):
     """
 
     @property
+    def name(self) -> str:
+        """The channel's name ("telegram", "web", "console"): texts may have a variant for
+        it (``key@name`` in content/texts)."""
+        ...
+
+    @property
     def remembers(self) -> bool: ...
 
     @property
@@ -268,7 +274,9 @@ class Conversations:
     async def _turn(self, channel: Channel[A], to: A, incoming: Incoming) -> Reply:
         started = time.perf_counter()
         seen = incoming.shown if channel.remembers else ()
-        reply = await self.step(incoming.key, incoming.event, seen, keep_for=channel.erase_window)
+        reply = await self.step(
+            incoming.key, incoming.event, seen, keep_for=channel.erase_window, channel=channel.name
+        )
         self.metrics.step(time.perf_counter() - started)
         turn = Turn(reply.lang or DEFAULT_LANG, reply.priority)
         shown: list[int] = []
@@ -291,7 +299,8 @@ class Conversations:
     async def emergency(self, channel: Channel[A], to: A) -> None:
         """Last resort after a bug: the emergency screen (112, 113, Fier), without a session."""
         try:
-            outputs = self.holder.engine.without_session(Choice(at=self.now(), data=""))
+            engine = self.holder.engine.on(channel.name)
+            outputs = engine.without_session(Choice(at=self.now(), data=""))
             turn = Turn(DEFAULT_LANG, Priority.CRISIS)
             for output in outputs:
                 if isinstance(output, Message):
@@ -323,15 +332,22 @@ class Conversations:
     # ------------------------------------------------------------ the parts
 
     async def step(
-        self, key: str, event: Event, seen: Sequence[int] = (), *, keep_for: int | None = None
+        self,
+        key: str,
+        event: Event,
+        seen: Sequence[int] = (),
+        *,
+        keep_for: int | None = None,
+        channel: str = "",
     ) -> Reply:
         """Load, step and save the conversation ``key``; ``seen``: shown ids to remember.
 
         ``keep_for``: the channel's erase window in seconds; older ids are dropped.
+        ``channel``: the channel's name, for its text variants.
         When the store cannot be reached (or the engine fails), the reply comes from
         ``Engine.without_session``: crisis, help, privacy and stop still work.
         """
-        engine = self.holder.engine
+        engine = self.holder.engine.on(channel)
 
         def change(session: Session | None) -> tuple[Session | None, Reply]:
             new, outputs = engine.step(session, event)
@@ -357,7 +373,7 @@ class Conversations:
             raise
         except Exception as exc:  # storage down, or a bug: the person still gets an answer
             self.error("step", exc)
-            outputs = self._without_session(event)
+            outputs = self._without_session(event, channel)
             erase = tuple(seen) if any(isinstance(o, Wipe) for o in outputs) else ()
             reply = Reply(outputs, erase, degraded=True)
         self._count(reply.outputs)
@@ -417,9 +433,9 @@ class Conversations:
             self.error("update", exc)
             return False
 
-    def _without_session(self, event: Event) -> tuple[Output, ...]:
+    def _without_session(self, event: Event, channel: str = "") -> tuple[Output, ...]:
         try:
-            return self.holder.engine.without_session(event)
+            return self.holder.engine.on(channel).without_session(event)
         except Exception as exc:  # pragma: no cover - last line of defence
             self.error("without_session", exc)
             return ()

@@ -22,6 +22,7 @@ never decode callback data to show what happened.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 from collections.abc import Iterable, Mapping
@@ -101,9 +102,15 @@ def _option(state: State, option_id: str) -> Option | None:
 class Engine:
     """Runs conversations on one loaded :class:`Content`. Safe to share; holds no sessions."""
 
+    #: The channel this view of the engine speaks on ("" for none): a text key may have a
+    #: variant for one channel, ``key@channel`` (``privacy.channel@telegram``), used there
+    #: instead of ``key``. An empty text is left out.
+    channel: str = ""
+
     def __init__(self, content: Content) -> None:
         self.content = content
         self.version = content.version
+        self._views: dict[str, Engine] = {}
         self._flows = {name: self._compile(name, flow) for name, flow in content.flows.items()}
         # Buttons are immutable values; a question's rows are built once per language.
         self._row_cache: dict[tuple[str, str, str], tuple[tuple[Button, ...], ...]] = {}
@@ -123,6 +130,20 @@ class Engine:
         }
 
     # ------------------------------------------------------------ public API
+
+    def on(self, channel: str) -> Engine:
+        """This engine as it speaks on ``channel``: the same flows, sessions and detector,
+        with the channel's text variants (``key@channel``). Views are made once."""
+        if channel == self.channel:
+            return self
+        view = self._views.get(channel)
+        if view is None:
+            view = copy.copy(self)
+            view.channel = channel
+            view._row_cache = {}
+            view._views = self._views
+            self._views[channel] = view
+        return view
 
     def step(
         self, session: Session | None, event: Event
@@ -425,7 +446,8 @@ class Engine:
         return self._question(session, state, only_last=True)
 
     def _bubbles(self, lang: str, keys: Iterable[str], links: Iterable[str]) -> list[Message]:
-        out = [Message(self._t(lang, key)) for key in keys]
+        said = (self._t(lang, key) for key in keys)
+        out = [Message(text) for text in said if text]
         found = (self._link(lang, self.content.services[s]) for s in links)
         link_buttons = tuple(link for link in found if link is not None)
         if link_buttons and out:
@@ -728,6 +750,11 @@ class Engine:
     # ------------------------------------------------------------ texts
 
     def _t(self, lang: str, key: str) -> str:
+        if self.channel:
+            variant = f"{key}@{self.channel}"
+            texts = self.content.texts
+            if variant in texts.get(lang, {}) or variant in texts.get(DEFAULT_LANG, {}):
+                return self.content.text(lang, variant)
         return self.content.text(lang, key)
 
     def _say(self, lang: str, key: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> Message:

@@ -62,6 +62,7 @@ def lint(
     for lang in content.languages:
         used.setdefault(f"language.{lang}", (f"texts/{lang}.yaml", ()))
 
+    problems.extend(_lint_variants(content, used))
     problems.extend(_lint_texts(content, used))
     problems.extend(_lint_stale(content))
     problems.extend(_lint_services(content, today))
@@ -283,7 +284,7 @@ def _lint_texts(
     for lang in content.languages[1:]:
         texts = content.texts[lang]
         rel = f"texts/{lang}.yaml"
-        missing = sorted(k for k in used if k in dutch and k not in texts)
+        missing = sorted(k for k in used if dutch.get(k) and k not in texts)  # '' needs none
         for key in missing:
             yield loc.problem(
                 rel,
@@ -299,6 +300,28 @@ def _lint_texts(
         if problem:
             path = tuple(key.split("."))
             yield loc.problem(rel, path, f"'{key}': {problem}", "warning")
+
+
+def _lint_variants(
+    content: Content, used: dict[str, tuple[str, tuple[str | int, ...]]]
+) -> Iterator[Problem]:
+    """Channel variants (``key@telegram``) count as used where their key is used; each
+    needs its key too, for the channels that have no variant."""
+    dutch = content.texts.get(DEFAULT_LANG, {})
+    for lang in content.languages:
+        for key in content.texts.get(lang, {}):
+            base, at, channel = key.partition("@")
+            if not at:
+                continue
+            if not channel or base not in dutch:
+                yield content.locator.problem(
+                    f"texts/{lang}.yaml",
+                    tuple(key.split(".")),
+                    f"'{key}' is a variant for one channel of '{base}', but '{base}' is not "
+                    f'in texts/{DEFAULT_LANG}.yaml: add it (it may be empty, "")',
+                )
+            elif base in used and key in dutch:
+                used.setdefault(key, used[base])
 
 
 def _lint_stale(content: Content) -> Iterator[Problem]:

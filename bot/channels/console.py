@@ -27,6 +27,7 @@ CHANNEL = "console"
 class ConsoleChat:
     """One terminal conversation; the core's channel for it."""
 
+    name = CHANNEL
     remembers = False  # a terminal cannot take back what it printed
     erase_window = None
 

@@ -36,6 +36,7 @@ SAFE_YES = "Ja, het is veilig"
 class Screen:
     """A channel that shows messages in a list and numbers them like message ids."""
 
+    name: str = "test"
     remembers: bool = True
     erase_window: int | None = None
     shown: list[tuple[int, Message, Turn]] = field(default_factory=list)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from flows import Content, Count, Engine, Session, Text, load_content
+from flows import Content, Count, Engine, Message, Session, Text, load_content
 from flows.lint import average_words
 from flows.loader import DEFAULT_LANG, default_content_dir, read_content
 
@@ -272,3 +272,32 @@ def test_living_in_care_alone_is_no_sign(engine: Engine, content: Content, path:
     after, _ = engine.step(ticked, Text(at=AT, text="klaar"))
     assert after is not None
     assert after.state == f"{path}_unsure"
+
+
+@pytest.mark.parametrize(
+    ("channel", "present", "absent"),
+    [
+        ("telegram", ["in de cloud van Telegram", "zelf verwijderen in Telegram"], ["browser"]),
+        ("web", ["privévenster", "deze chat op de pagina"], ["Telegram"]),
+        ("console", [], ["Telegram", "browser"]),
+    ],
+)
+def test_privacy_speaks_of_the_channel_it_is_read_on(
+    engine: Engine, channel: str, present: list[str], absent: list[str]
+) -> None:
+    """Texts with a variant per channel (``key@channel``): Telegram's cloud is only named on
+    Telegram, the browser's history only on the web page, the terminal gets neither and no
+    empty paragraph."""
+    on = engine.on(channel)
+    session = on.new_session(AT)
+    for typed in ("privacy", "nee"):  # the privacy screen; the not-safe advice (welcome)
+        _, outputs = on.step(session, Text(at=AT, text=typed))
+        said = "\n".join(o.text for o in outputs if isinstance(o, Message))
+        assert "\n\n\n" not in said
+        assert not said.startswith("\n")
+        if typed == "privacy":
+            for words in present:
+                assert words in said, (channel, words)
+        for words in absent:
+            assert words not in said, (channel, words)
+    assert engine.on(channel) is on  # made once

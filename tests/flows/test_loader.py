@@ -269,3 +269,18 @@ def test_broken_sources_file_is_an_error(tmp_path: Path) -> None:
     content, problems = read_content(root)
     assert content is None
     assert any("texts/sources/en.yaml:2" in str(p) for p in problems)
+
+
+def test_a_channel_variant_needs_its_text(tmp_path: Path) -> None:
+    """``key@telegram`` is a channel's variant of ``key``: without ``key`` itself, the other
+    channels would have nothing to show, so the check says so."""
+    root = make_content(tmp_path)
+    nl = root / "texts" / "nl.yaml"
+    nl.write_text(
+        nl.read_text(encoding="utf-8") + '\nlonely:\n  text@web: "Alleen op het web."\n',
+        encoding="utf-8",
+    )
+    content, problems = read_content(root)
+    assert content is None  # an error
+    found = [str(p) for p in problems]
+    assert any("'lonely.text@web' is a variant" in p and "nl.yaml:" in p for p in found), found

@@ -70,6 +70,7 @@ class Chat:
 class TelegramChannel:
     """Turns updates into incomings for the core and the core's outputs into Bot API calls."""
 
+    name = "telegram"
     remembers = True  # Telegram lets bots delete messages, so erase needs their ids
     erase_window = ERASE_WINDOW
 

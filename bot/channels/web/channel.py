@@ -269,6 +269,7 @@ def web_metrics(metrics: Metrics) -> WebMetrics:
 class WebChannel:
     """The core's channel for every web page of this process, and their outboxes."""
 
+    name = "web"
     remembers = False  # the page clears itself: no message ids are kept for erase
     erase_window = None
 
