@@ -312,6 +312,9 @@ class TextsMeta(Strict):
     """
 
     review: Literal["source", "draft", "reviewed"] = "draft"
+    direction: Literal["ltr", "rtl"] = Field(
+        default="ltr", description="How the language is written: rtl for Arabic (the web page)."
+    )
     reviewed_on: dt.date | None = None
     reviewed_by: str | None = Field(default=None, max_length=120)
 
