@@ -344,7 +344,19 @@ class Engine:
         else:
             outputs.append(Count("entry", "direct"))
         session_out = self._enter(fresh, flow.start, outputs, event.at)
+        suggest = event.suggest
+        if suggest is not None and suggest in self.content.texts and suggest != session_out.lang:
+            self._offer_language(outputs, suggest)
         return session_out, tuple(outputs)
+
+    def _offer_language(self, outputs: list[Output], code: str) -> None:
+        """Put a button in the language ``code`` (in its own name) first on the question."""
+        offer = (Button(self._t(code, f"language.{code}"), f"!lang.{code}"),)
+        for i in range(len(outputs) - 1, -1, -1):
+            last = outputs[i]
+            if isinstance(last, Message) and last.buttons:
+                outputs[i] = dataclasses.replace(last, buttons=(offer, *last.buttons))
+                return
 
     # ------------------------------------------------------------ states
 
@@ -619,6 +631,9 @@ class Engine:
             code = action.removeprefix("!lang.")
             if code in self.content.texts:
                 session = session.evolve(lang=code)
+                if session.state == self._flow(session).flow.start:  # the opening, all of it
+                    state = self._flow(session).flow.states[session.state]
+                    return session, (Count("language", code), *self._question(session, state))
                 return session, (Count("language", code), *self._ask(session))
         return session, (
             Count("stale", "global"),

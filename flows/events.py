@@ -13,11 +13,17 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Start:
-    """The person opened the conversation (``/start``), maybe with a deep-link payload."""
+    """The person opened the conversation (``/start``), maybe with a deep-link payload.
+
+    ``lang``: the language asked for (the console's ``--lang``, the web page's ``?lang=``).
+    ``suggest``: a language the person's app or browser prefers. It is only offered (a
+    button in that language on the first question), never switched to, and not kept.
+    """
 
     at: int
     payload: str | None = None
     lang: str | None = None
+    suggest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

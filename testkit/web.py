@@ -246,8 +246,10 @@ class PageSocket:
         await self.send(frame)
         return action
 
-    async def start(self, payload: str | None = None, lang: str | None = None) -> str:
-        return await self.act("start", payload=payload, lang=lang)
+    async def start(
+        self, payload: str | None = None, lang: str | None = None, suggest: str | None = None
+    ) -> str:
+        return await self.act("start", payload=payload, lang=lang, suggest=suggest)
 
     async def say(self, text: str) -> str:
         return await self.act("text", text=text)

@@ -55,16 +55,17 @@ def test_text_becomes_a_text_event_and_is_remembered_for_erase(api: StandinBotAP
 
 
 def test_start_with_deep_link_and_app_language(api: StandinBotAPI) -> None:
-    """/start zelf is a Start with the payload; the app's language picks nl or en."""
+    """/start zelf is a Start with the payload; the app's language is only suggested (offered
+    first, never switched to), and only when the content speaks it."""
     english = api.user(CHAT, language_code="en-GB")
     _, action = classify(api.command_update(CHAT, "/start", "zelf", user=english))
     assert isinstance(action, Converse)
-    assert action.event == Start(at=AT, payload="zelf", lang="en")
+    assert action.event == Start(at=AT, payload="zelf", suggest="en")
     _, other = classify(
-        api.command_update(CHAT + 1, "/start", user=api.user(5, language_code="pl"))
+        api.command_update(CHAT + 1, "/start", user=api.user(5, language_code="tlh"))
     )
     assert isinstance(other, Converse)
-    assert other.event == Start(at=AT, payload=None, lang=None)
+    assert other.event == Start(at=AT, payload=None)
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,18 @@ from collections.abc import Iterator
 
 import pytest
 
-from flows import Content, Count, Engine, Message, Session, Text, load_content
+from flows import (
+    Button,
+    Choice,
+    Content,
+    Count,
+    Engine,
+    Message,
+    Session,
+    Start,
+    Text,
+    load_content,
+)
 from flows.lint import average_words
 from flows.loader import DEFAULT_LANG, default_content_dir, read_content
 
@@ -301,3 +312,25 @@ def test_privacy_speaks_of_the_channel_it_is_read_on(
         for words in absent:
             assert words not in said, (channel, words)
     assert engine.on(channel) is on  # made once
+
+
+def test_a_suggested_language_is_offered_never_switched(engine: Engine) -> None:
+    """An app's or browser's language is a button in that language on the first question;
+    the conversation stays Dutch until it is pressed, and then the whole opening is shown in
+    that language. A suggestion of the language already spoken, or of one the content does
+    not have, adds nothing."""
+    session, outputs = engine.step(None, Start(at=AT, suggest="en"))
+    assert session is not None
+    assert session.lang == "nl"
+    question = [o for o in outputs if isinstance(o, Message)][-1]
+    assert question.buttons[0] == (Button("English", "!lang.en"),)
+    session, outputs = engine.step(session, Choice(at=AT, data="!lang.en"))
+    assert session is not None
+    assert session.lang == "en"
+    said = "\n".join(o.text for o in outputs if isinstance(o, Message))
+    assert said.startswith("Hi!")
+    assert "safe to chat" in said
+    for suggest in ("nl", "xx", None):
+        _, plain = engine.step(None, Start(at=AT, suggest=suggest))
+        question = [o for o in plain if isinstance(o, Message)][-1]
+        assert all(not b.data.startswith("!lang.") for row in question.buttons for b in row)

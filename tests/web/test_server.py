@@ -12,6 +12,7 @@ import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -62,7 +63,7 @@ async def test_the_page_is_strict_about_what_it_loads_and_keeps(serve: Serve) ->
     assert headers["X-Frame-Options"] == "DENY"
     assert "camera=()" in headers["Permissions-Policy"]
     assert "Set-Cookie" not in headers
-    assert '<html lang="nl">' in page
+    assert '<html lang="nl" dir="ltr">' in page
     assert "Snel weg" in page
     # Everything the page loads comes from its own origin.
     loaded = re.findall(r'(?:src|href)="([^"]+)"', page)
@@ -100,16 +101,27 @@ async def test_every_response_carries_the_headers(serve: Serve) -> None:
     assert headers["Content-Type"].startswith("text/javascript")
 
 
-async def test_the_page_speaks_the_visitors_language(serve: Serve) -> None:
-    """?lang= first, then the browser's languages, then Dutch."""
+def page_config(page: str) -> dict[str, Any]:
+    start = page.index('<script type="application/json" id="config">') + 44
+    found: dict[str, Any] = json.loads(page[start : page.index("</script>", start)])
+    return found
+
+
+async def test_the_browsers_language_is_only_suggested(serve: Serve) -> None:
+    """The page is Dutch unless ?lang= asks otherwise; the best of the browser's languages
+    that the content speaks is only suggested (the page offers it in the conversation)."""
     _, url = await serve()
     _, _, page = await get(f"{url}/", **{"Accept-Language": "de-DE,en;q=0.8,nl;q=0.5"})
-    assert '<html lang="en">' in page
+    assert '<html lang="nl" dir="ltr">' in page
+    assert "Snel weg" in page
+    assert page_config(page)["suggest"] == "en"
+    _, _, page = await get(f"{url}/?lang=en", **{"Accept-Language": "en"})
+    assert '<html lang="en" dir="ltr">' in page
     assert "Quick exit" in page
-    _, _, page = await get(f"{url}/?lang=nl", **{"Accept-Language": "en"})
-    assert '<html lang="nl">' in page
+    assert page_config(page)["suggest"] is None  # already English
     _, _, page = await get(f"{url}/", **{"Accept-Language": "fr;q=1, *;q=0.1"})
-    assert '<html lang="nl">' in page
+    assert '<html lang="nl" dir="ltr">' in page
+    assert page_config(page)["suggest"] is None
 
 
 async def test_partner_sites_may_frame_it_when_configured(serve: Serve) -> None:
@@ -204,6 +216,22 @@ async def test_a_conversation_over_the_socket(serve: Serve, pages: Pages) -> Non
     assert chat.metrics.value("baken_updates_total", type="text") == 2
     assert chat.metrics.value("baken_updates_total", type="button") == 1
     assert chat.metrics.value("baken_updates_total", type="command") == 1
+
+
+async def test_a_suggested_language_is_offered_first_and_not_switched_to(
+    serve: Serve, pages: Pages
+) -> None:
+    """The browser's language arrives with "Begin": the first question stays Dutch, with a
+    button in that language first; pressing it shows the opening again in that language."""
+    _, url = await serve(BAKEN_CONTENT_DIR=str(default_content_dir()))
+    page = pages(url)
+    await page.connect()
+    await page.turn(page.start(suggest="en"))
+    assert page.texts()[-1].startswith("Hoi!")
+    assert page.labels()[0] == "English"
+    await page.turn(page.press("English"))
+    assert page.texts()[-1].startswith("Hi!")
+    assert "English" not in page.labels()
 
 
 async def test_a_typed_command_works_as_on_telegram(serve: Serve, pages: Pages) -> None:

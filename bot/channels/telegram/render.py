@@ -180,7 +180,7 @@ def _text_event(text: str, at: int, lang: str | None) -> tuple[str, Event]:
         return "text", Text(at=at, text=text)
     name, arg = command
     if name == "start":
-        return "command", Start(at=at, payload=arg, lang=lang)
+        return "command", Start(at=at, payload=arg, suggest=lang)  # offered, never switched
     return "command", Command(at=at, name=name, arg=arg)
 
 

@@ -3,8 +3,9 @@
 Routes:
 
 - ``GET /``: the chat page (``static/index.html`` with the page's words in the visitor's
-  language: ``?lang=`` when the content has it, else the browser's ``Accept-Language``,
-  else Dutch). ``?start=<code>`` is read by the page itself and sent with "Begin", like
+  language: ``?lang=`` when the content has it, else Dutch; the browser's
+  ``Accept-Language`` is only offered, as a button in that language on the first
+  question). ``?start=<code>`` is read by the page itself and sent with "Begin", like
   Telegram's ``/start <code>``. Never cached.
 - ``GET /static/chat.css``, ``/static/chat.js``: the page's only files, from this package
   (the page links them with ``?v=<hash>`` so a new version is fetched at once).
@@ -95,10 +96,15 @@ def _assets() -> tuple[str, dict[str, Asset]]:
 
 
 def page_language(request: web.Request, languages: tuple[str, ...]) -> str:
-    """``?lang=`` when the content has it, else the best of ``Accept-Language``, else Dutch."""
+    """``?lang=`` when the content has it, else Dutch. The browser's language is only ever
+    suggested (:func:`suggested_language`), never switched to."""
     wanted = request.query.get("lang", "").lower()
-    if wanted in languages:
-        return wanted
+    return wanted if wanted in languages else DEFAULT_LANG
+
+
+def suggested_language(request: web.Request, languages: tuple[str, ...], page: str) -> str | None:
+    """The best of ``Accept-Language`` that the content speaks, when it is not ``page``:
+    offered first in the conversation (a button in its own name), not kept anywhere."""
     offers: list[tuple[float, int, str]] = []
     for i, part in enumerate(request.headers.get("Accept-Language", "").split(",")[:16]):
         tag, _, params = part.strip().partition(";")
@@ -111,7 +117,8 @@ def page_language(request: web.Request, languages: tuple[str, ...]) -> str:
         primary = tag.split("-", 1)[0].lower()
         if primary in languages and quality > 0:
             offers.append((-quality, i, primary))
-    return min(offers)[2] if offers else DEFAULT_LANG
+    best = min(offers)[2] if offers else None
+    return best if best != page else None
 
 
 def render_page(template: str, values: dict[str, str]) -> str:
@@ -224,12 +231,20 @@ def build_web_app(channel: WebChannel, policy: Policy, *, watch: bool = False) -
             refuse("host")
             return web.Response(status=400, text="bad Host header", content_type="text/plain")
         content = core.holder.engine.content
-        lang = page_language(request, tuple(content.languages))
+        languages = tuple(content.languages)
+        lang = page_language(request, languages)
         texts = channel.texts(lang)
-        config = {"v": PROTOCOL, "lang": lang, "exit": policy.exit_url, "max": MAX_TEXT}
+        config = {
+            "v": PROTOCOL,
+            "lang": lang,
+            "suggest": suggested_language(request, languages, lang),
+            "exit": policy.exit_url,
+            "max": MAX_TEXT,
+        }
         values = {
             **{f"t_{name}": text for name, text in texts.items()},
             "lang": lang,
+            "dir": texts["dir"],
             "exit_url": policy.exit_url,
             "css": f"/static/chat.css?v={assets['chat.css'].version}",
             "js": f"/static/chat.js?v={assets['chat.js'].version}",

@@ -16,7 +16,8 @@ From the page (every frame has ``"v": 1``; unknown fields are ignored)::
         the last numbered frame the page shows (0: none yet; null: the page was
         reloaded and shows nothing of the conversation).
     {"t": "ack", "n": int}                 every numbered frame up to n has arrived
-    {"t": "start", "id": str, "payload": str | null, "lang": str?}   "Begin" (/start)
+    {"t": "start", "id": str, "payload": str | null, "lang": str?, "suggest": str?}
+                                   "Begin" (/start); suggest: the browser's language, offered
     {"t": "press", "id": str, "data": str}                            a button
     {"t": "text",  "id": str, "text": str}                            typed text
     {"t": "exit",  "id": str}              quick exit: erase now (then the page leaves)
@@ -303,6 +304,8 @@ class WebChannel:
             if len(self._texts) > 64:
                 self._texts.clear()
             found = {name: engine.content.text(lang, key) for name, key in WEB_TEXTS.items()}
+            meta = engine.content.reviews.get(lang)
+            found["dir"] = meta.direction if meta is not None else "ltr"
             self._texts[cache_key] = found
         return found
 
@@ -622,6 +625,7 @@ class Tab:
         elif kind == "start":
             payload = frame.get("payload")
             lang = frame.get("lang")
+            suggest = frame.get("suggest")
             if not self.presses.take():
                 self.refuse("too_fast", action)
                 return
@@ -630,6 +634,7 @@ class Tab:
                 at=at,
                 payload=payload if _is_str(payload, _PAYLOAD) else None,
                 lang=channel.language(lang) if isinstance(lang, str) else None,
+                suggest=channel.language(suggest) if isinstance(suggest, str) else None,
             )
         else:  # exit: never limited
             self.exit_seen = True

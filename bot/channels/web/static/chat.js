@@ -97,6 +97,7 @@
         const a = document.createElement("a");
         a.href = "tel:" + part[1];
         a.className = "tel";
+        a.dir = "ltr";  // a number reads left to right, isolated, also inside Arabic
         a.textContent = part[0];
         parent.appendChild(a);
       }
@@ -107,6 +108,7 @@
 
   function applyTexts(lang) {
     if (lang) document.documentElement.lang = lang;
+    document.documentElement.dir = texts.dir === "rtl" ? "rtl" : "ltr";
     document.title = texts.title;
     exitLink.textContent = texts.exit;
     document.getElementById("exit-info").textContent = texts.exit_info;
@@ -139,6 +141,7 @@
   function paragraphs(parent, text) {
     text.split("\n\n").forEach(function (para) {
       const p = document.createElement("p");
+      p.dir = "auto";  // each paragraph its own direction (not the bubble: its label is Latin)
       withPhones(p, para);
       parent.appendChild(p);
     });
@@ -163,9 +166,9 @@
   function addMine(text) {
     const bubble = document.createElement("div");
     bubble.className = "msg mine";
-    bubble.dir = "auto";
     bubble.appendChild(speaker(texts.you));
     const p = document.createElement("p");
+    p.dir = "auto";
     p.textContent = text;
     bubble.appendChild(p);
     log.appendChild(bubble);
@@ -187,10 +190,10 @@
   function renderMessage(frame) {
     const bubble = document.createElement("div");
     bubble.className = "msg bot";
-    bubble.dir = "auto";
     bubble.appendChild(speaker(texts.bot));
     if (frame.copyable) {
       const pre = document.createElement("pre");
+      pre.dir = "auto";
       pre.textContent = frame.text;
       bubble.appendChild(pre);
       const copy = document.createElement("button");
@@ -266,9 +269,9 @@
     dropAnswers(activeQuestion());
     const bubble = document.createElement("div");
     bubble.className = "msg mine chosen";
-    bubble.dir = "auto";
     bubble.appendChild(speaker(texts.you));
     const p = document.createElement("p");
+    p.dir = "auto";
     p.textContent = labels.join("\n");
     bubble.appendChild(p);
     log.appendChild(bubble);
@@ -343,7 +346,12 @@
 
   function begin() {
     const code = new URLSearchParams(location.search).get("start");
-    act({ t: "start", payload: code || null, lang: document.documentElement.lang });
+    act({
+      t: "start",
+      payload: code || null,
+      lang: document.documentElement.lang,
+      suggest: config.suggest || null,  // the browser's language: offered, never switched to
+    });
   }
 
   function submit(event) {
