@@ -25,8 +25,11 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+from babel import Locale, UnknownLocaleError
 
 from flows.content import DEFAULT_LANG, Content
 from flows.crisis import Verdict, detector_for
@@ -111,6 +114,10 @@ class Engine:
         self.content = content
         self.version = content.version
         self._views: dict[str, Engine] = {}
+        # Languages written right to left: numbers and addresses in them are isolated.
+        self._rtl = frozenset(
+            lang for lang, meta in content.reviews.items() if meta.direction == "rtl"
+        )
         self._flows = {name: self._compile(name, flow) for name, flow in content.flows.items()}
         # Buttons are immutable values; a question's rows are built once per language.
         self._row_cache: dict[tuple[str, str, str], tuple[tuple[Button, ...], ...]] = {}
@@ -715,11 +722,20 @@ class Engine:
                 lines.append(status)
             if service.phone:
                 key = "service.phone_free" if service.phone_free else "service.phone"
-                lines.append(self._t(lang, key).replace("{phone}", service.phone))
+                lines.append(self._t(lang, key).replace("{phone}", self._ltr(lang, service.phone)))
             if service.email:
-                lines.append(self._t(lang, "service.email").replace("{email}", service.email))
+                email = self._ltr(lang, service.email)
+                lines.append(self._t(lang, "service.email").replace("{email}", email))
+            if service.languages:
+                names = ", ".join(self._language_name(code) for code in service.languages)
+                lines.append(self._t(lang, "service.languages").replace("{languages}", names))
+            if service.interpreter:
+                lines.append(self._t(lang, "service.interpreter"))
             link = self._link(lang, service)
             outputs.append(Message("\n".join(lines), links=(link,) if link else ()))
+        shown = [self.content.services[ref.id] for ref in refs]
+        if shown and lang != DEFAULT_LANG and not any(lang in s.languages for s in shown):
+            outputs.append(self._say(lang, "service.other_language"))
         summary = self._summary(session) if spec.summary else ""
         outputs.append(Handoff(tuple(r.id for r in refs), summary))
         if summary:
@@ -765,12 +781,28 @@ class Engine:
     # ------------------------------------------------------------ texts
 
     def _t(self, lang: str, key: str) -> str:
+        text = self.content.text(lang, key)
         if self.channel:
             variant = f"{key}@{self.channel}"
             texts = self.content.texts
             if variant in texts.get(lang, {}) or variant in texts.get(DEFAULT_LANG, {}):
-                return self.content.text(lang, variant)
-        return self.content.text(lang, key)
+                text = self.content.text(lang, variant)
+        if lang in self._rtl:
+            text = _LTR_RUN.sub(lambda m: f"\u2066{m.group(0)}\u2069", text)
+        return text
+
+    def _ltr(self, lang: str, value: str) -> str:
+        """A number or address, isolated left to right inside a right-to-left text."""
+        return f"\u2066{value}\u2069" if lang in self._rtl else value
+
+    def _language_name(self, code: str) -> str:
+        """A language in its own name: the menu's name, else Babel's (CLDR) name."""
+        name = self.content.texts.get(code, {}).get(f"language.{code}")
+        if name is None:
+            name = self.content.texts[DEFAULT_LANG].get(f"language.{code}")
+        if name is None:
+            name = language_name(code)
+        return name
 
     def _say(self, lang: str, key: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> Message:
         return Message(self._t(lang, key), buttons)
@@ -830,3 +862,22 @@ def one_message_per_turn(outputs: tuple[Output, ...]) -> tuple[Output, ...]:
             close()
     close()
     return tuple(out)
+
+
+# In a right-to-left text: phone numbers, web addresses and e-mail addresses, each read as
+# one left-to-right run (Unicode isolates), so "113.nl" or "+31 70 333 44 44" stay intact.
+_LTR_RUN = re.compile(
+    r"(?:https?://)?[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail
+    r"|(?:https?://)?(?:[A-Za-z0-9-]+\.)+(?:nl|com|org|eu|chat|net)\b(?:/[^\s]*)?"  # address
+    r"|\+?\d[\d ()-]{4,}\d",  # a phone number of six or more digits
+)
+
+
+def language_name(code: str) -> str:
+    """The name of a language in that language, from CLDR (Babel), capitalised; the code
+    itself when CLDR does not know it."""
+    try:
+        name = Locale.parse(code).get_display_name(code) or code
+    except (UnknownLocaleError, ValueError):
+        return code
+    return name[:1].upper() + name[1:]

@@ -199,10 +199,30 @@ class Service(Strict):
     chat_hours: Hours | None = Field(default=None, description="When the chat differs.")
     chat_hours_verified: bool = False
     audiences_verified: bool = True
+    languages: list[Lang] = Field(
+        default_factory=list,
+        description="Languages a person can use with this service (ISO 639-1 codes), each "
+        "stated by `languages_source`. Leave out what is not verified.",
+    )
+    languages_source: Url | None = None
+    interpreter: bool | None = Field(
+        default=None,
+        description="True when the service arranges an interpreter on request, stated by "
+        "`interpreter_source`. Leave out when not verified.",
+    )
+    interpreter_source: Url | None = None
     source: Url | None = None
     sources_extra: list[Url] = Field(default_factory=list)
     verified_on: dt.date | None = None
     notes: str | None = None
+
+    @model_validator(mode="after")
+    def _language_facts_have_sources(self) -> Service:
+        if self.languages and self.languages_source is None:
+            raise ValueError("`languages` needs `languages_source`: the page that says so")
+        if self.interpreter is not None and self.interpreter_source is None:
+            raise ValueError("`interpreter` needs `interpreter_source`: the page that says so")
+        return self
 
 
 class ServicesFile(Strict):

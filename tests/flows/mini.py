@@ -135,6 +135,10 @@ SERVICES = """
       thu: ["09:00-17:00"]
       fri: ["09:00-17:00"]
     hours_verified: true
+    languages: [nl, pl]
+    languages_source: https://example.org/languages
+    interpreter: true
+    interpreter_source: https://example.org/interpreter
     source: https://example.org/source
     verified_on: 2026-11-01
 """

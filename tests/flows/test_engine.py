@@ -60,9 +60,10 @@ def buttons(outputs: tuple[Output, ...]) -> dict[str, str]:
 class Conversation:
     """Drives the engine like a person: press labels, type text."""
 
-    def __init__(self, engine: Engine, at: int = TUESDAY_10) -> None:
+    def __init__(self, engine: Engine, at: int = TUESDAY_10, lang: str | None = None) -> None:
         self.engine = engine
         self.at = at
+        self.lang = lang
         self.session: Session | None = None
         self.outputs: tuple[Output, ...] = ()
 
@@ -71,7 +72,7 @@ class Conversation:
         return self.outputs
 
     def start(self, payload: str | None = None) -> tuple[Output, ...]:
-        return self.send(Start(at=self.at, payload=payload))
+        return self.send(Start(at=self.at, payload=payload, lang=self.lang))
 
     def press(self, label: str) -> tuple[Output, ...]:
         return self.send(Choice(at=self.at, data=buttons(self.outputs)[label]))
@@ -152,6 +153,24 @@ def test_handoff_ranks_services_by_condition_and_builds_a_summary(mini: Engine) 
     assert "0800-0000 (gratis)" in office
     assert texts(out)[:2] == ["Dank je.", "Hier is hulp."]
     assert next(iter(buttons(out))) == "Verder"
+    assert "Talen: Nederlands, Polski\nJe kunt om een tolk vragen." in office
+    assert not any("je taal misschien niet" in t for t in texts(out))  # Dutch is spoken
+
+
+def test_a_handoff_says_when_no_service_speaks_the_language(mini: Engine) -> None:
+    """Languages come only from services.yaml (with their source). In English, where no
+    service shown lists English, the handoff says so and points to the language lines."""
+    chat = Conversation(mini, lang="en")
+    chat.start()
+    chat.press("Yes")
+    chat.press("About me")
+    chat.press("Money")
+    out = chat.press("Done")
+    office = next(t for t in texts(out) if t.startswith("Office"))
+    assert "Languages: Nederlands, Polski\nYou can ask for an interpreter." in office
+    always = next(t for t in texts(out) if t.startswith("Always Open"))
+    assert "Languages" not in always  # nothing verified: nothing said
+    assert "This help may not speak your language." in "\n".join(texts(out))
 
 
 def test_one_message_per_turn(mini: Engine) -> None:
@@ -681,13 +700,18 @@ def test_restart_forgets_earlier_answers_and_duplicates_are_shown_once(tmp_path:
 
 
 def test_typing_a_language_name_switches_at_once(mini: Engine) -> None:
-    """'English' typed at a question switches the language without a menu."""
+    """'English' typed at a question switches the language without a menu; at the opening
+    question the whole opening is shown again, in the new language."""
     chat = Conversation(mini)
     chat.start()
     out = chat.type("English")
-    assert texts(out) == ["Do you want to go on?"]
+    assert texts(out) == ["Hello test.", "Do you want to go on?"]
     out = chat.type("nederlands")
-    assert texts(out) == ["Wil je verder?"]
+    assert texts(out)[-1] == "Wil je verder?"
+    assert len(texts(out)) == 2
+    chat.press("Ja")
+    out = chat.type("English")
+    assert texts(out) == ["Who is it about?"]
 
 
 def office_card(tmp_path: Path, old: str, new: str) -> str:
@@ -712,7 +736,7 @@ def test_service_cards_show_email(tmp_path: Path) -> None:
         "    phone_free: true\n    hours:\n      mon:",
         "    phone_free: true\n    email: hulp@example.org\n    hours:\n      mon:",
     )
-    assert office.endswith("Mailen: hulp@example.org")
+    assert "\nMailen: hulp@example.org\n" in office
 
 
 def test_no_website_means_no_website_hint(tmp_path: Path) -> None:
@@ -726,4 +750,4 @@ def test_no_website_means_no_website_hint(tmp_path: Path) -> None:
         "    hours_verified: true\n",
         '    phone: "0800-0000"\n    phone_free: true\n',
     )
-    assert office == "Kantoor\nOp werkdagen.\nBellen: 0800-0000 (gratis)"
+    assert office.startswith("Kantoor\nOp werkdagen.\nBellen: 0800-0000 (gratis)\nTalen:")
