@@ -551,10 +551,75 @@ async def test_the_page_follows_the_conversations_language(
     assert await me.page.evaluate("document.documentElement.lang") == "en"
     await expect(me.page.get_by_role("button", name="Quick exit")).to_be_visible()
     await expect(me.page.get_by_label("Type your message")).to_be_visible()
-    messages = me.page.locator(".msg")
-    assert await messages.first.get_attribute("dir") == "auto"
+    paragraph = me.page.locator(".msg p").first
+    assert await paragraph.get_attribute("dir") == "auto"
     assert await me.page.get_by_label("Type your message").get_attribute("dir") == "auto"
     assert await me.page.locator("[role=log][aria-live=polite]").count() == 1
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def shipped() -> AsyncIterator[str]:
+    """The web chat on the shipped content (all its languages)."""
+    _, url, server = await start_web(BAKEN_CONTENT_DIR=str(default_content_dir()))
+    yield url
+    await server.close()
+
+
+async def test_a_polish_browser_is_offered_polish_first(browser: Browser, shipped: str) -> None:
+    """Accept-Language: pl is a suggestion: the page and the opening stay Dutch, with a
+    "Polski" button first; pressing it turns the conversation and the page Polish."""
+    context = await new_context(browser, locale="pl-PL")
+    try:
+        me = await person(context, shipped)
+        await me.open()
+        assert await me.page.evaluate("document.documentElement.lang") == "nl"
+        await me.begin()
+        first = me.question().locator(".answers button").first
+        await expect(first).to_have_text("Polski")
+        await me.press("Polski")
+        await expect(me.page.locator("html")).to_have_attribute("lang", "pl")
+        await expect(me.question().locator(".answers button").first).not_to_have_text("Polski")
+        assert me.problems == []
+    finally:
+        await context.close()
+
+
+async def test_arabic_reads_right_to_left(browser: Browser, shipped: str) -> None:
+    """?lang=ar: the page is right to left, bubbles of baken on the right, paragraphs rtl,
+    phone numbers left to right inside them; axe finds nothing serious."""
+    from axe_playwright_python.async_playwright import Axe
+
+    context = await new_context(browser, bypass_csp=True)
+    try:
+        me = await person(context, shipped)
+        await me.open("?lang=ar")
+        page = me.page
+        assert await page.evaluate("document.documentElement.dir") == "rtl"
+        assert await page.evaluate("document.documentElement.lang") == "ar"
+        await page.locator("#begin").click()
+        await expect(me.question()).to_be_visible()
+        bubble = me.question()
+        box = await bubble.bounding_box()
+        assert box is not None
+        width = await page.evaluate("document.documentElement.clientWidth")
+        assert box["x"] + box["width"] > width - 30  # starts at the right edge
+        assert box["x"] > 20
+        direction = await bubble.locator("p").first.evaluate("p => getComputedStyle(p).direction")
+        assert direction == "rtl"
+        await page.locator("#text").fill("ik wil dood")
+        await page.locator("#text").press("Enter")
+        number = page.locator(".msg.bot a.tel").last
+        await expect(number).to_be_visible()
+        assert await number.get_attribute("dir") == "ltr"
+        await me.shot("arabic-360")
+        results = await Axe().run(page)
+        serious = [
+            v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")
+        ]
+        assert serious == []
+        assert me.problems == []
+    finally:
+        await context.close()
 
 
 @pytest.mark.parametrize(

@@ -75,9 +75,10 @@ CHOSEN = texts.TELEGRAM_CHOSEN
 COPY = texts.TELEGRAM_COPY
 COMMAND_TEXTS = texts.TELEGRAM_COMMANDS
 
-# The language command is /taal in Dutch and /lang in English; the engine knows both.
-LANGUAGE_COMMAND = {"en": "lang"}
-DEFAULT_LANGUAGE_COMMAND = "taal"
+# The language command is /taal in Dutch and /lang in every other language; the engine
+# knows both (and /language) from every state.
+LANGUAGE_COMMAND = {"nl": "taal"}
+DEFAULT_LANGUAGE_COMMAND = "lang"
 
 # Update types baken asks Telegram for (setWebhook and getUpdates).
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
