@@ -198,6 +198,21 @@ async def test_commands_help_privacy_and_language(chat: Chat) -> None:
     await chat.command("/taal", "en", until=text_is("Is it safe to chat now? Is nobody watching?"))
 
 
+async def test_the_apps_language_is_offered_not_switched_to(baken: Baken) -> None:
+    """An English Telegram app: the opening stays Dutch with an "English" button first;
+    pressing it shows the whole opening in English, without that button."""
+    chat = Chat(baken, lang="en-GB")
+    await chat.start()
+    first = chat.bot_messages()[-1]
+    assert first["text"].startswith("Hoi.")
+    assert first["reply_markup"]["inline_keyboard"][0][0]["text"] == "English"
+    await chat.press("English", until=ends_with("Is it safe to chat now? Is nobody watching?"))
+    now = chat.bot_messages()[-1]
+    assert now["text"].startswith("Hi.")
+    labels = [b["text"] for row in now["reply_markup"]["inline_keyboard"] for b in row]
+    assert "English" not in labels
+
+
 async def test_stop_erases_everything_in_batches(chat: Chat) -> None:
     """/stop deletes the person's and the bot's messages, ≤100 per call; one line remains."""
     await chat.start()

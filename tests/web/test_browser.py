@@ -613,9 +613,8 @@ async def test_arabic_reads_right_to_left(browser: Browser, shipped: str) -> Non
         assert await number.get_attribute("dir") == "ltr"
         await me.shot("arabic-360")
         results = await Axe().run(page)
-        serious = [
-            v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")
-        ]
+        violations = results.response["violations"]
+        serious = [v["id"] for v in violations if v["impact"] in ("serious", "critical")]
         assert serious == []
         assert me.problems == []
     finally:
