@@ -334,3 +334,55 @@ def test_a_suggested_language_is_offered_never_switched(engine: Engine) -> None:
         _, plain = engine.step(None, Start(at=AT, suggest=suggest))
         question = [o for o in plain if isinstance(o, Message)][-1]
         assert all(not b.data.startswith("!lang.") for row in question.buttons for b in row)
+
+
+LANGUAGES = ("nl", "en", "pl", "ro", "bg", "uk", "ar")
+OWN_NAMES = {
+    "nl": "Nederlands",
+    "en": "English",
+    "pl": "Polski",
+    "ro": "Română",
+    "bg": "Български",
+    "uk": "Українська",
+    "ar": "العربية",
+}
+
+
+def test_seven_languages_each_in_its_own_name(content: Content, engine: Engine) -> None:
+    """Every language has a texts file that says what it is (draft until a native speaker
+    has read it); the menu lists each in its own name; Arabic is right to left."""
+    assert set(content.languages) == set(LANGUAGES)
+    for code in LANGUAGES:
+        assert content.reviews[code].review in ("source", "draft", "reviewed")
+        assert content.reviews[code].direction == ("rtl" if code == "ar" else "ltr")
+    session = at_state(engine, "role", "pl", {})
+    _, outputs = engine.step(session, Text(at=AT, text="/lang"))
+    menu = [o for o in outputs if isinstance(o, Message)][-1]
+    labels = [b.label for row in menu.buttons for b in row]
+    assert [label for label in labels if label in OWN_NAMES.values()] == [
+        OWN_NAMES[code] for code in content.languages
+    ]
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_typing_a_languages_own_name_switches_from_a_question(engine: Engine, code: str) -> None:
+    """Typing "Polski", "Українська" or "العربية" at any question switches to that language and
+    asks the same question again in it."""
+    start = "en" if code == "nl" else "nl"
+    session = at_state(engine, "role", start, {})
+    new, outputs = engine.step(session, Text(at=AT, text=OWN_NAMES[code]))
+    assert new is not None
+    assert new.lang == code
+    assert new.state == "role"
+    question = [o for o in outputs if isinstance(o, Message)][-1]
+    assert question.text == engine.content.text(code, "role.question")
+
+
+def test_arabic_keeps_numbers_and_addresses_left_to_right(engine: Engine) -> None:
+    """In Arabic, 113, 113.nl and phone numbers are isolated runs (U+2066 ... U+2069), so they
+    read left to right inside right-to-left text, on Telegram as on the web."""
+    session = at_state(engine, "role", "ar", {})
+    _, outputs = engine.step(session, Text(at=AT, text="ik wil dood"))
+    said = "\n".join(o.text for o in outputs if isinstance(o, Message))
+    assert "\u2066113.nl\u2069" in said
+    assert "113" in said
