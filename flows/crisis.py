@@ -144,7 +144,19 @@ def words(
         tokens = _ascii_words(sentence) if plain else Typed.of(sentence).tokens
         if not tokens:
             continue
-        for token in tokens:
+        count = len(tokens)
+        skip = False
+        for j, token in enumerate(tokens):
+            if skip:
+                skip = False
+                continue
+            if j + 1 < count:
+                # Two typed words that mean something together ("nu vreau": not want).
+                pair = spelling.get(f"{token} {tokens[j + 1]}")
+                if pair is not None:
+                    out.extend(pair)
+                    skip = True
+                    continue
             out.extend(spelling.get(token, (token,)))
         out.append(EOS)
         if len(out) >= MAX_WORDS:
@@ -182,6 +194,11 @@ def _tolerance(word: str) -> int:
 
 # Endings after a stem that a typo may come with: Dutch and English verb and noun forms.
 _ENDINGS = frozenset({"", "t", "d", "e", "en", "de", "den", "te", "ten", "s", "ed", "er", "ers"})
+
+
+# Arabic prefixes, longest first: wa-bi-al, wa-al, bi-al, fa-al, ka-al, li-l, al, and, so,
+# with, to, will (sa-, Levantine bi-, Egyptian ha-/ḥa-), like.
+_AR_PREFIXES = tuple("وبال وال بال فال كال لل ال و ف ب ل س ح ه ك".split())
 
 
 def _deletes(word: str, depth: int) -> set[str]:
@@ -262,6 +279,14 @@ class Lexicon:
             for stem, bits in self.stems.get(rest[:2], ()):
                 if rest.startswith(stem):
                     found |= bits
+        if not found and len(token) >= 4 and "\u0600" <= token[0] <= "\u06ff":
+            # Arabic writes "and", "the", "with", "to" and the future onto the word:
+            # والقتل, بالسكين, سأقتل, بموت read as قتل, سكين, اقتل, موت.
+            for prefix in _AR_PREFIXES:
+                if token.startswith(prefix) and len(token) - len(prefix) >= 3:
+                    found = self.bits(token[len(prefix) :])
+                    if found:
+                        return found
         if found or len(token) < 5 or len(token) > 30 or token in self.known:
             return found
         for stem, bits in self.stems.get(token[:1], ()):
@@ -806,10 +831,10 @@ def build(
     problems: list[tuple[str, tuple[str | int, ...], str]] = []
     spelling: dict[str, tuple[str, ...]] = {}
     for typed, meant in concepts.spelling.items():
-        key = _norm_word(typed)
+        key = " ".join(Typed.of(typed).tokens)
         value = tuple(Typed.of(meant).tokens)
-        if not key or " " in key or not value:
-            problems.append(("crisis-concepts", ("spelling", typed), "use one typed word"))
+        if not key or key.count(" ") > 1 or not value:
+            problems.append(("crisis-concepts", ("spelling", typed), "use one or two typed words"))
             continue
         spelling[key] = value
     symbols: dict[int, str] = {}
