@@ -66,7 +66,6 @@ SURE_AT = 0.99
 WINDOW = 14  # words per classifier window for long messages (examples are shorter)
 PHRASE_GAP = 2  # other words allowed between two words of a phrase
 WINDOW_SLACK = 1  # one more word than a pattern's window says: room for a filler ("echt")
-SENTENCE_WINDOW = 8  # patterns of up to 7 words (plus the slack) match within one sentence
 AFTER = 3  # words after a rule's match where an `unless` concept still cancels it
 BEFORE = 2  # and words before it
 NOT_BEFORE = 3  # a signal word after a "not" this close is not one ("не искам да умра")
@@ -426,10 +425,10 @@ class Rule:
 
     def _cancelled(self, heard: Sequence[int], first: int, last: int) -> bool:
         outer = self.unless & ~self.negation
-        reach = heard[_back(heard, first, BEFORE, self.eos) : last + self.after + 1]
+        reach = heard[max(0, first - BEFORE) : last + self.after + 1]
         if outer and any(h & outer for h in reach):
             return True
-        start = _back(heard, first, BEFORE, self.eos)
+        start = _back(heard, first, NOT_BEFORE, self.eos)
         # A "not" word cancels only before or inside the match: "ik wil niet dood" and "nooit
         # aan zelfmoord gedacht", but not "ik wil dood, niet normaal meer".
         if self.unless & self.negation and any(h & self.negation for h in heard[start : last + 1]):
@@ -483,10 +482,6 @@ class Rule:
                     ok = False
                     break
                 last = max(last, plist[p])
-            if ok and window <= SENTENCE_WINDOW and any(h & self.eos for h in heard[start:last]):
-                # A short pattern stays inside one sentence: "не искам да умра, искам работа"
-                # is not "искам да умра".
-                continue
             if ok and not self._cancelled(heard, start, last):
                 return True
         return False
