@@ -320,7 +320,7 @@ class Lexicon:
                 ending |= bits
         return self._bits(token) | ending
 
-    def _bits(self, token: str) -> int:
+    def _bits(self, token: str, stripped: int = 0) -> int:
         found = self.exact.get(token, 0)
         for stem, bits in self.stems.get(token[:2], ()):
             if token.startswith(stem):
@@ -331,12 +331,17 @@ class Lexicon:
             for stem, bits in self.stems.get(rest[:2], ()):
                 if rest.startswith(stem):
                     found |= bits
-        if not found and len(token) >= 4 and "\u0600" <= token[0] <= "\u06ff":
+        if (
+            not found
+            and 4 <= len(token) <= 30
+            and stripped < 3
+            and "\u0600" <= token[0] <= "\u06ff"
+        ):
             # Arabic writes "and", "the", "with", "to" and the future onto the word:
             # والقتل, بالسكين, سأقتل, بموت read as قتل, سكين, اقتل, موت.
             for prefix in _AR_PREFIXES:
                 if token.startswith(prefix) and len(token) - len(prefix) >= 3:
-                    found = self._bits(token[len(prefix) :])
+                    found = self._bits(token[len(prefix) :], stripped + 1)
                     if found:
                         return found
         if found or len(token) < 5 or len(token) > 30 or token in self.known:
