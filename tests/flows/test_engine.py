@@ -170,7 +170,7 @@ def test_a_handoff_says_when_no_service_speaks_the_language(mini: Engine) -> Non
     assert "Languages: Nederlands, Polski\nYou can ask for an interpreter." in office
     always = next(t for t in texts(out) if t.startswith("Always Open"))
     assert "Languages" not in always  # nothing verified: nothing said
-    assert "This help may not speak your language." in "\n".join(texts(out))
+    assert "Does this help speak your language? I do not always know." in "\n".join(texts(out))
 
 
 def test_one_message_per_turn(mini: Engine) -> None:
