@@ -68,7 +68,7 @@ PHRASE_GAP = 2  # other words allowed between two words of a phrase
 WINDOW_SLACK = 1  # one more word than a pattern's window says: room for a filler ("echt")
 AFTER = 3  # words after a rule's match where an `unless` concept still cancels it
 BEFORE = 2  # and words before it
-NOT_BEFORE = 3  # a signal word after a "not" this close is not one ("не искам да умра")
+NOT_BEFORE = BEFORE  # a "not" this close before a signal word cancels it
 FAR_BEFORE = 4  # `unless_far` concepts (it is over, I am safe now) reach further
 FAR_AFTER = 10
 RULE_FLOOR = 0.005  # a *possible* rule counts only when the classifier gives its kind this much
@@ -376,14 +376,18 @@ def _positions(heard: Sequence[int], bit: int, where: dict[int, list[int]]) -> l
     return found
 
 
-def _back(heard: Sequence[int], first: int, reach: int, eos: int) -> int:
+def _back(heard: Sequence[int], first: int, reach: int, eos: int, particle: int = 0) -> int:
     """Where a look back from ``first`` stops: ``reach`` words, or the previous sentence's
-    end ("ik wil niet meer. ik wil dood": the "niet" does not cancel "ik wil dood")."""
+    end ("ik wil niet meer. ik wil dood": the "niet" does not cancel "ik wil dood").
+    A particle ("să", "да": "nu vreau să mor") is passed over without counting."""
     start = first
-    for _ in range(reach):
+    left = reach
+    while left > 0:
         if start == 0 or heard[start - 1] & eos:
             break
         start -= 1
+        if not heard[start] & particle:
+            left -= 1
     return start
 
 
@@ -402,6 +406,7 @@ class Rule:
     after: int = AFTER  # how many words after the match an `unless` concept still cancels
     far: int = 0  # concept bits that cancel further away, unless "not" comes just before them
     negation: int = 0  # the concept `not`
+    particle: int = 0  # the concept `particle`: passed over when looking back for a "not"
     eos: int = 0  # the concept `eos`: cancelling words before a match stay in its sentence
     gap: int = PHRASE_GAP  # in order: other words allowed between two of its words
 
@@ -433,7 +438,7 @@ class Rule:
         reach = heard[max(0, first - BEFORE) : last + self.after + 1]
         if outer and any(h & outer for h in reach):
             return True
-        start = _back(heard, first, NOT_BEFORE, self.eos)
+        start = _back(heard, first, NOT_BEFORE, self.eos, self.particle)
         # A "not" word cancels only before or inside the match: "ik wil niet dood" and "nooit
         # aan zelfmoord gedacht", but not "ik wil dood, niet normaal meer".
         if self.unless & self.negation and any(h & self.negation for h in heard[start : last + 1]):
@@ -697,6 +702,7 @@ class Detector:
     ordinary: int = 0  # concepts that make a signal word ordinary (joke, game, past)
     eos_bit: int = 0  # the concept `eos`: the last word of a sentence
     negation: int = 0  # the concept `not`
+    particle: int = 0  # the concept `particle`
     symbols: Mapping[int, str] = field(default_factory=dict)  # emoji -> " word "
     fillers: frozenset[str] = frozenset()  # skipped between two words read together
     problems: tuple[tuple[str, tuple[str | int, ...], str], ...] = field(default=())
@@ -765,7 +771,7 @@ class Detector:
                 continue
             if any(h & self.ordinary for h in heard[max(0, i - BEFORE) : i + 7]):
                 continue
-            start = _back(heard, i, NOT_BEFORE, self.eos_bit)  # "не искам да умра"
+            start = _back(heard, i, NOT_BEFORE, self.eos_bit, self.particle)  # "не искам да умра"
             if not any(h & self.negation for h in heard[start:i]):
                 return True
         return False
@@ -953,6 +959,7 @@ def build(
                             negation,
                             negation=negation,
                             eos=index.get("eos", 0),
+                            particle=index.get("particle", 0),
                         ),
                         laugh,
                     )
@@ -984,6 +991,7 @@ def build(
                         far=_bits(index, pattern.unless_far),
                         negation=negation,
                         eos=index.get("eos", 0),
+                        particle=index.get("particle", 0),
                         gap=max(PHRASE_GAP, pattern.window + WINDOW_SLACK - len(combination)),
                     ),
                     laugh,
@@ -1012,6 +1020,7 @@ def build(
         signal_ordinary,
         index.get("eos", 0),
         negation,
+        index.get("particle", 0),
         symbols,
         fillers,
         tuple(problems),

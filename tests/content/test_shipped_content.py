@@ -264,6 +264,16 @@ def test_what_young_people_type(engine: Engine, state: str, typed: str, option: 
         ("ik moet drugs brengen", None),
         ("mijn baas houdt mijn paspoort", None),
         ("ik ben doodmoe", None),
+        # A "not" in an earlier clause does not cancel the crisis clause after it (a second
+        # reader's finding: a wider look back for "not" had made these "no").
+        ("ik kan niet meer wil dood", "suicide"),
+        ("ik hou het niet vol wil zelfmoord plegen", "suicide"),
+        ("nie wytrzymam chcę umrzeć", "suicide"),
+        ("не витримую хочу померти", "suicide"),
+        ("مش قادر بدي انتحر", "suicide"),
+        # "I don't want to die", with the little word between: not a crisis.
+        ("nu vreau sa mor, vreau doar ajutor", None),
+        ("не искам да умра", None),
     ],
 )
 def test_crisis_language(engine: Engine, typed: str, kind: str | None) -> None:
