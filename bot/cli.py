@@ -1,7 +1,7 @@
 """The `baken` command.
 
 baken                     Telegram when TELEGRAM_BOT_TOKEN is set, else the terminal chat
-baken chat [--lang en]    the real dialogue in the terminal (no token needed)
+baken chat [--lang CODE]  the real dialogue in the terminal (no token needed)
 baken run                 Telegram, long polling
 baken webhook             Telegram, webhook server (POST /telegram, /healthz, /metrics)
 baken web                 the web chat: a page, its WebSocket, /healthz, /metrics
@@ -43,7 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     chat = sub.add_parser("chat", help="the dialogue in this terminal (no token needed)")
-    chat.add_argument("--lang", choices=["nl", "en"], default=None, help="start in this language")
+    chat.add_argument(
+        "--lang", default=None, metavar="CODE", help="start in this language (nl, en, pl, ar, ...)"
+    )
     chat.add_argument(
         "--record",
         type=Path,
@@ -164,6 +166,14 @@ async def _chat(settings: object, args: argparse.Namespace) -> int:
 
     assert isinstance(settings, Settings)
     holder = ContentHolder(settings.BAKEN_CONTENT_DIR)
+    languages = holder.engine.content.languages
+    if args.lang is not None and args.lang not in languages:
+        print(
+            f"baken chat: no texts for language {args.lang!r}; the content has "
+            f"{', '.join(languages)}",
+            file=sys.stderr,
+        )
+        return 2
     core = Conversations(holder, MemoryStore(settings.BAKEN_SESSION_TTL))
     install_reload(holder, watch=args.watch)
     await ConsoleChat(core).run(sys.stdin, lang=args.lang, record=args.record)

@@ -434,9 +434,14 @@ class Conversations:
             return False
 
     def _without_session(self, event: Event, channel: str = "") -> tuple[Output, ...]:
+        engine = self.holder.engine
         try:
-            return self.holder.engine.on(channel).without_session(event)
+            return engine.on(channel).without_session(event)
         except Exception as exc:  # pragma: no cover - last line of defence
+            self.error("without_session", exc)
+        try:  # the plain texts, without the channel's variants
+            return engine.without_session(event)
+        except Exception as exc:  # pragma: no cover
             self.error("without_session", exc)
             return ()
 

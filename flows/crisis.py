@@ -68,6 +68,7 @@ PHRASE_GAP = 2  # other words allowed between two words of a phrase
 WINDOW_SLACK = 1  # one more word than a pattern's window says: room for a filler ("echt")
 AFTER = 3  # words after a rule's match where an `unless` concept still cancels it
 BEFORE = 2  # and words before it
+NOT_BEFORE = BEFORE  # a "not" this close before a signal word cancels it
 FAR_BEFORE = 4  # `unless_far` concepts (it is over, I am safe now) reach further
 FAR_AFTER = 10
 RULE_FLOOR = 0.005  # a *possible* rule counts only when the classifier gives its kind this much
@@ -120,11 +121,14 @@ _CONTRACTIONS = (
 
 
 EOS = "⏎"  # a word of its own after each sentence: the concept `eos` (can never be typed)
-_SENTENCE = re.compile(r"[.!?;:,\n]+")
+_SENTENCE = re.compile(r"[.!?;:,\n،؛؟]+")  # also the Arabic comma, semicolon and question mark
 
 
 def words(
-    text: str, spelling: Mapping[str, tuple[str, ...]], symbols: Mapping[int, str] | None = None
+    text: str,
+    spelling: Mapping[str, tuple[str, ...]],
+    symbols: Mapping[int, str] | None = None,
+    fillers: frozenset[str] = frozenset(),
 ) -> list[str]:
     """The message as normalised words, contractions and youth spelling written out, with
     EOS after each sentence ("ik kan niet meer." ends there; "ik kan niet meer wachten" not).
@@ -144,7 +148,26 @@ def words(
         tokens = _ascii_words(sentence) if plain else Typed.of(sentence).tokens
         if not tokens:
             continue
-        for token in tokens:
+        count = len(tokens)
+        skip = 0
+        for j, token in enumerate(tokens):
+            if skip:
+                skip -= 1
+                continue
+            if j + 1 < count:
+                # Two typed words that mean something together ("nu vreau": not want),
+                # also with a filler between them ("nu chiar vreau").
+                pair = spelling.get(f"{token} {tokens[j + 1]}")
+                if pair is not None:
+                    out.extend(pair)
+                    skip = 1
+                    continue
+                if j + 2 < count and tokens[j + 1] in fillers:
+                    pair = spelling.get(f"{token} {tokens[j + 2]}")
+                    if pair is not None:
+                        out.extend((pair[0], tokens[j + 1], *pair[1:]))
+                        skip = 2
+                        continue
             out.extend(spelling.get(token, (token,)))
         out.append(EOS)
         if len(out) >= MAX_WORDS:
@@ -165,10 +188,13 @@ def _ascii_words(text: str) -> list[str]:
 
 
 def _norm_word(word: str) -> str:
-    """A lexicon word as the detector sees typed words (a trailing * is kept)."""
+    """A lexicon word as the detector sees typed words (a leading or trailing * is kept)."""
     star = word.endswith("*")
-    folded = Typed.of(word.rstrip("*")).tokens
-    return (" ".join(folded) + ("*" if star else "")) if folded else ""
+    front = word.startswith("*") and not star
+    folded = Typed.of(word.strip("*")).tokens
+    if not folded:
+        return ""
+    return ("*" if front else "") + " ".join(folded) + ("*" if star else "")
 
 
 def _tolerance(word: str) -> int:
@@ -180,8 +206,37 @@ def _tolerance(word: str) -> int:
     return 2
 
 
-# Endings after a stem that a typo may come with: Dutch and English verb and noun forms.
-_ENDINGS = frozenset({"", "t", "d", "e", "en", "de", "den", "te", "ten", "s", "ed", "er", "ers"})
+# Endings after a stem that a typo may come with: Dutch and English verb and noun forms,
+# and the commonest Polish, Romanian, Bulgarian, Ukrainian and Arabic ones.
+_ENDINGS = frozenset(
+    {"", "t", "d", "e", "en", "de", "den", "te", "ten", "s", "ed", "er", "ers"}
+    | {"a", "i", "y", "o", "u", "ie", "ia", "ea", "ii", "ul", "am", "em", "om", "ow", "ac", "ic"}
+    | {"yc", "esz", "emy", "ja", "ju", "je", "la", "li", "lo", "ly"}
+    | {"а", "я", "у", "ю", "и", "і", "ї", "е", "є", "о", "ть", "ти", "ся", "ла", "ли", "ло", "ва"}
+    | {"ат", "ят", "ам", "ям", "ах", "ях", "ой", "ий", "ого", "ому", "не", "ня"}
+    | {"ني", "ه", "ها", "هم", "وا", "و", "ت", "ك", "ي"}
+)
+
+
+# Arabic prefixes, longest first: wa-bi-al, wa-al, bi-al, fa-al, ka-al, li-l, al, and, so,
+# with, to, will (sa-, Levantine bi-, Egyptian ha-/ḥa-), like.
+_AR_PREFIXES = (
+    "وبال",
+    "وال",
+    "بال",
+    "فال",
+    "كال",
+    "لل",
+    "ال",
+    "و",
+    "ف",
+    "ب",
+    "ل",
+    "س",
+    "ح",
+    "ه",
+    "ك",
+)
 
 
 def _deletes(word: str, depth: int) -> set[str]:
@@ -204,6 +259,7 @@ class Lexicon:
     tolerance: Mapping[str, int]
     fuzzy: Mapping[str, int]  # words and stem forms that a typo may stand for
     known: frozenset[str] = frozenset()  # words seen in the examples: real words, not typos
+    endings: tuple[tuple[str, int], ...] = ()  # (ending, bits): "*ني" is every word ending so
 
     @classmethod
     def build(cls, entries: Mapping[str, int], known: Iterable[str] = ()) -> Lexicon:
@@ -212,7 +268,11 @@ class Lexicon:
         long_stems: dict[str, list[tuple[str, int]]] = {}  # by first letter, for typos
         typos: dict[str, set[str]] = {}
         tolerance: dict[str, int] = {}
+        endings: list[tuple[str, int]] = []
         for word, bits in entries.items():
+            if word.startswith("*"):
+                endings.append((word[1:], bits))
+                continue
             if word.endswith("*"):
                 stem = word[:-1]
                 stems.setdefault(stem[:2], []).append((stem, bits))
@@ -248,10 +308,19 @@ class Lexicon:
             tolerance,
             fuzzy,
             frozenset(known) - set(exact),
+            tuple(endings),
         )
 
     def bits(self, token: str) -> int:
         """The concepts ``token`` may stand for (0 when none)."""
+        ending = 0
+        for end, bits in self.endings:
+            # Arabic writes "me" onto the verb: يقتلني, بيضربوني, yqtlouni.
+            if token.endswith(end) and len(token) >= len(end) + 3:
+                ending |= bits
+        return self._bits(token) | ending
+
+    def _bits(self, token: str, stripped: int = 0) -> int:
         found = self.exact.get(token, 0)
         for stem, bits in self.stems.get(token[:2], ()):
             if token.startswith(stem):
@@ -262,6 +331,19 @@ class Lexicon:
             for stem, bits in self.stems.get(rest[:2], ()):
                 if rest.startswith(stem):
                     found |= bits
+        if (
+            not found
+            and 4 <= len(token) <= 30
+            and stripped < 3
+            and "\u0600" <= token[0] <= "\u06ff"
+        ):
+            # Arabic writes "and", "the", "with", "to" and the future onto the word:
+            # والقتل, بالسكين, سأقتل, بموت read as قتل, سكين, اقتل, موت.
+            for prefix in _AR_PREFIXES:
+                if token.startswith(prefix) and len(token) - len(prefix) >= 3:
+                    found = self._bits(token[len(prefix) :], stripped + 1)
+                    if found:
+                        return found
         if found or len(token) < 5 or len(token) > 30 or token in self.known:
             return found
         for stem, bits in self.stems.get(token[:1], ()):
@@ -294,14 +376,18 @@ def _positions(heard: Sequence[int], bit: int, where: dict[int, list[int]]) -> l
     return found
 
 
-def _back(heard: Sequence[int], first: int, reach: int, eos: int) -> int:
+def _back(heard: Sequence[int], first: int, reach: int, eos: int, particle: int = 0) -> int:
     """Where a look back from ``first`` stops: ``reach`` words, or the previous sentence's
-    end ("ik wil niet meer. ik wil dood": the "niet" does not cancel "ik wil dood")."""
+    end ("ik wil niet meer. ik wil dood": the "niet" does not cancel "ik wil dood").
+    A particle ("să", "да": "nu vreau să mor") is passed over without counting."""
     start = first
-    for _ in range(reach):
+    left = reach
+    while left > 0:
         if start == 0 or heard[start - 1] & eos:
             break
         start -= 1
+        if not heard[start] & particle:
+            left -= 1
     return start
 
 
@@ -320,6 +406,7 @@ class Rule:
     after: int = AFTER  # how many words after the match an `unless` concept still cancels
     far: int = 0  # concept bits that cancel further away, unless "not" comes just before them
     negation: int = 0  # the concept `not`
+    particle: int = 0  # the concept `particle`: passed over when looking back for a "not"
     eos: int = 0  # the concept `eos`: cancelling words before a match stay in its sentence
     gap: int = PHRASE_GAP  # in order: other words allowed between two of its words
 
@@ -351,7 +438,7 @@ class Rule:
         reach = heard[max(0, first - BEFORE) : last + self.after + 1]
         if outer and any(h & outer for h in reach):
             return True
-        start = _back(heard, first, BEFORE, self.eos)
+        start = _back(heard, first, NOT_BEFORE, self.eos, self.particle)
         # A "not" word cancels only before or inside the match: "ik wil niet dood" and "nooit
         # aan zelfmoord gedacht", but not "ik wil dood, niet normaal meer".
         if self.unless & self.negation and any(h & self.negation for h in heard[start : last + 1]):
@@ -615,7 +702,9 @@ class Detector:
     ordinary: int = 0  # concepts that make a signal word ordinary (joke, game, past)
     eos_bit: int = 0  # the concept `eos`: the last word of a sentence
     negation: int = 0  # the concept `not`
+    particle: int = 0  # the concept `particle`
     symbols: Mapping[int, str] = field(default_factory=dict)  # emoji -> " word "
+    fillers: frozenset[str] = frozenset()  # skipped between two words read together
     problems: tuple[tuple[str, tuple[str | int, ...], str], ...] = field(default=())
 
     @functools.cached_property
@@ -633,7 +722,7 @@ class Detector:
         """What each part found: sure rules and possible rules (kind -> rule name), the
         classifier's probability per kind, whether a signal concept occurs, and the
         classifier's second opinion for the rules (its best sentence)."""
-        tokens = words(text, self.spelling, self.symbols)
+        tokens = words(text, self.spelling, self.symbols, self.fillers)
         if not tokens:
             return {}, {}, (0.0, 0.0), False, (0.0, 0.0)
         per_token = [self.lexicon.bits(t) for t in tokens]  # EOS is no word: 0
@@ -678,11 +767,12 @@ class Detector:
         "een werkstuk over zelfdoding") and not just after a "not" word ("nooit aan
         zelfmoord gedacht"): only then may the classifier speak alone."""
         for i, bits in enumerate(heard):
-            if (
-                bits & self.signal_mask
-                and not any(h & self.ordinary for h in heard[max(0, i - BEFORE) : i + 7])
-                and not any(h & self.negation for h in heard[max(0, i - 2) : i])
-            ):
+            if not bits & self.signal_mask:
+                continue
+            if any(h & self.ordinary for h in heard[max(0, i - BEFORE) : i + 7]):
+                continue
+            start = _back(heard, i, NOT_BEFORE, self.eos_bit, self.particle)  # "не искам да умра"
+            if not any(h & self.negation for h in heard[start:i]):
                 return True
         return False
 
@@ -690,19 +780,19 @@ class Detector:
         """The classifier's probabilities alone (for the operator's `baken content crisis`)."""
         if self.model is None:
             return (0.0, 0.0)
-        tokens = words(text, self.spelling, self.symbols)
+        tokens = words(text, self.spelling, self.symbols, self.fillers)
         return self.model.probabilities(self.anchored(text), [t == EOS for t in tokens])[0]
 
     def anchored(self, text: str) -> list[list[str]]:
         """The classifier's features of ``text``, per word."""
-        tokens = words(text, self.spelling, self.symbols)
+        tokens = words(text, self.spelling, self.symbols, self.fillers)
         mask = (1 << self.concept_count) - 1
         concepts = [self.lexicon.bits(t) & mask for t in tokens]
         return features(tokens, concepts, self.names)
 
     def concepts_of(self, text: str) -> list[tuple[str, list[str]]]:
         """Each word as the detector reads it, with its concepts (for the operator)."""
-        tokens = words(text, self.spelling, self.symbols)
+        tokens = words(text, self.spelling, self.symbols, self.fillers)
         found = [t for t in tokens if t != EOS]
         heard = self._heard(tokens, [self.lexicon.bits(t) for t in tokens])
         return [(t, _names(h, self.names)) for t, h in zip(found, heard, strict=True)]
@@ -806,12 +896,13 @@ def build(
     problems: list[tuple[str, tuple[str | int, ...], str]] = []
     spelling: dict[str, tuple[str, ...]] = {}
     for typed, meant in concepts.spelling.items():
-        key = _norm_word(typed)
+        key = " ".join(Typed.of(typed).tokens)
         value = tuple(Typed.of(meant).tokens)
-        if not key or " " in key or not value:
-            problems.append(("crisis-concepts", ("spelling", typed), "use one typed word"))
+        if not key or key.count(" ") > 1 or not value:
+            problems.append(("crisis-concepts", ("spelling", typed), "use one or two typed words"))
             continue
         spelling[key] = value
+    fillers = frozenset(w for f in concepts.fillers for w in Typed.of(f).tokens)
     symbols: dict[int, str] = {}
     for symbol, meant in concepts.emoji.items():
         if len(symbol) != 1:
@@ -848,7 +939,7 @@ def build(
     for kind in KINDS:
         for lang, items in phrases[kind].items():
             for phrase in items:
-                spelled = [w for w in words(phrase, spelling, symbols) if w != EOS]
+                spelled = [w for w in words(phrase, spelling, symbols, fillers) if w != EOS]
                 if not spelled:
                     continue
                 need = tuple(word_bit(w) for w in spelled)
@@ -868,6 +959,7 @@ def build(
                             negation,
                             negation=negation,
                             eos=index.get("eos", 0),
+                            particle=index.get("particle", 0),
                         ),
                         laugh,
                     )
@@ -899,6 +991,7 @@ def build(
                         far=_bits(index, pattern.unless_far),
                         negation=negation,
                         eos=index.get("eos", 0),
+                        particle=index.get("particle", 0),
                         gap=max(PHRASE_GAP, pattern.window + WINDOW_SLACK - len(combination)),
                     ),
                     laugh,
@@ -906,7 +999,8 @@ def build(
             )
     # Sure rules first: once a kind is sure, its other sure rules need not run.
     rules.sort(key=lambda r: r.level != "sure")
-    known = {w for text, _ in rows for w in words(text, spelling, symbols)}
+    # Words of the examples, and the fillers, are real words: never read as a typo.
+    known = {w for text, _ in rows for w in words(text, spelling, symbols, fillers)} | fillers
     lexicon = Lexicon.build(entries, known)
     signal_mask = 0
     for i, name in enumerate(concepts.signals):
@@ -926,7 +1020,9 @@ def build(
         signal_ordinary,
         index.get("eos", 0),
         negation,
+        index.get("particle", 0),
         symbols,
+        fillers,
         tuple(problems),
     )
     if rows:

@@ -464,9 +464,20 @@ class Engine:
         state = self._flow(session).flow.states[session.state]
         return self._question(session, state, only_last=True)
 
-    def _bubbles(self, lang: str, keys: Iterable[str], links: Iterable[str]) -> list[Message]:
+    def _bubbles(
+        self, lang: str, keys: Iterable[str], links: Iterable[str], *, required: bool = False
+    ) -> list[Message]:
+        """A text per paragraph (empty texts left out). ``required``: a screen that must say
+        something (crisis, help): when every text is empty on this channel, the plain texts,
+        and when those are empty too, the help text with 112 and 113."""
+        keys = tuple(keys)
         said = (self._t(lang, key) for key in keys)
         out = [Message(text) for text in said if text]
+        if required and not out:
+            plain = (self.content.text(lang, key) for key in keys)
+            out = [Message(text) for text in plain if text] or [
+                Message(self.content.text(lang, "help.now"))
+            ]
         found = (self._link(lang, self.content.services[s]) for s in links)
         link_buttons = tuple(link for link in found if link is not None)
         if link_buttons and out:
@@ -650,7 +661,7 @@ class Engine:
         )
 
     def _screen(self, screen: Screen, lang: str, *, resume: bool = True) -> tuple[Output, ...]:
-        bubbles = self._bubbles(lang, screen.say, screen.links)
+        bubbles = self._bubbles(lang, screen.say, screen.links, required=True)
         row: tuple[Button, ...] = (
             (Button(self._t(lang, "button.resume"), "!resume"),) if resume else ()
         ) + (Button(self._t(lang, "button.stop"), "!stop"),)
@@ -684,7 +695,7 @@ class Engine:
         screen = {"suicide": screens.check_suicide, "danger": screens.check_danger}.get(
             kind, screens.check_both
         )
-        bubbles = self._bubbles(lang, screen.say, screen.links)
+        bubbles = self._bubbles(lang, screen.say, screen.links, required=True)
         rows = (
             (
                 Button(self._t(lang, "button.check_yes"), f"!crisis.{kind}"),
@@ -783,9 +794,10 @@ class Engine:
     def _t(self, lang: str, key: str) -> str:
         text = self.content.text(lang, key)
         if self.channel:
+            # This language's variant, else its plain text, else the Dutch variant.
             variant = f"{key}@{self.channel}"
-            texts = self.content.texts
-            if variant in texts.get(lang, {}) or variant in texts.get(DEFAULT_LANG, {}):
+            own = self.content.texts.get(lang, {})
+            if variant in own or (key not in own and variant in self.content.texts[DEFAULT_LANG]):
                 text = self.content.text(lang, variant)
         if lang in self._rtl:
             text = _LTR_RUN.sub(lambda m: f"\u2066{m.group(0)}\u2069", text)
@@ -868,8 +880,10 @@ def one_message_per_turn(outputs: tuple[Output, ...]) -> tuple[Output, ...]:
 # one left-to-right run (Unicode isolates), so "113.nl" or "+31 70 333 44 44" stay intact.
 _LTR_RUN = re.compile(
     r"(?:https?://)?[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail
-    r"|(?:https?://)?(?:[A-Za-z0-9-]+\.)+(?:nl|com|org|eu|chat|net)\b(?:/[^\s]*)?"  # address
-    r"|\+?\d[\d ()-]{4,}\d",  # a phone number of six or more digits
+    r"|(?:https?://)?(?:[A-Za-z0-9-]+\.)+(?:nl|com|org|eu|chat|net)\b"  # an address,
+    r"(?:/[^\s]*[^\s.,;:!?)])?"  # its path without the sentence's full stop
+    # a phone number of six or more digits, not part of a time ("9:00 - 17:00")
+    r"|(?<!\d)(?<!\d[:.])\+?\d[\d ()-]{4,}\d(?!\d|[:.]\d)",
 )
 
 

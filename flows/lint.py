@@ -20,7 +20,7 @@ from flows.content import DEFAULT_LANG, Content, Problem, Severity
 from flows.crisis import lint_crisis
 from flows.machine import branches
 from flows.schema import Branch, Condition, Flow
-from flows.texts import DAYS, SYSTEM_TEXTS
+from flows.texts import CHANNELS, DAYS, SYSTEM_TEXTS
 
 # Readability: Dutch at B1 or simpler. Averages over one message.
 MAX_AVERAGE_WORDS = 15
@@ -63,6 +63,7 @@ def lint(
         used.setdefault(f"language.{lang}", (f"texts/{lang}.yaml", ()))
 
     problems.extend(_lint_variants(content, used))
+    problems.extend(_lint_empty(content, used, (*SYSTEM_TEXTS, *channel_texts)))
     problems.extend(_lint_texts(content, used))
     problems.extend(_lint_stale(content))
     problems.extend(_lint_services(content, today))
@@ -320,8 +321,57 @@ def _lint_variants(
                     f"'{key}' is a variant for one channel of '{base}', but '{base}' is not "
                     f'in texts/{DEFAULT_LANG}.yaml: add it (it may be empty, "")',
                 )
+            elif channel not in CHANNELS:
+                yield content.locator.problem(
+                    f"texts/{lang}.yaml",
+                    tuple(key.split(".")),
+                    f"'{key}': no channel is called '{channel}' (channels: "
+                    f"{', '.join(CHANNELS)}), so this text is never shown",
+                    "warning",
+                )
             elif base in used and key in dutch:
                 used.setdefault(key, used[base])
+
+
+SCREENS_THAT_MUST_SPEAK = (
+    "help",
+    "crisis_suicide",
+    "crisis_danger",
+    "crisis_both",
+    "check_suicide",
+    "check_danger",
+    "check_both",
+    "emergency",
+)
+
+
+def _lint_empty(
+    content: Content,
+    used: dict[str, tuple[str, tuple[str | int, ...]]],
+    required: Iterable[str],
+) -> Iterator[Problem]:
+    """An empty text ("") is only for a paragraph that a channel leaves out on purpose (its
+    Dutch text is empty too), never in a crisis, help or emergency screen, a button or a
+    system text: an error, so that nobody in crisis gets an empty message."""
+    dutch = content.texts.get(DEFAULT_LANG, {})
+    screens = content.screens
+    critical = set(required) | {
+        key for name in SCREENS_THAT_MUST_SPEAK for key in getattr(screens, name).say
+    }
+    for lang in content.languages:
+        for key, text in content.texts.get(lang, {}).items():
+            if text.strip():
+                continue
+            base = key.partition("@")[0]
+            if base not in used and key not in used:
+                continue
+            if base in critical or dutch.get(base, "").strip():
+                yield content.locator.problem(
+                    f"texts/{lang}.yaml",
+                    tuple(key.split(".")),
+                    f"'{key}' is empty: a crisis, help or emergency text, a button or a system "
+                    f"text must say something (only a paragraph whose Dutch text is empty may be)",
+                )
 
 
 def _lint_stale(content: Content) -> Iterator[Problem]:

@@ -293,6 +293,11 @@ class CrisisConceptsFile(Strict):
         description="Concepts that let the classifier decide on its own; without one of "
         "these in a message, only phrases and patterns can find a crisis in it.",
     )
+    fillers: list[str] = Field(
+        default_factory=list,
+        description="Words people put in anywhere (echt, really, chiar): two words read "
+        "together by `spelling` are still read together with one of these between them.",
+    )
 
 
 class CrisisExamples(Strict):

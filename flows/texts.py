@@ -9,6 +9,9 @@ from __future__ import annotations
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
+# The channels a text may have a variant for (``key@telegram``); each channel's ``name``.
+CHANNELS = ("telegram", "web", "console")
+
 SYSTEM_TEXTS = (
     "button.help",
     "button.stop",
@@ -26,6 +29,7 @@ SYSTEM_TEXTS = (
     "system.choose_language",
     "system.unknown_command",
     "system.summary_intro",
+    "help.now",  # the last resort of a screen that would otherwise say nothing
     "service.open_now",
     "service.always_open",
     "service.closed_now",

@@ -168,3 +168,13 @@ def test_only_the_machine_module_imports_transitions() -> None:
         p.name for p in (ROOT / "flows").glob("*.py") if "transitions" in top_level_imports(p)
     )
     assert users == ["machine.py"]
+
+
+def test_every_channel_is_one_that_texts_may_name() -> None:
+    """Text variants name a channel (``key@web``); the check knows the channels' names."""
+    from bot.channels.console import ConsoleChat
+    from bot.channels.telegram.channel import TelegramChannel
+    from bot.channels.web.channel import WebChannel
+    from flows.texts import CHANNELS
+
+    assert {ConsoleChat.name, TelegramChannel.name, WebChannel.name} == set(CHANNELS)

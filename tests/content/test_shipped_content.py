@@ -16,6 +16,7 @@ import pytest
 from flows import (
     Button,
     Choice,
+    Command,
     Content,
     Count,
     Engine,
@@ -202,6 +203,8 @@ def test_typing_a_label_chooses_that_option(engine: Engine, content: Content, la
     gets the check "Ben je nu in gevaar?" with 112)."""
     flow = content.flows[content.default_flow]
     language_words = {w.casefold() for words in content.intents.language.values() for w in words}
+    # A language's own name typed anywhere switches to it at once: the same result.
+    language_words |= {content.text(c, f"language.{c}").casefold() for c in content.languages}
     missed = []
     for state_name, state in flow.states.items():
         for option in state.options:
@@ -261,6 +264,16 @@ def test_what_young_people_type(engine: Engine, state: str, typed: str, option: 
         ("ik moet drugs brengen", None),
         ("mijn baas houdt mijn paspoort", None),
         ("ik ben doodmoe", None),
+        # A "not" in an earlier clause does not cancel the crisis clause after it (a second
+        # reader's finding: a wider look back for "not" had made these "no").
+        ("ik kan niet meer wil dood", "suicide"),
+        ("ik hou het niet vol wil zelfmoord plegen", "suicide"),
+        ("nie wytrzymam chcę umrzeć", "suicide"),
+        ("не витримую хочу померти", "suicide"),
+        ("مش قادر بدي انتحر", "suicide"),
+        # "I don't want to die", with the little word between: not a crisis.
+        ("nu vreau sa mor, vreau doar ajutor", None),
+        ("не искам да умра", None),
     ],
 )
 def test_crisis_language(engine: Engine, typed: str, kind: str | None) -> None:
@@ -334,3 +347,55 @@ def test_a_suggested_language_is_offered_never_switched(engine: Engine) -> None:
         _, plain = engine.step(None, Start(at=AT, suggest=suggest))
         question = [o for o in plain if isinstance(o, Message)][-1]
         assert all(not b.data.startswith("!lang.") for row in question.buttons for b in row)
+
+
+LANGUAGES = ("nl", "en", "pl", "ro", "bg", "uk", "ar")
+OWN_NAMES = {
+    "nl": "Nederlands",
+    "en": "English",
+    "pl": "Polski",
+    "ro": "Română",
+    "bg": "Български",
+    "uk": "Українська",
+    "ar": "العربية",
+}
+
+
+def test_seven_languages_each_in_its_own_name(content: Content, engine: Engine) -> None:
+    """Every language has a texts file that says what it is (draft until a native speaker
+    has read it); the menu lists each in its own name; Arabic is right to left."""
+    assert set(content.languages) == set(LANGUAGES)
+    for code in LANGUAGES:
+        assert content.reviews[code].review in ("source", "draft", "reviewed")
+        assert content.reviews[code].direction == ("rtl" if code == "ar" else "ltr")
+    session = at_state(engine, "role", "pl", {})
+    _, outputs = engine.step(session, Command(at=AT, name="lang"))
+    menu = [o for o in outputs if isinstance(o, Message)][-1]
+    labels = [b.label for row in menu.buttons for b in row]
+    assert [label for label in labels if label in OWN_NAMES.values()] == [
+        OWN_NAMES[code] for code in content.languages
+    ]
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_typing_a_languages_own_name_switches_from_a_question(engine: Engine, code: str) -> None:
+    """Typing "Polski", "Українська" or "العربية" at any question switches to that language and
+    asks the same question again in it."""
+    start = "en" if code == "nl" else "nl"
+    session = at_state(engine, "role", start, {})
+    new, outputs = engine.step(session, Text(at=AT, text=OWN_NAMES[code]))
+    assert new is not None
+    assert new.lang == code
+    assert new.state == "role"
+    question = [o for o in outputs if isinstance(o, Message)][-1]
+    assert question.text == engine.content.text(code, "role.question")
+
+
+def test_arabic_keeps_numbers_and_addresses_left_to_right(engine: Engine) -> None:
+    """In Arabic, 113, 113.nl and phone numbers are isolated runs (U+2066 ... U+2069), so they
+    read left to right inside right-to-left text, on Telegram as on the web."""
+    session = at_state(engine, "role", "ar", {})
+    _, outputs = engine.step(session, Text(at=AT, text="ik wil dood"))
+    said = "\n".join(o.text for o in outputs if isinstance(o, Message))
+    assert "\u2066113.nl\u2069" in said
+    assert "113" in said

@@ -151,6 +151,11 @@ def make_content(root: Path, flow: str = FLOW) -> Path:
     for old in (target / "flows").glob("*.yaml"):
         old.unlink()
     (target / "flows" / "mini.yaml").write_text(flow, encoding="utf-8")
+    # Dutch and English only: the engine's tests need no more languages.
+    for other in (target / "texts").glob("*.yaml"):
+        if other.stem not in TEXTS:
+            other.unlink()
+            (target / "texts" / "sources" / other.name).unlink(missing_ok=True)
     for lang, extra in TEXTS.items():
         path = target / "texts" / f"{lang}.yaml"
         path.write_text(

@@ -170,7 +170,7 @@ def test_a_handoff_says_when_no_service_speaks_the_language(mini: Engine) -> Non
     assert "Languages: Nederlands, Polski\nYou can ask for an interpreter." in office
     always = next(t for t in texts(out) if t.startswith("Always Open"))
     assert "Languages" not in always  # nothing verified: nothing said
-    assert "This help may not speak your language." in "\n".join(texts(out))
+    assert "Does this help speak your language? I do not always know." in "\n".join(texts(out))
 
 
 def test_one_message_per_turn(mini: Engine) -> None:
@@ -751,3 +751,25 @@ def test_no_website_means_no_website_hint(tmp_path: Path) -> None:
         '    phone: "0800-0000"\n    phone_free: true\n',
     )
     assert office.startswith("Kantoor\nOp werkdagen.\nBellen: 0800-0000 (gratis)\nTalen:")
+
+
+@pytest.mark.parametrize(
+    ("text", "isolated"),
+    [
+        ("Bel 0800-0113.", "Bel \u20660800-0113\u2069."),
+        ("chat op 113.nl.", "chat op \u2066113.nl\u2069."),
+        (
+            "+31 70 333 44 44 of info@comensha.nl",
+            "\u2066+31 70 333 44 44\u2069 of \u2066info@comensha.nl\u2069",
+        ),
+        ("open 9:00 - 17:00", "open 9:00 - 17:00"),
+        ("open 9.00 - 17.00 uur", "open 9.00 - 17.00 uur"),
+        ("Bel 112 of 113", "Bel 112 of 113"),
+    ],
+)
+def test_right_to_left_isolates_numbers_and_addresses_only(text: str, isolated: str) -> None:
+    """In a right-to-left language, phone numbers and addresses become isolated left-to-right
+    runs; times and short numbers stay as they are, and a sentence's full stop stays out."""
+    from flows.engine import _LTR_RUN
+
+    assert _LTR_RUN.sub(lambda m: f"\u2066{m.group(0)}\u2069", text) == isolated

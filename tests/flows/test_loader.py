@@ -284,3 +284,28 @@ def test_a_channel_variant_needs_its_text(tmp_path: Path) -> None:
     assert content is None  # an error
     found = [str(p) for p in problems]
     assert any("'lonely.text@web' is a variant" in p and "nl.yaml:" in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("added", "expected"),
+    [
+        ('  check_suicide@web: ""\n', "'crisis.check_suicide@web' is empty"),
+        ('  suicide@telegram: "   "\n', "'crisis.suicide@telegram' is empty"),
+        ('  suicide@telgram: "Bel 113."\n', "no channel is called 'telgram'"),
+    ],
+)
+def test_a_crisis_text_may_not_be_empty_on_any_channel(
+    tmp_path: Path, added: str, expected: str
+) -> None:
+    """An empty text is left out of a message; in a crisis, help or emergency screen that
+    could leave a person with nothing, so the check refuses it. A variant for a channel
+    that does not exist is never shown: a warning."""
+    root = make_content(tmp_path)
+    nl = root / "texts" / "nl.yaml"
+    text = nl.read_text(encoding="utf-8")
+    nl.write_text(text.replace("\ncrisis:\n", "\ncrisis:\n" + added, 1), encoding="utf-8")
+    content, problems = read_content(root)
+    found = [str(p) for p in problems]
+    if content is not None:
+        found += [str(p) for p in lint(content, today=dt.date(2026, 12, 1))]
+    assert any(expected in p for p in found), found

@@ -75,10 +75,9 @@ async def site() -> AsyncIterator[tuple[WebChat, str]]:
 
 
 async def new_context(browser: Browser, width: int = 360, **options: Any) -> BrowserContext:
+    options.setdefault("locale", "nl-NL")
     context = await browser.new_context(
-        viewport={"width": width, "height": 740 if width < 600 else 800},
-        locale="nl-NL",
-        **options,
+        viewport={"width": width, "height": 740 if width < 600 else 800}, **options
     )
     context.set_default_timeout(10_000)
     # The only pages of other sites a test visits, answered here: nothing leaves 127.0.0.1.
