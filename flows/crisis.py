@@ -68,7 +68,6 @@ PHRASE_GAP = 2  # other words allowed between two words of a phrase
 WINDOW_SLACK = 1  # one more word than a pattern's window says: room for a filler ("echt")
 AFTER = 3  # words after a rule's match where an `unless` concept still cancels it
 BEFORE = 2  # and words before it
-NOT_BEFORE = BEFORE  # a "not" this close before a signal word cancels it
 FAR_BEFORE = 4  # `unless_far` concepts (it is over, I am safe now) reach further
 FAR_AFTER = 10
 RULE_FLOOR = 0.005  # a *possible* rule counts only when the classifier gives its kind this much
@@ -438,7 +437,7 @@ class Rule:
         reach = heard[max(0, first - BEFORE) : last + self.after + 1]
         if outer and any(h & outer for h in reach):
             return True
-        start = _back(heard, first, NOT_BEFORE, self.eos, self.particle)
+        start = _back(heard, first, BEFORE, self.eos, self.particle)
         # A "not" word cancels only before or inside the match: "ik wil niet dood" and "nooit
         # aan zelfmoord gedacht", but not "ik wil dood, niet normaal meer".
         if self.unless & self.negation and any(h & self.negation for h in heard[start : last + 1]):
@@ -771,7 +770,7 @@ class Detector:
                 continue
             if any(h & self.ordinary for h in heard[max(0, i - BEFORE) : i + 7]):
                 continue
-            start = _back(heard, i, NOT_BEFORE, self.eos_bit, self.particle)  # "не искам да умра"
+            start = _back(heard, i, BEFORE, self.eos_bit, self.particle)  # "не искам да умра"
             if not any(h & self.negation for h in heard[start:i]):
                 return True
         return False

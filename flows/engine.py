@@ -800,12 +800,12 @@ class Engine:
             if variant in own or (key not in own and variant in self.content.texts[DEFAULT_LANG]):
                 text = self.content.text(lang, variant)
         if lang in self._rtl:
-            text = _LTR_RUN.sub(lambda m: f"\u2066{m.group(0)}\u2069", text)
+            text = _LTR_RUN.sub(lambda m: _isolated(m.group(0)), text)
         return text
 
     def _ltr(self, lang: str, value: str) -> str:
         """A number or address, isolated left to right inside a right-to-left text."""
-        return f"\u2066{value}\u2069" if lang in self._rtl else value
+        return _isolated(value) if lang in self._rtl else value
 
     def _language_name(self, code: str) -> str:
         """A language in its own name: the menu's name, else Babel's (CLDR) name."""
@@ -885,6 +885,11 @@ _LTR_RUN = re.compile(
     # a phone number of six or more digits, not part of a time ("9:00 - 17:00")
     r"|(?<!\d)(?<!\d[:.])\+?\d[\d ()-]{4,}\d(?!\d|[:.]\d)",
 )
+
+
+def _isolated(run: str) -> str:
+    """``run`` as a left-to-right isolate (U+2066 ... U+2069)."""
+    return f"\u2066{run}\u2069"
 
 
 def language_name(code: str) -> str:
