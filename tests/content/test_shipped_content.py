@@ -271,6 +271,9 @@ def test_what_young_people_type(engine: Engine, state: str, typed: str, option: 
         ("nie wytrzymam chcę umrzeć", "suicide"),
         ("не витримую хочу померти", "suicide"),
         ("مش قادر بدي انتحر", "suicide"),
+        # Typed in a last read, in the reader's own words: a time between "thinking of it"
+        # and the jump had put the words too far apart for every rule.
+        ("ik denk erover om vanavond van de brug te springen", "suicide"),
         # "I don't want to die", with the little word between: not a crisis.
         ("nu vreau sa mor, vreau doar ajutor", None),
         ("не искам да умра", None),
