@@ -19,8 +19,8 @@ import tracemalloc
 from dataclasses import dataclass
 
 from flows import load_content
-from flows.crisis import KINDS, build, training_set
 from flows.loader import default_content_dir
+from flows.understanding.crisis import KINDS, build, training_set
 
 
 @dataclass(frozen=True)

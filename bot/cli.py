@@ -271,9 +271,11 @@ def _content(args: argparse.Namespace) -> int:
         if content is None:
             print(f"{errors} error(s), {warnings} warning(s): the content is not valid.")
             return 1
-        from flows.crisis import check, describe, detector_for
+        from bot.derived import DerivedCache, build_readers
+        from flows.understanding.crisis_check import check, describe
 
-        report, missed = check(content, detector_for(content))
+        readers = build_readers(content, DerivedCache())
+        report, missed = check(content, readers.crisis)
         for line in describe(report):
             print(line)
         _print_problems(missed, sys.stdout)
@@ -411,11 +413,12 @@ def _shown(path: Path) -> str:
 def _crisis(content: object, text: str) -> int:
     """`baken content crisis TEXT`: the verdict and how each part saw the text. For the
     operator's own terminal: nothing is logged or kept."""
-    from flows.crisis import decide, detector_for
+    from bot.derived import DerivedCache, build_readers
     from flows.loader import Content
+    from flows.understanding.crisis import decide
 
     assert isinstance(content, Content)
-    detector = detector_for(content)
+    detector = build_readers(content, DerivedCache()).crisis
     sure, hints, probs, signal, floors = detector.evidence(text)
     verdict = decide(sure, hints, probs, signal, floors)
     print(f"outcome: {verdict.outcome}")
@@ -434,7 +437,7 @@ def _crisis(content: object, text: str) -> int:
 
 
 def _concepts(detector: object, text: str) -> list[tuple[str, list[str]]]:
-    from flows.crisis import Detector
+    from flows.understanding.crisis import Detector
 
     assert isinstance(detector, Detector)
     return [

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bot.channels import texts
+from bot.derived import DerivedCache, build_engine
 from bot.logging import get_logger
-from flows import Engine
 from flows.content import Content
 from flows.loader import ContentError, Problem, read_content
 
@@ -33,13 +33,19 @@ def read(
 class ContentHolder:
     """The engine on the current content; :meth:`reload` swaps in new content when valid."""
 
-    def __init__(self, directory: Path, channel_texts: Iterable[str] = texts.ALL) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        channel_texts: Iterable[str] = texts.ALL,
+        cache: DerivedCache | None = None,
+    ) -> None:
         self.directory = directory
         self.channel_texts = tuple(channel_texts)
+        self.cache = cache or DerivedCache()
         content, problems = read(directory, self.channel_texts)
         if content is None:
             raise ContentError(problems)
-        self.engine = Engine(content)
+        self.engine = build_engine(content, self.cache)
         self._stamp = self._mtimes()
 
     def reload(self) -> tuple[bool, list[Problem]]:
@@ -53,7 +59,7 @@ class ContentHolder:
         if content is None:
             return False, problems
         if content.version != self.engine.version:
-            self.engine = Engine(content)
+            self.engine = build_engine(content, self.cache)
         return True, problems
 
     def changed(self) -> bool:

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from babel import Locale, UnknownLocaleError
 
 from flows.content import DEFAULT_LANG, Content
-from flows.crisis import Verdict, detector_for
 from flows.events import (
     Answered,
     Button,
@@ -57,6 +56,8 @@ from flows.match import Candidates, Typed, WholeMessage, match_option
 from flows.schema import Flow, HandoffSpec, Option, Screen, Service, ServiceRef, State
 from flows.session import Session
 from flows.texts import DAYS
+from flows.understanding.crisis import Verdict
+from flows.understanding.readers import Readers
 
 COMMANDS_HELP = frozenset({"help", "hulp"})
 COMMANDS_STOP = frozenset({"stop", "wis"})
@@ -110,7 +111,10 @@ class Engine:
     #: instead of ``key``. An empty text is left out.
     channel: str = ""
 
-    def __init__(self, content: Content) -> None:
+    def __init__(self, content: Content, readers: Readers | None = None) -> None:
+        """``readers``: the crisis detector and situation reader built for this content
+        (the content holder builds them once, from a cache when it can); without them they
+        are built here, which trains the classifiers (seconds)."""
         self.content = content
         self.version = content.version
         self._views: dict[str, Engine] = {}
@@ -121,7 +125,8 @@ class Engine:
         self._flows = {name: self._compile(name, flow) for name, flow in content.flows.items()}
         # Buttons are immutable values; a question's rows are built once per language.
         self._row_cache: dict[tuple[str, str, str], tuple[tuple[Button, ...], ...]] = {}
-        self._detector = detector_for(content)  # trained once per content digest, shared
+        self.readers = readers if readers is not None else Readers.build(content)
+        self._detector = self.readers.crisis
         # Typing a language's name ("English", "Nederlands") switches to it at once.
         self._language_names = {
             Typed.of(content.text(lang, f"language.{code}")).norm: code

@@ -17,10 +17,10 @@ from collections.abc import Iterable, Iterator
 from rapidfuzz import process
 
 from flows.content import DEFAULT_LANG, Content, Problem, Severity
-from flows.crisis import lint_crisis
 from flows.machine import branches
 from flows.schema import Branch, Condition, Flow
 from flows.texts import CHANNELS, DAYS, SYSTEM_TEXTS
+from flows.understanding.crisis_check import lint_crisis
 
 # Readability: Dutch at B1 or simpler. Averages over one message.
 MAX_AVERAGE_WORDS = 15

@@ -9,7 +9,7 @@ Words of every script are kept: Latin (Polish and Romanian letters without their
 marks: ``ł`` reads as ``l``, ``ș`` as ``s``), Cyrillic (Ukrainian, Bulgarian) and
 Arabic (without its vowel marks and tatweel, with the common variants of alef,
 yeh, teh marbuta and the Persian/Urdu forms read alike, and Arabic-Indic digits
-as digits). The crisis detector (:mod:`flows.crisis`) reads words the same way.
+as digits). The crisis detector (:mod:`flows.understanding`) reads words the same way.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from flows import Engine
-from flows.crisis import EOS, caught, words
+from flows.understanding.crisis_check import caught
+from flows.understanding.words import EOS, words
 
 
 def test_two_typed_words_are_read_together_also_with_a_filler_between_them() -> None:

@@ -18,8 +18,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from flows import Engine
-from flows.crisis import KINDS, caught, heldout
 from flows.match import normalise
+from flows.understanding.crisis import KINDS
+from flows.understanding.crisis_check import caught, heldout
 
 EXAMPLES = int(os.environ.get("BAKEN_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(

@@ -26,7 +26,7 @@ from flows import (
     Text,
     Timeout,
 )
-from flows.crisis import heldout
+from flows.understanding.crisis_check import heldout
 from testkit.walk import AT, Situation, answer_buttons, situations
 
 

@@ -1,0 +1,440 @@
+"""Crisis understanding: does a typed message say "I want to die" or "I am in danger now"?
+
+Safety rule number one: whoever types that they want to die, or that they are in
+danger right now, gets 113 or 112 at once, from every state, without a session.
+A list of phrases is always one phrasing behind, so three parts look at every
+message, each made to generalise in its own way:
+
+1. **Phrases** (``phrases/crisis.yaml``): plain sentences, their words in order
+   with at most two other words between them. Unmistakable: *sure*.
+2. **Concept patterns** (``phrases/crisis-concepts.yaml``): words are first read
+   as *concepts* (``i``, ``want``, ``die``, ``end``, ``life``, ``threat``,
+   ``door``, ``locked`` ...) and a pattern names concepts that must all occur
+   within a window of words, in any order, unless a cancelling concept is near
+   ("dood van het *lachen*"). This carries word order, inserted words, verb forms
+   (``vermoord*``), youth spelling (``k``, ``n``, ``nie`` via the ``spelling``
+   table) and small typos. Each pattern says whether it is *sure* or *possible*.
+3. **A classifier** trained on the examples in ``phrases/crisis-examples/`` (only
+   their ``train`` part): logistic regression over word and character n-grams and
+   concept pairs, one model per kind. It is trained when the content is built
+   (or read back as data from a cache kept by the host) and scores with plain dicts of
+   weights, so a message costs about a tenth of a millisecond. It speaks alone
+   only when a *signal* concept occurs outside an ordinary context: from
+   POSSIBLE_AT *possible*, from SURE_AT *sure*. For a possible pattern it gives a
+   second opinion: the pattern counts unless the classifier, on its best
+   sentence, gives that kind less than RULE_FLOOR. Long messages are scored
+   window by window, so one crisis sentence inside a long message still counts.
+
+The result is a :class:`Verdict`: ``sure`` (the crisis screen at once),
+``possible`` (a short check with 113/112 already visible) or ``no``; the kind
+(``suicide`` -> 113, ``danger`` -> 112, ``both``); and which part decided.
+
+Pure: no I/O, no clock, no logging, no cache of anything typed. The text lives
+for one call only. scikit-learn is imported only to train.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import itertools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from flows.match import Typed
+from flows.understanding.classifier import (
+    Model,
+    features,
+    train,
+    weights_from_data,
+    weights_to_data,
+)
+from flows.understanding.lexicon import Lexicon, bits_of, names_of
+from flows.understanding.rules import BEFORE, PHRASE_GAP, WINDOW_SLACK, Rule, look_back
+from flows.understanding.words import EOS, norm_word, words
+
+if TYPE_CHECKING:
+    from flows.content import Content
+    from flows.schema import CrisisConceptsFile
+
+Outcome = Literal["sure", "possible", "no"]
+KINDS = ("suicide", "danger")
+
+# Classifier thresholds on the probability of each kind, chosen by 5-fold
+# cross-validation on the training examples only.
+POSSIBLE_AT = 0.85
+SURE_AT = 0.99
+RULE_FLOOR = 0.005  # a *possible* rule counts only when the classifier gives its kind this much
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the detector made of one message. ``reason`` names a rule or model, never text."""
+
+    outcome: Outcome
+    kind: str | None  # 'suicide', 'danger', 'both' or None
+    reason: str
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        if self.kind == "both":
+            return frozenset(KINDS)
+        return frozenset({self.kind}) if self.kind else frozenset()
+
+
+NO = Verdict("no", None, "nothing found")
+
+
+def kind_of(kinds: Iterable[str]) -> str | None:
+    found = set(kinds)
+    if found >= set(KINDS):
+        return "both"
+    return next(iter(found), None)
+
+
+def expand(kind: str) -> tuple[str, ...]:
+    """'both' as both kinds; a kind as itself."""
+    return KINDS if kind == "both" else (kind,)
+
+
+@dataclass(frozen=True)
+class Detector:
+    """Everything needed to judge one message; built once per content, shared, immutable."""
+
+    spelling: Mapping[str, tuple[str, ...]]
+    lexicon: Lexicon
+    names: tuple[str, ...]  # concept names by bit; phrase words come after them as "=word"
+    concept_count: int
+    rules: tuple[Rule, ...]
+    model: Model | None
+    signal_mask: int = 0  # concepts that let the classifier speak on its own
+    ordinary: int = 0  # concepts that make a signal word ordinary (joke, game, past)
+    eos_bit: int = 0  # the concept `eos`: the last word of a sentence
+    negation: int = 0  # the concept `not`
+    particle: int = 0  # the concept `particle`
+    symbols: Mapping[int, str] = field(default_factory=dict)  # emoji -> " word "
+    fillers: frozenset[str] = frozenset()  # skipped between two words read together
+    problems: tuple[tuple[str, tuple[str | int, ...], str], ...] = field(default=())
+
+    @functools.cached_property
+    def table(self) -> tuple[tuple[int, Rule, tuple[str, ...], bool], ...]:
+        """The rules as (concepts needed, rule, kinds, sure), for a quick first check."""
+        return tuple((r.mask, r, expand(r.kind), r.level == "sure") for r in self.rules)
+
+    def model_data(self) -> dict[str, Any] | None:
+        """The trained classifier as plain data, for a cache (None without a classifier)."""
+        if self.model is None:
+            return None
+        return weights_to_data(self.model.weights, self.model.intercept)
+
+    def assess(self, text: str) -> Verdict:
+        """Judge one message. Never raises for any text; keeps nothing of it."""
+        return decide(*self.evidence(text))
+
+    def evidence(
+        self, text: str
+    ) -> tuple[dict[str, str], dict[str, str], tuple[float, float], bool, tuple[float, float]]:
+        """What each part found: sure rules and possible rules (kind -> rule name), the
+        classifier's probability per kind, whether a signal concept occurs, and the
+        classifier's second opinion for the rules (its best sentence)."""
+        tokens = words(text, self.spelling, self.symbols, self.fillers)
+        if not tokens:
+            return {}, {}, (0.0, 0.0), False, (0.0, 0.0)
+        per_token = [self.lexicon.bits(t) for t in tokens]  # EOS is no word: 0
+        heard = self._heard(tokens, per_token)
+        present = 0
+        for bits in heard:
+            present |= bits
+        sure: dict[str, str] = {}
+        hints: dict[str, str] = {}
+        where: dict[int, list[int]] = {}
+        if present:
+            for mask, rule, kinds, is_sure in self.table:
+                if present & mask != mask:  # most rules stop here: one AND per rule
+                    continue
+                if is_sure and all(k in sure for k in kinds):
+                    continue
+                if rule.found(heard, where):
+                    target = sure if is_sure else hints
+                    for kind in kinds:
+                        target.setdefault(kind, rule.name)
+        probs = (0.0, 0.0)
+        floors = (RULE_FLOOR, RULE_FLOOR)  # no examples, no classifier: the rules decide alone
+        if self.model is not None:
+            mask = (1 << self.concept_count) - 1
+            concepts = [b & mask for b in per_token]
+            probs, floors = self.model.score(tokens, concepts, self.names)
+        return sure, hints, probs, self._signal(heard), floors
+
+    def _heard(self, tokens: Sequence[str], bits: Sequence[int]) -> list[int]:
+        """Concept bits per word for the rules; the last word of a sentence also gets `eos`."""
+        heard: list[int] = []
+        for token, b in zip(tokens, bits, strict=True):
+            if token == EOS:
+                if heard:
+                    heard[-1] |= self.eos_bit
+            else:
+                heard.append(b)
+        return heard
+
+    def _signal(self, heard: Sequence[int]) -> bool:
+        """A signal concept that is not near an ordinary-context word ("dood van het lachen",
+        "een werkstuk over zelfdoding") and not just after a "not" word ("nooit aan
+        zelfmoord gedacht"): only then may the classifier speak alone."""
+        for i, bits in enumerate(heard):
+            if not bits & self.signal_mask:
+                continue
+            if any(h & self.ordinary for h in heard[max(0, i - BEFORE) : i + 7]):
+                continue
+            start = look_back(heard, i, BEFORE, self.eos_bit, self.particle)  # "не искам да умра"
+            if not any(h & self.negation for h in heard[start:i]):
+                return True
+        return False
+
+    def probabilities(self, text: str) -> tuple[float, float]:
+        """The classifier's probabilities alone (for the operator's `baken content crisis`)."""
+        if self.model is None:
+            return (0.0, 0.0)
+        tokens = words(text, self.spelling, self.symbols, self.fillers)
+        return self.model.probabilities(self.anchored(text), [t == EOS for t in tokens])[0]
+
+    def anchored(self, text: str) -> list[list[str]]:
+        """The classifier's features of ``text``, per word."""
+        tokens = words(text, self.spelling, self.symbols, self.fillers)
+        mask = (1 << self.concept_count) - 1
+        concepts = [self.lexicon.bits(t) & mask for t in tokens]
+        return features(tokens, concepts, self.names)
+
+    def concepts_of(self, text: str) -> list[tuple[str, list[str]]]:
+        """Each word as the detector reads it, with its concepts (for the operator)."""
+        tokens = words(text, self.spelling, self.symbols, self.fillers)
+        found = [t for t in tokens if t != EOS]
+        heard = self._heard(tokens, [self.lexicon.bits(t) for t in tokens])
+        return [(t, names_of(h, self.names)) for t, h in zip(found, heard, strict=True)]
+
+
+def decide(
+    sure_rules: Mapping[str, str],
+    hints: Mapping[str, str],
+    probs: tuple[float, float],
+    signal: bool,
+    floors: tuple[float, float] | None = None,
+) -> Verdict:
+    """Combine the parts. A sure rule is sure. A possible rule is possible unless the
+    classifier all but rules the kind out (below RULE_FLOOR). The classifier alone needs a
+    signal concept in the message (a word about dying, hurting, danger ...): possible from
+    POSSIBLE_AT, sure from SURE_AT."""
+    sure = dict(sure_rules)
+    possible: dict[str, str] = {}
+    for kind, p, floor in zip(KINDS, probs, floors or probs, strict=True):
+        # Once one kind is sure, a rule for the other kind needs no second opinion.
+        if kind not in sure and kind in hints and (floor >= RULE_FLOOR or sure_rules):
+            possible[kind] = f"{hints[kind]} (classifier p={floor:.2f})"
+        if signal and p >= SURE_AT:
+            sure.setdefault(kind, f"classifier p={p:.2f}")
+        elif signal and p >= POSSIBLE_AT:
+            possible.setdefault(kind, f"classifier p={p:.2f}")
+    if sure:
+        kinds = set(sure) | set(possible)
+        reason = "; ".join(f"{k}: {sure.get(k) or possible[k]}" for k in KINDS if k in kinds)
+        return Verdict("sure", kind_of(kinds), reason)
+    if possible:
+        reason = "; ".join(f"{k}: {possible[k]}" for k in KINDS if k in possible)
+        return Verdict("possible", kind_of(possible), reason)
+    return NO
+
+
+def _laughing(rule: Rule, laugh: int) -> list[Rule]:
+    """Laughing near a match ("lol", "haha", 😂) cancels danger rules and possible rules
+    ("mn moeder vermoordt me haha", "im dead lol"); a sure suicide rule said laughing is
+    still asked about ("ik wil dood lol" gets the check): a cry for help is often masked."""
+    if not laugh:
+        return [rule]
+    cancelled = dataclasses.replace(rule, unless=rule.unless | laugh)
+    if rule.kind == "danger" or rule.level != "sure":
+        return [cancelled]
+    return [cancelled, dataclasses.replace(rule, name=f"{rule.name} (laughing)", level="possible")]
+
+
+def training_set(content: Content) -> list[tuple[str, str]]:
+    """(text, kind) for every training example, and every sure phrase as an example too."""
+    rows: list[tuple[str, str]] = []
+    for kind in KINDS:
+        for phrases in getattr(content.crisis, kind).values():
+            rows.extend((p, kind) for p in phrases)
+    for examples in content.crisis_examples.values():
+        for kind in (*KINDS, "both", "none"):
+            rows.extend((t, kind) for t in getattr(examples.train, kind))
+    return rows
+
+
+def sources(content: Content) -> list[Any]:
+    """Everything the detector is made from, as JSON-ready data (for a digest)."""
+    phrases = {k: getattr(content.crisis, k) for k in KINDS}
+    return [content.crisis_concepts.model_dump(mode="json"), phrases, training_set(content)]
+
+
+def detector_for(
+    content: Content, model: Mapping[str, Any] | None = None, *, trained: bool = True
+) -> Detector:
+    """Build the detector for this content. ``model``: the classifier as
+    :meth:`Detector.model_data` gave it for the same sources (read from a cache by the
+    host); without it the classifier is trained here (seconds, and scikit-learn)."""
+    concepts = content.crisis_concepts
+    phrases = {k: getattr(content.crisis, k) for k in KINDS}
+    return build(concepts, phrases, training_set(content), model=model, trained=trained)
+
+
+def build(
+    concepts: CrisisConceptsFile,
+    phrases: Mapping[str, Mapping[str, Sequence[str]]],
+    rows: Sequence[tuple[str, str]],
+    *,
+    model: Mapping[str, Any] | None = None,
+    trained: bool = True,
+) -> Detector:
+    """Compile the lexicon and rules, and train the classifier on ``rows`` (or take the
+    trained ``model`` data)."""
+    problems: list[tuple[str, tuple[str | int, ...], str]] = []
+    spelling: dict[str, tuple[str, ...]] = {}
+    for typed, meant in concepts.spelling.items():
+        key = " ".join(Typed.of(typed).tokens)
+        value = tuple(Typed.of(meant).tokens)
+        if not key or key.count(" ") > 1 or not value:
+            problems.append(("crisis-concepts", ("spelling", typed), "use one or two typed words"))
+            continue
+        spelling[key] = value
+    fillers = frozenset(w for f in concepts.fillers for w in Typed.of(f).tokens)
+    symbols: dict[int, str] = {}
+    for symbol, meant in concepts.emoji.items():
+        if len(symbol) != 1:
+            problems.append(("crisis-concepts", ("emoji", symbol), "use one character"))
+            continue
+        symbols[ord(symbol)] = f" {meant} "
+    names = list(concepts.concepts)
+    concept_count = len(names)
+    entries: dict[str, int] = {}
+    for bit, (name, members) in enumerate(concepts.concepts.items()):
+        for i, member in enumerate(members):
+            norm = norm_word(member)
+            if not norm or " " in norm.rstrip("*"):
+                problems.append(
+                    ("crisis-concepts", ("concepts", name, i), f"'{member}' must be one word")
+                )
+                continue
+            entries[norm] = entries.get(norm, 0) | 1 << bit
+    rules: list[Rule] = []
+    phrase_words: dict[str, int] = {}
+
+    def word_bit(word: str) -> int:
+        if word not in phrase_words:
+            phrase_words[word] = len(names)
+            names.append(f"={word}")
+            entries[word] = entries.get(word, 0) | 1 << phrase_words[word]
+        return 1 << phrase_words[word]
+
+    index = {name: 1 << bit for bit, name in enumerate(concepts.concepts)}
+    laugh = index.get("laugh", 0)
+    ordinary = index.get("joke", 0) | index.get("game", 0)
+    signal_ordinary = ordinary | laugh | index.get("past", 0) | index.get("chore", 0)
+    negation = index.get("not", 0)
+    for kind in KINDS:
+        for lang, items in phrases[kind].items():
+            for phrase in items:
+                spelled = [w for w in words(phrase, spelling, symbols, fillers) if w != EOS]
+                if not spelled:
+                    continue
+                need = tuple(word_bit(w) for w in spelled)
+                # A "not" just before cancels ("i'm not going to hurt myself"), unless the
+                # phrase says "not" itself ("ik wil niet meer leven").
+                negated = any(entries.get(w, 0) & negation for w in spelled)
+                rules.extend(
+                    _laughing(
+                        Rule(
+                            f"phrase '{phrase}' ({lang})",
+                            kind,
+                            "sure",
+                            need,
+                            True,
+                            len(need),
+                            ordinary | (0 if negated else negation),
+                            negation,
+                            negation=negation,
+                            eos=index.get("eos", 0),
+                            particle=index.get("particle", 0),
+                        ),
+                        laugh,
+                    )
+                )
+    for i, pattern in enumerate(concepts.patterns):
+        needed = [c for item in pattern.all for c in re.split(r"[&|]", item)]
+        unknown = [c for c in (*needed, *pattern.unless, *pattern.unless_far) if c not in index]
+        if unknown:
+            problems.append(
+                ("crisis-concepts", ("patterns", i), f"unknown concept(s): {', '.join(unknown)}")
+            )
+            continue
+        unless = bits_of(index, pattern.unless)
+        name = pattern.name or "+".join(pattern.all)
+        # "a|b" is either concept: one rule per combination. "a&b": one word with both.
+        choices = [item.split("|") for item in pattern.all]
+        for combination in itertools.product(*choices):
+            rules.extend(
+                _laughing(
+                    Rule(
+                        f"pattern {name}",
+                        pattern.kind,
+                        pattern.level,
+                        tuple(bits_of(index, item.split("&")) for item in combination),
+                        pattern.order,
+                        pattern.window + WINDOW_SLACK,
+                        unless,
+                        after=pattern.after,
+                        far=bits_of(index, pattern.unless_far),
+                        negation=negation,
+                        eos=index.get("eos", 0),
+                        particle=index.get("particle", 0),
+                        gap=max(PHRASE_GAP, pattern.window + WINDOW_SLACK - len(combination)),
+                    ),
+                    laugh,
+                )
+            )
+    # Sure rules first: once a kind is sure, its other sure rules need not run.
+    rules.sort(key=lambda r: r.level != "sure")
+    # Words of the examples, and the fillers, are real words: never read as a typo.
+    known = {w for text, _ in rows for w in words(text, spelling, symbols, fillers)} | fillers
+    lexicon = Lexicon.build(entries, known)
+    signal_mask = 0
+    for i, name in enumerate(concepts.signals):
+        if name in index:
+            signal_mask |= index[name]
+        else:
+            problems.append(("crisis-concepts", ("signals", i), f"unknown concept: {name}"))
+    detector = Detector(
+        spelling,
+        lexicon,
+        tuple(names),
+        concept_count,
+        tuple(rules),
+        None,
+        signal_mask,
+        signal_ordinary,
+        index.get("eos", 0),
+        negation,
+        index.get("particle", 0),
+        symbols,
+        fillers,
+        tuple(problems),
+    )
+    if model is not None:
+        weights, intercept = weights_from_data(model, len(KINDS))
+    elif rows and trained:
+        feats = [detector.anchored(t) for t, _ in rows]
+        labels = [(int(k in ("suicide", "both")), int(k in ("danger", "both"))) for _, k in rows]
+        weights, intercept = train(feats, labels)
+    else:
+        return detector
+    pairs = {f: (w[0], w[1]) for f, w in weights.items()}
+    return dataclasses.replace(detector, model=Model(pairs, (intercept[0], intercept[1])))

@@ -1,0 +1,202 @@
+"""The lexicon: which concepts a typed word may stand for.
+
+A concept is a named group of words that mean the same thing to a reader ("want",
+"die", "passport", "boss"), in every language at once. A word matches a concept
+exactly, by stem (``vermoord*``), with an Arabic prefix read off (والقتل -> قتل), by an
+ending written onto it (``*ني``), or with a typo or two in longer words. Concepts are
+bits of an int, so a reader asks "does this message hold all of these?" with one AND.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz.distance import OSA
+
+
+def _tolerance(word: str) -> int:
+    """Typos allowed in a lexicon word: none up to 5 letters (leven/lezen/geven are all words)."""
+    if len(word) <= 5:
+        return 0
+    if len(word) <= 8:
+        return 1
+    return 2
+
+
+# Endings after a stem that a typo may come with: Dutch and English verb and noun forms,
+# and the commonest Polish, Romanian, Bulgarian, Ukrainian and Arabic ones.
+_ENDINGS = frozenset(
+    {"", "t", "d", "e", "en", "de", "den", "te", "ten", "s", "ed", "er", "ers"}
+    | {"a", "i", "y", "o", "u", "ie", "ia", "ea", "ii", "ul", "am", "em", "om", "ow", "ac", "ic"}
+    | {"yc", "esz", "emy", "ja", "ju", "je", "la", "li", "lo", "ly"}
+    | {"а", "я", "у", "ю", "и", "і", "ї", "е", "є", "о", "ть", "ти", "ся", "ла", "ли", "ло", "ва"}
+    | {"ат", "ят", "ам", "ям", "ах", "ях", "ой", "ий", "ого", "ому", "не", "ня"}
+    | {"ني", "ه", "ها", "هم", "وا", "و", "ت", "ك", "ي"}
+)
+
+
+# Arabic prefixes, longest first: wa-bi-al, wa-al, bi-al, fa-al, ka-al, li-l, al, and, so,
+# with, to, will (sa-, Levantine bi-, Egyptian ha-/ḥa-), like.
+_AR_PREFIXES = (
+    "وبال",
+    "وال",
+    "بال",
+    "فال",
+    "كال",
+    "لل",
+    "ال",
+    "و",
+    "ف",
+    "ب",
+    "ل",
+    "س",
+    "ح",
+    "ه",
+    "ك",
+)
+
+
+def _deletes(word: str, depth: int) -> set[str]:
+    found = {word}
+    frontier = {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
+        found |= frontier
+    return found
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Maps a typed word to the concepts it can mean: exact, by stem (``vermoord*``), or with
+    a typo or two in longer words (same first letter)."""
+
+    exact: Mapping[str, int]  # word -> concept bits
+    stems: Mapping[str, tuple[tuple[str, int], ...]]  # first two letters -> (stem, bits)
+    typos: Mapping[str, tuple[str, ...]]  # deletion variant -> lexicon words
+    tolerance: Mapping[str, int]
+    fuzzy: Mapping[str, int]  # words and stem forms that a typo may stand for
+    known: frozenset[str] = frozenset()  # words seen in the examples: real words, not typos
+    endings: tuple[tuple[str, int], ...] = ()  # (ending, bits): "*ني" is every word ending so
+
+    @classmethod
+    def build(cls, entries: Mapping[str, int], known: Iterable[str] = ()) -> Lexicon:
+        exact: dict[str, int] = {}
+        stems: dict[str, list[tuple[str, int]]] = {}
+        long_stems: dict[str, list[tuple[str, int]]] = {}  # by first letter, for typos
+        typos: dict[str, set[str]] = {}
+        tolerance: dict[str, int] = {}
+        endings: list[tuple[str, int]] = []
+        for word, bits in entries.items():
+            if word.startswith("*"):
+                endings.append((word[1:], bits))
+                continue
+            if word.endswith("*"):
+                stem = word[:-1]
+                stems.setdefault(stem[:2], []).append((stem, bits))
+                if len(stem) >= 7:
+                    long_stems.setdefault(stem[:1], []).append((stem, bits))
+                continue
+            exact[word] = exact.get(word, 0) | bits
+        # Typos are looked for in whole words and in the usual forms of each stem
+        # (schop* -> schoppen, schopt; vermoord* -> vermoorden).
+        fuzzy = dict(exact)
+        for word, bits in entries.items():
+            if word.endswith("*") and len(word) > 4:
+                stem = word[:-1]
+                forms = {
+                    stem + end for end in ("", "e", "en", "t", "d", "te", "de", "s", "ed", "ing")
+                }
+                forms |= {stem + stem[-1] + end for end in ("en", "ed", "ing", "er")}
+                forms |= {"ge" + stem + end for end in ("d", "t", "en")}
+                for form in forms:
+                    fuzzy[form] = fuzzy.get(form, 0) | bits
+        for word in fuzzy:
+            tol = _tolerance(word) if word in exact else min(1, _tolerance(word))
+            if tol:
+                tolerance[word] = tol
+                for variant in _deletes(word, tol):
+                    typos.setdefault(variant, set()).add(word)
+        for first, entries_ in long_stems.items():
+            stems.setdefault(first, []).extend(entries_)
+        return cls(
+            exact,
+            {k: tuple(v) for k, v in stems.items()},
+            {k: tuple(sorted(v)) for k, v in typos.items()},
+            tolerance,
+            fuzzy,
+            frozenset(known) - set(exact),
+            tuple(endings),
+        )
+
+    def bits(self, token: str) -> int:
+        """The concepts ``token`` may stand for (0 when none)."""
+        ending = 0
+        for end, bits in self.endings:
+            # Arabic writes "me" onto the verb: يقتلني, بيضربوني, yqtlouni.
+            if token.endswith(end) and len(token) >= len(end) + 3:
+                ending |= bits
+        return self._bits(token) | ending
+
+    def _bits(self, token: str, stripped: int = 0) -> int:
+        found = self.exact.get(token, 0)
+        for stem, bits in self.stems.get(token[:2], ()):
+            if token.startswith(stem):
+                found |= bits
+        if not found and token.startswith("ge") and len(token) >= 6:
+            # Dutch past participles: gekrast, gewurgd, gespaard are kras*, wurg*, spaar*.
+            rest = token[2:]
+            for stem, bits in self.stems.get(rest[:2], ()):
+                if rest.startswith(stem):
+                    found |= bits
+        if (
+            not found
+            and 4 <= len(token) <= 30
+            and stripped < 3
+            and "\u0600" <= token[0] <= "\u06ff"
+        ):
+            # Arabic writes "and", "the", "with", "to" and the future onto the word:
+            # والقتل, بالسكين, سأقتل, بموت read as قتل, سكين, اقتل, موت.
+            for prefix in _AR_PREFIXES:
+                if token.startswith(prefix) and len(token) - len(prefix) >= 3:
+                    found = self._bits(token[len(prefix) :], stripped + 1)
+                    if found:
+                        return found
+        if found or len(token) < 5 or len(token) > 30 or token in self.known:
+            return found
+        for stem, bits in self.stems.get(token[:1], ()):
+            # A typo in an inflected word ("ovreleef"): the stem with one slip, then an ending.
+            size = len(stem)
+            for cut in (size - 1, size, size + 1):
+                if token[cut:] in _ENDINGS and OSA.distance(token[:cut], stem, score_cutoff=1) <= 1:
+                    found |= bits
+                    break
+        depth = 2 if len(token) >= 8 else 1
+        seen: set[str] = set()
+        for variant in _deletes(token, depth):
+            for word in self.typos.get(variant, ()):
+                if word in seen or word[0] != token[0]:
+                    continue
+                seen.add(word)
+                tol = self.tolerance[word]
+                if OSA.distance(token, word, score_cutoff=tol) <= tol:
+                    found |= self.fuzzy[word]
+        return found
+
+
+def names_of(bits: int, names: Sequence[str]) -> list[str]:
+    """The names of the concepts in ``bits``, lowest bit first."""
+    out = []
+    while bits:
+        low = bits & -bits
+        out.append(names[low.bit_length() - 1])
+        bits ^= low
+    return out
+
+
+def bits_of(index: Mapping[str, int], names: Iterable[str]) -> int:
+    """The bits of these concept names (each must be in ``index``)."""
+    out = 0
+    for name in names:
+        out |= index[name]
+    return out

@@ -1,0 +1,61 @@
+"""Both readers for one content version, as one value the content holder owns.
+
+:meth:`Readers.build` compiles the crisis detector and the situation reader from the
+content; what takes time (training the classifiers) can instead be read back from
+:meth:`Readers.derived` data written for the same :func:`digest_of` the content. The host
+keeps that data on disk (see ``bot/derived.py``); nothing here reads or writes files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flows.understanding import crisis
+
+if TYPE_CHECKING:
+    from flows.content import Content
+
+# Bump when the meaning of the derived data changes (features, scoring): older data is then
+# never trusted, whatever its digest says.
+FORMAT = 1
+
+
+def digest_of(content: Content) -> str:
+    """A digest of everything the readers are made from (and of :data:`FORMAT`)."""
+    blob = json.dumps(
+        [FORMAT, crisis.sources(content)],
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class Readers:
+    """The crisis detector for one content version; immutable and safe to share."""
+
+    crisis: crisis.Detector
+    digest: str
+    trained: bool = True  # trained here (False: read back from derived data)
+
+    @classmethod
+    def build(cls, content: Content, derived: Mapping[str, Any] | None = None) -> Readers:
+        """Build the readers. ``derived``: data from :meth:`derived` of readers built before;
+        used only when its format and digest match this content, else everything is trained
+        here (seconds, with scikit-learn)."""
+        digest = digest_of(content)
+        fits = derived is not None and derived.get("format") == FORMAT
+        if fits and derived is not None and derived.get("digest") == digest:
+            try:
+                return cls(crisis.detector_for(content, model=derived["crisis"]), digest, False)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # damaged data: never trusted, trained below instead
+        return cls(crisis.detector_for(content), digest, True)
+
+    def derived(self) -> dict[str, Any]:
+        """What was trained, as plain JSON-ready data (see :meth:`build`)."""
+        return {"format": FORMAT, "digest": self.digest, "crisis": self.crisis.model_data()}

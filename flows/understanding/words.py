@@ -1,0 +1,112 @@
+"""Words: a typed message as normalised words, the first step of every reader.
+
+Contractions and youth spelling are written out ("k wil" -> "ik wil"), repeated letters
+folded ("jaaa"), look-alike digits read as letters in ASCII text, invisible characters
+dropped, and an end-of-sentence word (:data:`EOS`) put after every sentence so that a
+reader can tell "ik kan niet meer." from "ik kan niet meer wachten". Pure; the text lives
+for one call only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+
+from flows.match import Typed
+
+MAX_WORDS = 1200  # a Telegram message holds at most 4,096 characters: far fewer words
+MAX_CHARS = 16_384  # four Telegram messages; nothing longer is one message
+
+_REPEATS = re.compile(r"([a-z])\1+")
+_CONTRACTIONS = (
+    (re.compile(r"n['’‘`´]t\b"), " not"),
+    (re.compile(r"['’‘`´]m\b"), " am"),
+    (re.compile(r"['’‘`´]re\b"), " are"),
+    (re.compile(r"['’‘`´]ll\b"), " will"),
+    (re.compile(r"['’‘`´]ve\b"), " have"),
+    (re.compile(r"\b(he|she|it|that|there|what|who|where|everything|nobody)['’‘`´]s\b"), r"\1 is"),
+    (re.compile(r"\bm['’‘`´]n\b"), "mijn"),
+    (re.compile(r"\bz['’‘`´]n\b"), "zijn"),
+    (re.compile(r"\bd['’‘`´]r\b"), "er"),
+    (re.compile(r"(^|\s)['’‘`´]k\b"), " ik"),
+    (re.compile(r"(^|\s)['’‘`´]t\b"), " het"),
+    (re.compile(r"(^|\s)['’‘`´]n\b"), " een"),
+)
+
+
+EOS = "⏎"  # a word of its own after each sentence: the concept `eos` (can never be typed)
+_SENTENCE = re.compile(r"[.!?;:,\n،؛؟]+")  # also the Arabic comma, semicolon and question mark
+
+
+def words(
+    text: str,
+    spelling: Mapping[str, tuple[str, ...]],
+    symbols: Mapping[int, str] | None = None,
+    fillers: frozenset[str] = frozenset(),
+) -> list[str]:
+    """The message as normalised words, contractions and youth spelling written out, with
+    EOS after each sentence ("ik kan niet meer." ends there; "ik kan niet meer wachten" not).
+    ``symbols`` reads emoji as words (😂 as "lol"), before they are dropped."""
+    if len(text) > MAX_CHARS:
+        text = text[:MAX_CHARS]
+    if symbols:
+        text = text.translate(symbols)
+    if not text.isascii():  # invisible characters would split "don\u200b't"
+        text = "".join(c for c in text if unicodedata.category(c) not in ("Cf", "Mn"))
+    lowered = _REPEATS.sub(r"\1", text.casefold())
+    for pattern, replacement in _CONTRACTIONS:
+        lowered = pattern.sub(replacement, lowered)
+    out: list[str] = []
+    plain = lowered.isascii()
+    for sentence in _SENTENCE.split(lowered):
+        tokens = ascii_words(sentence) if plain else Typed.of(sentence).tokens
+        if not tokens:
+            continue
+        count = len(tokens)
+        skip = 0
+        for j, token in enumerate(tokens):
+            if skip:
+                skip -= 1
+                continue
+            if j + 1 < count:
+                # Two typed words that mean something together ("nu vreau": not want),
+                # also with a filler between them ("nu chiar vreau").
+                pair = spelling.get(f"{token} {tokens[j + 1]}")
+                if pair is not None:
+                    out.extend(pair)
+                    skip = 1
+                    continue
+                if j + 2 < count and tokens[j + 1] in fillers:
+                    pair = spelling.get(f"{token} {tokens[j + 2]}")
+                    if pair is not None:
+                        out.extend((pair[0], tokens[j + 1], *pair[1:]))
+                        skip = 2
+                        continue
+            out.extend(spelling.get(token, (token,)))
+        out.append(EOS)
+        if len(out) >= MAX_WORDS:
+            break
+    return out
+
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+_LOOKALIKE = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+)
+
+
+def ascii_words(text: str) -> list[str]:
+    """``Typed.of(text).tokens`` for lowercase ASCII text, without a loop per character."""
+    text = _REPEATS.sub(r"\1", _NON_WORD.sub(" ", text))
+    return _REPEATS.sub(r"\1", _NON_WORD.sub(" ", text.translate(_LOOKALIKE))).split()
+
+
+def norm_word(word: str) -> str:
+    """A lexicon word as the detector sees typed words (a leading or trailing * is kept)."""
+    star = word.endswith("*")
+    front = word.startswith("*") and not star
+    folded = Typed.of(word.strip("*")).tokens
+    if not folded:
+        return ""
+    return ("*" if front else "") + " ".join(folded) + ("*" if star else "")
