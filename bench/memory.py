@@ -13,9 +13,10 @@ import os
 import tracemalloc
 from dataclasses import dataclass
 
+from bot.derived import build_engine
 from bot.keys import SessionKeys
 from bot.stores.memory import MemoryStore
-from flows import Engine, load_content
+from flows import load_content
 from flows.loader import default_content_dir
 from testkit.walk import situations
 
@@ -35,7 +36,7 @@ def _rss() -> int:
 
 
 def measure(count: int = 100_000) -> MemoryFigures:
-    engine = Engine(load_content(default_content_dir()))
+    engine = build_engine(load_content(default_content_dir()))
     examples = [
         s.session.with_messages(range(100, 100 + 12 + i % 30))
         for i, s in enumerate(situations(engine))

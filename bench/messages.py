@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.harness import REPO, Bot, Standin, turn_over
-from flows import Choice, Engine, Message, Start, load_content
+from bot.derived import build_engine
+from flows import Choice, Message, Start, load_content
 from flows.loader import default_content_dir
 
 PATHS = {"self": "zelf", "other": "iemand", "professional": "professional"}
@@ -40,7 +41,7 @@ class PathCount:
 
 def labels(payload: str) -> list[str]:
     """The labels pressed on one complete conversation of this path."""
-    engine = Engine(load_content(default_content_dir()))
+    engine = build_engine(load_content(default_content_dir()))
     session, outputs = engine.step(None, Start(at=AT, payload=payload))
     pressed: list[str] = []
     while session is not None and len(pressed) < 60:

@@ -28,6 +28,7 @@ from bench.harness import (
     drive,
     turn_over,
 )
+from bot.derived import build_engine
 
 _chats = itertools.count(800_000_001, 100_000)
 JSON = dict[str, Any]
@@ -170,11 +171,11 @@ async def redis_bytes_async(url: str, sample: int = 500) -> RedisFigures:
     """MEMORY USAGE of realistic sessions written by RedisStore."""
     from bot.keys import SessionKeys
     from bot.stores.redis import RedisStore
-    from flows import Engine, load_content
+    from flows import load_content
     from flows.loader import default_content_dir
     from testkit.walk import situations
 
-    engine = Engine(load_content(default_content_dir()))
+    engine = build_engine(load_content(default_content_dir()))
     examples = [
         s.session.with_messages(range(100, 100 + 12 + i % 30))
         for i, s in enumerate(situations(engine))

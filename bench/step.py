@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from transitions import Machine
 
-from flows import Choice, Engine, Text, load_content
+from bot.derived import build_engine
+from flows import Choice, Text, load_content
 from flows.loader import default_content_dir
 from testkit.walk import AT, answer_buttons, situations
 
@@ -34,7 +35,7 @@ def _percentiles(samples: list[int]) -> tuple[float, float]:
 
 
 def measure(rounds: int = 5) -> StepFigures:
-    engine = Engine(load_content(default_content_dir()))
+    engine = build_engine(load_content(default_content_dir()))
     reachable = list(situations(engine))
     presses = [
         (s.session, Choice(at=AT, data=data))

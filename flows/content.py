@@ -20,6 +20,8 @@ from flows.schema import (
     IntentsFile,
     Screens,
     Service,
+    SituationConceptsFile,
+    SituationExamplesFile,
     TextsMeta,
 )
 
@@ -94,6 +96,10 @@ class Content:
         default_factory=lambda: CrisisConceptsFile(concepts={}, patterns=[])
     )
     crisis_examples: Mapping[str, CrisisExamplesFile] = field(default_factory=dict)
+    situation_concepts: SituationConceptsFile = field(
+        default_factory=lambda: SituationConceptsFile(concepts={})
+    )
+    situation_examples: Mapping[str, SituationExamplesFile] = field(default_factory=dict)
     reviews: Mapping[str, TextsMeta] = field(default_factory=dict)  # per language
     # Per language: text key -> the Dutch text its translation was made from. A translation
     # whose Dutch text has changed since is stale (still shown; `content check` warns).

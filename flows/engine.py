@@ -58,6 +58,7 @@ from flows.session import Session
 from flows.texts import DAYS
 from flows.understanding.crisis import Verdict
 from flows.understanding.readers import Readers
+from flows.understanding.situation import Reading
 
 COMMANDS_HELP = frozenset({"help", "hulp"})
 COMMANDS_STOP = frozenset({"stop", "wis"})
@@ -65,6 +66,10 @@ COMMANDS_PRIVACY = frozenset({"privacy"})
 COMMANDS_LANGUAGE = frozenset({"taal", "lang", "language"})
 MAX_CHAIN = 64  # states passed through in one step; lint forbids cycles, this is a backstop
 PRESET = "_preset"  # answers key: questions answered by a deep link, not asked yet
+NOTED = "_noted"  # answers key: options a typed story stated, for questions still to come
+MISSED = "_missed"  # answers key: a typed message just now was not understood
+# Answers keys that are no question of the flow (kept across content reloads).
+OWN_KEYS = frozenset({PRESET, NOTED, MISSED})
 NONE_OF_THESE = "!none"  # "none of these" under "did you mean": ask the question again
 # Labels of global buttons, for Answered: the text key per callback data.
 GLOBAL_LABELS = {
@@ -193,6 +198,9 @@ class Engine:
             if wanted is not None:
                 return self._global(self._fresh(event.at), wanted, event.at, pressed=pressed)
             fresh, outputs = self._start(None, Start(at=event.at))
+            if isinstance(event, Text):  # a story as the first message: kept, as codes
+                fresh, thanks = self._first_story(fresh, event.text)
+                outputs = (*thanks, *outputs)
             return fresh, ((Stale(), *outputs) if pressed else outputs)
         session, notice = self._refresh(session, event.at)
         if notice is not None:
@@ -205,9 +213,9 @@ class Engine:
             return self._choice(session, event)
         if isinstance(event, Command):
             return session, (self._say(session.lang, "system.unknown_command"), *self._ask(session))
-        if typed is None:  # every other event kind was handled above
+        if typed is None or not isinstance(event, Text):  # every other kind was handled above
             return session, tuple(self._ask(session))
-        return self._typed(session, typed, event.at)
+        return self._typed(session, typed, event.text, event.at)
 
     def without_session(self, event: Event) -> tuple[Output, ...]:
         """Answer when no session can be loaded or saved (storage down).
@@ -317,7 +325,7 @@ class Engine:
             compiled is not None
             and session.state in compiled.flow.states
             and session.lang in self.content.texts
-            and all(k == PRESET or k in compiled.flow.states for k in session.answers)
+            and all(k in OWN_KEYS or k in compiled.flow.states for k in session.answers)
         )
         if fits:
             return session.evolve(version=self.version), None
@@ -398,6 +406,8 @@ class Engine:
             elif state.options or state.end:
                 if state.multi:  # a question asked again starts without ticks
                     session = session.with_answer(name, ())
+                session, said = self._recall_story(session, state)
+                outputs.extend(said)
                 outputs.extend(self._question(session, state))
                 return session
             else:
@@ -515,6 +525,8 @@ class Engine:
         self, session: Session, state: State, option: Option, at: int, *, pressed: bool
     ) -> tuple[Session, tuple[Output, ...]]:
         outputs: list[Output] = []
+        if session.answer(MISSED):
+            session = session.with_answer(MISSED, ())
         if option.count:
             outputs.append(Count("answer", f"{session.state}.{option.id}"))
         current = session.answer(session.state)
@@ -548,7 +560,11 @@ class Engine:
         session = self._enter(session, target, outputs, at)
         return session, tuple(outputs)
 
-    def _typed(self, session: Session, typed: Typed, at: int) -> tuple[Session, tuple[Output, ...]]:
+    def _typed(
+        self, session: Session, typed: Typed, text: str, at: int
+    ) -> tuple[Session, tuple[Output, ...]]:
+        """Typed text at a question: an option's label or synonym, else a story read into
+        option codes, else "did you mean", else an honest "I do not understand"."""
         compiled = self._flow(session)
         state = compiled.flow.states[session.state]
         lang = session.lang
@@ -560,21 +576,112 @@ class Engine:
             option = _option(state, found.sure)
             assert option is not None
             return self._choose(session, state, option, at, pressed=False)
-        if found.maybe:
+        reading = self.readers.situation.read(text)
+        if reading.options:
+            return self._story(session, state, reading, at)
+        maybe = found.maybe or tuple(
+            o for o in reading.maybe if state.multi and _option(state, o) is not None
+        )
+        if maybe:
             rows = [
                 (Button(self._t(lang, self._label(state, o)), compiled.data[(session.state, o)]),)
-                for o in found.maybe
+                for o in maybe[:3]
             ]
             rows.append((Button(self._t(lang, "system.none_of_these"), NONE_OF_THESE),))
             return session, (
                 Count("typed", "unsure"),
                 self._say(lang, "system.did_you_mean", tuple(rows)),
             )
-        return session, (
-            Count("typed", "not_understood"),
-            self._say(lang, "system.not_understood"),
+        return self._not_understood(session, at)
+
+    def _not_understood(self, session: Session, at: int) -> tuple[Session, tuple[Output, ...]]:
+        """The first time: say so and ask again. The second time in a row: say honestly that
+        baken does not understand, and offer a person to chat with (open now or when)."""
+        lang = session.lang
+        flow = self._flow(session).flow
+        human = self.content.services.get(flow.human) if flow.human else None
+        if not session.answer(MISSED) or human is None:
+            return session.with_answer(MISSED, ("1",)), (
+                Count("typed", "not_understood"),
+                self._say(lang, "system.not_understood"),
+                *self._ask(session),
+            )
+        card = self._card(lang, human, None, at)
+        return session.with_answer(MISSED, ()), (
+            Count("typed", "not_understood_twice"),
+            self._say(lang, "understand.human"),
+            card,
             *self._ask(session),
         )
+
+    # ------------------------------------------------------------ stories
+
+    def _story(
+        self, session: Session, state: State, reading: Reading, at: int
+    ) -> tuple[Session, tuple[Output, ...]]:
+        """A story typed at a question: tick or choose what it says here, keep the rest (as
+        codes) for the questions still to come, and say what was done."""
+        lang = session.lang
+        if session.answer(MISSED):
+            session = session.with_answer(MISSED, ())
+        here = [o for o in state.options if o.id in reading.options and not o.submit]
+        mine = {o.id for o in here}
+        session = self._note(session, [c for c in reading.options if c not in mine])
+        outputs: list[Output] = [Count("typed", "story")]
+        if state.multi and here:
+            current = session.answer(session.state)
+            order = [o.id for o in state.options]
+            picked = tuple(sorted({*current, *mine}, key=order.index))
+            session = session.with_answer(session.state, picked)
+            outputs.append(self._listed(lang, "understand.ticked", [o.label_key for o in here]))
+            outputs.extend(self._question(session, state, only_last=True))
+            return session, tuple(outputs)
+        if not state.multi and len(here) == 1:
+            label = self._t(lang, here[0].label_key)
+            outputs.append(Message(self._t(lang, "understand.chosen").replace("{option}", label)))
+            session, chosen = self._choose(session, state, here[0], at, pressed=False)
+            return session, (*outputs, *chosen)
+        outputs.append(self._say(lang, "understand.thanks"))
+        outputs.extend(self._ask(session))
+        return session, tuple(outputs)
+
+    def _first_story(self, session: Session, text: str) -> tuple[Session, tuple[Output, ...]]:
+        """A story as the very first message: thank for it and keep what it says, as codes,
+        for the questions to come (the safety question is still asked first)."""
+        reading = self.readers.situation.read(text)
+        if not reading.options:
+            return session, ()
+        session = self._note(session, reading.options)
+        return session, (Count("typed", "story"), self._say(session.lang, "understand.thanks"))
+
+    @staticmethod
+    def _note(session: Session, codes: Iterable[str]) -> Session:
+        """Remember option codes a story stated, for questions still to come."""
+        noted = session.answer(NOTED)
+        new = tuple(c for c in dict.fromkeys(codes) if c not in noted)
+        return session.with_answer(NOTED, (*noted, *new)) if new else session
+
+    def _recall_story(self, session: Session, state: State) -> tuple[Session, list[Output]]:
+        """Entering a question that a story already answered: tick those options (multiple
+        choice) or say which option the story pointed to (one choice); never silently."""
+        noted = session.answer(NOTED)
+        mine = [o for o in state.options if o.id in noted and not o.submit]
+        if not mine or (not state.multi and len(mine) != 1):
+            return session, []
+        ids = {o.id for o in mine}
+        session = session.with_answer(NOTED, tuple(c for c in noted if c not in ids))
+        lang = session.lang
+        if state.multi:
+            session = session.with_answer(session.state, tuple(o.id for o in mine))
+            keys = [o.label_key for o in mine]
+            return session, [self._listed(lang, "understand.preticked", keys)]
+        label = self._t(lang, mine[0].label_key)
+        return session, [Message(self._t(lang, "understand.confirm").replace("{option}", label))]
+
+    def _listed(self, lang: str, key: str, label_keys: Iterable[str]) -> Message:
+        """A text with ``{options}`` filled in as a list of option labels, one per line."""
+        lines = "\n".join(f"• {self._t(lang, k)}" for k in label_keys)
+        return Message(self._t(lang, key).replace("{options}", lines))
 
     @staticmethod
     def _label(state: State, option_id: str) -> str:
@@ -727,28 +834,9 @@ class Engine:
             if holds(ref.when, session.answers) and all(r.id != ref.id for r in refs):
                 refs.append(ref)
         refs = refs[: spec.max]
-        outputs: list[Output] = []
-        for ref in refs:
-            service = self.content.services[ref.id]
-            lines = [self._name(lang, service), self._pick(lang, service.purpose)]
-            if ref.why:
-                lines.append(self._t(lang, ref.why))
-            status = self._status(lang, service, at)
-            if status:
-                lines.append(status)
-            if service.phone:
-                key = "service.phone_free" if service.phone_free else "service.phone"
-                lines.append(self._t(lang, key).replace("{phone}", self._ltr(lang, service.phone)))
-            if service.email:
-                email = self._ltr(lang, service.email)
-                lines.append(self._t(lang, "service.email").replace("{email}", email))
-            if service.languages:
-                names = ", ".join(self._language_name(code) for code in service.languages)
-                lines.append(self._t(lang, "service.languages").replace("{languages}", names))
-            if service.interpreter:
-                lines.append(self._t(lang, "service.interpreter"))
-            link = self._link(lang, service)
-            outputs.append(Message("\n".join(lines), links=(link,) if link else ()))
+        outputs: list[Output] = [
+            self._card(lang, self.content.services[ref.id], ref.why, at) for ref in refs
+        ]
         shown = [self.content.services[ref.id] for ref in refs]
         if shown and lang != DEFAULT_LANG and not any(lang in s.languages for s in shown):
             outputs.append(self._say(lang, "service.other_language"))
@@ -758,6 +846,29 @@ class Engine:
             outputs.append(self._say(lang, "system.summary_intro"))
             outputs.append(Message(summary, copyable=True))
         return outputs
+
+    def _card(self, lang: str, service: Service, why: str | None, at: int) -> Message:
+        """One service: name, purpose, why it fits, open now or when, phone, e-mail,
+        languages, and its web link as a button."""
+        lines = [self._name(lang, service), self._pick(lang, service.purpose)]
+        if why:
+            lines.append(self._t(lang, why))
+        status = self._status(lang, service, at)
+        if status:
+            lines.append(status)
+        if service.phone:
+            key = "service.phone_free" if service.phone_free else "service.phone"
+            lines.append(self._t(lang, key).replace("{phone}", self._ltr(lang, service.phone)))
+        if service.email:
+            email = self._ltr(lang, service.email)
+            lines.append(self._t(lang, "service.email").replace("{email}", email))
+        if service.languages:
+            names = ", ".join(self._language_name(code) for code in service.languages)
+            lines.append(self._t(lang, "service.languages").replace("{languages}", names))
+        if service.interpreter:
+            lines.append(self._t(lang, "service.interpreter"))
+        link = self._link(lang, service)
+        return Message("\n".join(lines), links=(link,) if link else ())
 
     def _status(self, lang: str, service: Service, at: int) -> str:
         hours = service.hours

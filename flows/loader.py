@@ -40,6 +40,8 @@ from flows.schema import (
     Screens,
     Service,
     ServicesFile,
+    SituationConceptsFile,
+    SituationExamplesFile,
     SynonymsFile,
     TextsMeta,
 )
@@ -288,6 +290,19 @@ def read_content(
         examples = reader.validate(rel, reader.read(rel), CrisisExamplesFile)
         if examples is not None:
             crisis_examples[path.stem] = examples
+    rel = "phrases/situation-concepts.yaml"
+    situation_raw = reader.read(rel, required=False)
+    situation_concepts = (
+        reader.validate(rel, situation_raw, SituationConceptsFile)
+        if situation_raw is not None
+        else SituationConceptsFile(concepts={})
+    )
+    situation_examples: dict[str, SituationExamplesFile] = {}
+    for path in sorted((reader.root / "phrases" / "situation-examples").glob("*.yaml")):
+        rel = f"phrases/situation-examples/{path.name}"
+        found = reader.validate(rel, reader.read(rel), SituationExamplesFile)
+        if found is not None:
+            situation_examples[path.stem] = found
 
     services: dict[str, Service] = {}
     if services_file is not None:
@@ -320,6 +335,7 @@ def read_content(
         or crisis is None
         or intents is None
         or crisis_concepts is None
+        or situation_concepts is None
     ):
         return None, reader.problems
 
@@ -337,6 +353,8 @@ def read_content(
         locator=Locator(reader.lines, reader.display),
         crisis_concepts=crisis_concepts,
         crisis_examples=crisis_examples,
+        situation_concepts=situation_concepts,
+        situation_examples=situation_examples,
         reviews=reviews,
         sources=sources,
     )

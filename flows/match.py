@@ -148,6 +148,7 @@ class Match:
 
 SURE = 90
 MAYBE = 65
+SHORT = 3  # words: a message this short may be an option with a word or two around it
 
 
 def match_option(text: str | Typed, candidates: Candidates, ordered_ids: Sequence[str]) -> Match:
@@ -188,10 +189,16 @@ def _score(
     plain = fuzz.ratio(query, choice)
     if len(choice) >= 2 and len(query) > len(choice):
         words = query.split()
-        if choice in words or f" {choice} " in f" {query} ":
-            plain = max(plain, 92.0 if len(words) <= 3 else 80.0)
-        elif len(choice) >= 5:
-            plain = max(plain, fuzz.partial_ratio(choice, query) * 0.95)
+        contained = f" {choice} " in f" {query} "
+        if len(words) <= SHORT:
+            if contained:
+                plain = max(plain, 92.0)
+            elif len(choice) >= 5:
+                plain = max(plain, fuzz.partial_ratio(choice, query) * 0.95)
+        elif contained and " " in choice:
+            # Inside a longer message only a whole phrase of the option counts: one common
+            # word ("nu", "nee", "werk") in a story names no button.
+            plain = max(plain, 80.0)
     if score_cutoff is not None and plain < score_cutoff:
         return 0.0
     return plain

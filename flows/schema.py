@@ -128,6 +128,11 @@ class Flow(Strict):
         default_factory=list,
         description="Campaign codes accepted as /start payload; counted only in aggregate.",
     )
+    human: Id | None = Field(
+        default=None,
+        description="The service (from services.yaml) offered as a human chat when baken "
+        "did not understand a typed message twice in a row.",
+    )
     states: dict[Id, State]
 
 
@@ -315,6 +320,72 @@ class CrisisExamplesFile(Strict):
 
     train: CrisisExamples = Field(default_factory=CrisisExamples)
     heldout: CrisisExamples = Field(default_factory=CrisisExamples)
+
+
+AGE_BANDS = ("u16", "age16_17", "age18_23", "older")
+ROLES = ("self", "other", "pro")
+
+
+class SituationExample(Strict):
+    """One message as a person types it, and what it clearly says."""
+
+    say: str = Field(min_length=1, description="The message, as typed.")
+    means: list[Id] = Field(
+        default_factory=list,
+        description="Option codes the message clearly states (sig_sex, sig_boss, ...); "
+        "empty: it states none.",
+    )
+    about: Literal["self", "other", "pro"] | None = Field(
+        default=None, description="Who it is about, when the message makes it clear."
+    )
+    age: Literal["u16", "age16_17", "age18_23", "older"] | None = Field(
+        default=None, description="The age band, when the message states an age."
+    )
+    must: bool = Field(
+        default=False,
+        description="Held out only: `baken content check` fails unless the reader ticks "
+        "exactly `means` for it.",
+    )
+
+
+class SituationExamplesFile(Strict):
+    """phrases/situation-examples/<lang>.yaml: stories to learn from (train) and to measure
+    the situation reader with (heldout: never learnt from)."""
+
+    train: list[SituationExample] = Field(default_factory=list)
+    heldout: list[SituationExample] = Field(default_factory=list)
+
+
+class SituationPattern(Strict):
+    """Concepts that together state an option: all of them within ``window`` words."""
+
+    means: str = Field(
+        pattern=r"^(sig_[a-z0-9_]+|about_(self|other|pro))$",
+        description="An option code (sig_boss) or who it is about (about_self, about_other, "
+        "about_pro).",
+    )
+    all: list[ConceptRef] = Field(min_length=1, description="Concepts; `a|b`: either.")
+    window: int = Field(default=8, ge=1, le=30, description="Words the concepts must fit in.")
+    order: bool = Field(default=False, description="The concepts must come in this order.")
+    unless: list[ConceptName] = Field(
+        default_factory=list, description="Concepts that cancel the match near it."
+    )
+    name: str | None = Field(default=None, description="Shown by `baken content understand`.")
+
+
+class SituationConceptsFile(Strict):
+    """phrases/situation-concepts.yaml: how the situation reader reads words."""
+
+    concepts: dict[ConceptName, dict[Lang, list[str]]] = Field(
+        description="Concept -> language -> words; a word ending in * matches every word "
+        "that starts with it."
+    )
+    patterns: list[SituationPattern] = Field(default_factory=list)
+    ages: dict[Lang, list[str]] = Field(
+        default_factory=dict,
+        description="Per language, words that make a number next to them an age (jaar, ben, "
+        "van; years, old; lat): 'ik ben 15', 'mijn zus van 14'.",
+    )
 
 
 class IntentsFile(Strict):

@@ -17,6 +17,8 @@ import sys
 import time
 import traceback
 
+from bot.derived import build_engine
+
 ROUND = 500  # examples per property per round
 
 
@@ -26,11 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ["BAKEN_FUZZ_EXAMPLES"] = str(ROUND)
     # Imported only now: the module reads the number of examples when it loads.
-    from flows import Engine, load_content
+    from flows import load_content
     from flows.loader import default_content_dir
     from tests.flows import test_match_fuzz as fuzz
 
-    engine = Engine(load_content(default_content_dir()))
+    engine = build_engine(load_content(default_content_dir()))
     properties = {
         "normalise": lambda: fuzz.test_normalise_never_raises_and_is_stable(),
         "crisis detector, any text": lambda: fuzz.test_crisis_detector_never_raises_and_is_quick(

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flows.understanding import crisis
+from flows.understanding import crisis, situation
 
 if TYPE_CHECKING:
     from flows.content import Content
@@ -27,7 +27,7 @@ FORMAT = 1
 def digest_of(content: Content) -> str:
     """A digest of everything the readers are made from (and of :data:`FORMAT`)."""
     blob = json.dumps(
-        [FORMAT, crisis.sources(content)],
+        [FORMAT, crisis.sources(content), situation.sources(content)],
         sort_keys=True,
         ensure_ascii=False,
     )
@@ -36,9 +36,11 @@ def digest_of(content: Content) -> str:
 
 @dataclass(frozen=True)
 class Readers:
-    """The crisis detector for one content version; immutable and safe to share."""
+    """The crisis detector and the situation reader for one content version; immutable and
+    safe to share."""
 
     crisis: crisis.Detector
+    situation: situation.Reader
     digest: str
     trained: bool = True  # trained here (False: read back from derived data)
 
@@ -51,11 +53,21 @@ class Readers:
         fits = derived is not None and derived.get("format") == FORMAT
         if fits and derived is not None and derived.get("digest") == digest:
             try:
-                return cls(crisis.detector_for(content, model=derived["crisis"]), digest, False)
+                return cls(
+                    crisis.detector_for(content, model=derived["crisis"]),
+                    situation.reader_for(content, model=derived["situation"]),
+                    digest,
+                    False,
+                )
             except (KeyError, TypeError, ValueError, AttributeError):
                 pass  # damaged data: never trusted, trained below instead
-        return cls(crisis.detector_for(content), digest, True)
+        return cls(crisis.detector_for(content), situation.reader_for(content), digest, True)
 
     def derived(self) -> dict[str, Any]:
         """What was trained, as plain JSON-ready data (see :meth:`build`)."""
-        return {"format": FORMAT, "digest": self.digest, "crisis": self.crisis.model_data()}
+        return {
+            "format": FORMAT,
+            "digest": self.digest,
+            "crisis": self.crisis.model_data(),
+            "situation": self.situation.model_data(),
+        }

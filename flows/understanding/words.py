@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
-from flows.match import Typed
+from flows.match import Typed, normalise
 
 MAX_WORDS = 1200  # a Telegram message holds at most 4,096 characters: far fewer words
 MAX_CHARS = 16_384  # four Telegram messages; nothing longer is one message
@@ -44,10 +44,14 @@ def words(
     spelling: Mapping[str, tuple[str, ...]],
     symbols: Mapping[int, str] | None = None,
     fillers: frozenset[str] = frozenset(),
+    *,
+    digits: bool = False,
 ) -> list[str]:
     """The message as normalised words, contractions and youth spelling written out, with
     EOS after each sentence ("ik kan niet meer." ends there; "ik kan niet meer wachten" not).
-    ``symbols`` reads emoji as words (😂 as "lol"), before they are dropped."""
+    ``symbols`` reads emoji as words (😂 as "lol"), before they are dropped. ``digits``:
+    numbers stay numbers ("12 uur"); else digits are read as the letters they look like
+    ("k1ll"), as the crisis detector reads them."""
     if len(text) > MAX_CHARS:
         text = text[:MAX_CHARS]
     if symbols:
@@ -60,7 +64,10 @@ def words(
     out: list[str] = []
     plain = lowered.isascii()
     for sentence in _SENTENCE.split(lowered):
-        tokens = ascii_words(sentence) if plain else Typed.of(sentence).tokens
+        if digits:
+            tokens = tuple(normalise(sentence).split())
+        else:
+            tokens = ascii_words(sentence) if plain else Typed.of(sentence).tokens
         if not tokens:
             continue
         count = len(tokens)
@@ -102,11 +109,13 @@ def ascii_words(text: str) -> list[str]:
     return _REPEATS.sub(r"\1", _NON_WORD.sub(" ", text.translate(_LOOKALIKE))).split()
 
 
-def norm_word(word: str) -> str:
-    """A lexicon word as the detector sees typed words (a leading or trailing * is kept)."""
+def norm_word(word: str, *, digits: bool = False) -> str:
+    """A lexicon word as a reader sees typed words (a leading or trailing * is kept);
+    ``digits`` as in :func:`words`."""
     star = word.endswith("*")
     front = word.startswith("*") and not star
-    folded = Typed.of(word.strip("*")).tokens
+    bare = word.strip("*")
+    folded = normalise(bare).split() if digits else Typed.of(bare).tokens
     if not folded:
         return ""
     return ("*" if front else "") + " ".join(folded) + ("*" if star else "")

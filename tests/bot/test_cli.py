@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from flows import Engine, load_content
+from bot.derived import build_engine
+from flows import load_content
 from flows.loader import default_content_dir
 from testkit.walk import path_to_handoff
 from tests.flows.mini import make_content
@@ -80,7 +81,7 @@ def test_check_fails_naming_file_and_line(tmp_path: Path) -> None:
 def test_scripted_chat_reaches_fier_and_crisis_works_at_every_step() -> None:
     """Piped `baken chat`: a path of presses reaches the handoff to chatmetfier.nl, and a crisis
     sentence typed before every press is answered with 113 (then the chat resumes)."""
-    engine = Engine(load_content(default_content_dir()))
+    engine = build_engine(load_content(default_content_dir()))
     path = path_to_handoff(engine, "fier")
     lines: list[str] = []
     for label in path.presses:

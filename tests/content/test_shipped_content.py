@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.derived import build_engine
 from flows import (
     Button,
     Choice,
@@ -42,7 +43,7 @@ def content() -> Content:
 
 @pytest.fixture(scope="module")
 def engine(content: Content) -> Engine:
-    return Engine(content)
+    return build_engine(content)
 
 
 def flow_text_keys(content: Content) -> Iterator[tuple[str, str]]:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bot.derived import build_engine
 from flows import Engine, load_content
 from flows.loader import default_content_dir
 from testkit.botapi import StandinBotAPI
@@ -24,7 +25,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="package")]
 async def test_shipped_dialogue_reaches_fier(launch: Callable[..., Any], mode: str) -> None:
     """Pressing the shortest path of the shipped flow ends with Fier's chat as a link button,
     and a crisis sentence on the way is answered with 113."""
-    engine = Engine(load_content(default_content_dir()))
+    engine = build_engine(load_content(default_content_dir()))
     path = path_to_handoff(engine, "fier")
     crisis = engine.content.text("nl", "crisis.suicide")
     # Its own stand-in: the package's long-running bots would answer too.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.derived import build_engine
 from flows import Content, Engine, load_content
 from flows.loader import default_content_dir
 
@@ -17,4 +18,4 @@ def content() -> Content:
 @pytest.fixture(scope="session")
 def engine(content: Content) -> Engine:
     """An engine on the shipped content."""
-    return Engine(content)
+    return build_engine(content)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.derived import build_engine
 from flows import (
     Answered,
     Choice,
@@ -36,7 +37,7 @@ CHRISTMAS_10 = int(dt.datetime(2026, 12, 25, 10, 0, tzinfo=AMSTERDAM).timestamp(
 
 @pytest.fixture(scope="module")
 def mini(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    return Engine(load_content(make_content(tmp_path_factory.mktemp("mini"))))
+    return build_engine(load_content(make_content(tmp_path_factory.mktemp("mini"))))
 
 
 def texts(outputs: tuple[Output, ...]) -> list[str]:
@@ -336,7 +337,7 @@ def test_a_reload_keeps_open_buttons_valid(tmp_path: Path, mini: Engine) -> None
         texts_nl.read_text(encoding="utf-8").replace('hello: "Hallo test."', 'hello: "Hoi."'),
         encoding="utf-8",
     )
-    chat.engine = Engine(load_content(edited))
+    chat.engine = build_engine(load_content(edited))
     assert chat.engine.version != mini.version
     chat.outputs = open_question
     out = chat.press("Over mij")
@@ -353,7 +354,7 @@ def test_a_reload_keeps_open_buttons_valid(tmp_path: Path, mini: Engine) -> None
         texts_nl.read_text(encoding="utf-8").replace('me: "Over mij"', 'me: "Over iemand"'),
         encoding="utf-8",
     )
-    chat.engine = Engine(load_content(renamed))
+    chat.engine = build_engine(load_content(renamed))
     chat.outputs = open_question
     out = chat.press("Over mij")
     assert Stale() in out
@@ -593,7 +594,7 @@ def test_timeout_ends_without_a_message(mini: Engine) -> None:
 
 def test_without_session_still_helps() -> None:
     """Storage down: crisis, help and stop work; anything else gets the emergency screen."""
-    engine = Engine(load_content(Path(__file__).parents[2] / "content"))
+    engine = build_engine(load_content(Path(__file__).parents[2] / "content"))
     crisis = engine.without_session(Text(at=TUESDAY_10, text="ik wil dood"))
     assert any("113" in t for t in texts(crisis))
     check = engine.without_session(Text(at=TUESDAY_10, text="ik trek het niet meer"))
@@ -620,7 +621,7 @@ def test_new_content_keeps_a_conversation_whose_state_still_exists(
         .replace('who: "Over wie gaat het?"', 'who: "Over wie gaat dit?"'),
         encoding="utf-8",
     )
-    chat.engine = Engine(load_content(changed))
+    chat.engine = build_engine(load_content(changed))
     assert chat.engine.version != mini.version
     out = chat.type("ja")  # not an answer here; the question comes back, in the new words
     assert texts(out)[-1] == "Over wie gaat dit?"
@@ -637,7 +638,7 @@ def test_new_content_restarts_gracefully_when_the_state_is_gone(
     chat.press("Ja")
     chat.press("Over mij")
     flow = FLOW.replace("  signs:", "  tekens:").replace("{signs: [money]}", "{tekens: [money]}")
-    chat.engine = Engine(load_content(make_content(tmp_path, flow)))
+    chat.engine = build_engine(load_content(make_content(tmp_path, flow)))
     out = chat.send(Choice(at=TUESDAY_10, data=buttons(chat.outputs)["Geld"]))
     assert texts(out)[0] == "Dit programma is net vernieuwd. We beginnen opnieuw."
     assert chat.session is not None
@@ -683,7 +684,7 @@ RESTART_FLOW = FLOW.replace(
 
 def test_restart_forgets_earlier_answers_and_duplicates_are_shown_once(tmp_path: Path) -> None:
     """A restart option starts clean; a service matched twice gets one card."""
-    engine = Engine(load_content(make_content(tmp_path, RESTART_FLOW)))
+    engine = build_engine(load_content(make_content(tmp_path, RESTART_FLOW)))
     chat = Conversation(engine)
     chat.start()
     chat.press("Ja")
@@ -721,7 +722,7 @@ def office_card(tmp_path: Path, old: str, new: str) -> str:
     text = services.read_text(encoding="utf-8")
     assert old in text
     services.write_text(text.replace(old, new), encoding="utf-8")
-    chat = Conversation(Engine(load_content(root)))
+    chat = Conversation(build_engine(load_content(root)))
     chat.start()
     chat.press("Ja")
     chat.press("Over een vriend")

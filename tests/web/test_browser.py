@@ -20,8 +20,9 @@ import pytest
 import pytest_asyncio
 
 from bot.channels.web.app import WebChat
+from bot.derived import build_engine
 from bot.keys import SessionKeys
-from flows import Engine, load_content
+from flows import load_content
 from flows.loader import default_content_dir
 from testkit.browser import ARGS, chromium, missing_reason, unavailable
 from testkit.tcpproxy import TcpProxy
@@ -653,7 +654,7 @@ async def test_phone_numbers_become_tappable(
 async def test_baken_web_serves_the_shipped_dialogue(browser: Browser, tmp_path: Path) -> None:
     """`baken web` itself, shipped content: a poster's QR code link, the shortest path to
     Chat met Fier with a crisis sentence on the way, counted as a campaign, clean logs."""
-    engine = Engine(load_content(default_content_dir()))
+    engine = build_engine(load_content(default_content_dir()))
     path = path_to_handoff(engine, "fier")
     crisis = engine.content.text("nl", "crisis.suicide")
     resume = engine.content.text("nl", "button.resume")

@@ -1,0 +1,435 @@
+"""The situation reader: what a story typed in one's own words says, as option codes.
+
+People describe their situation the way they would to a person ("mijn vriendje wil dat ik
+met zijn vrienden naar bed ga"). The reader turns such a message into the codes of the
+flow's options: the signals of the multiple-choice questions (``sig_sex``, ``sig_boss``,
+...), who it is about (``self``, ``other``, ``pro``) and an age band (``u16``,
+``age16_17``, ``age18_23``, ``older``). Three parts, as in the crisis detector:
+
+1. **Concept patterns** (``phrases/situation-concepts.yaml``): words are read as concepts
+   in every language at once (``passport``, ``boss``, ``keep``); a pattern names concepts
+   that together state an option, within a window of words. A match is *sure*.
+2. **A classifier** trained on ``phrases/situation-examples/<lang>.yaml`` (only ``train``)
+   and on the options' own labels: logistic regression per option over words, character
+   n-grams and concepts, scored sentence by sentence (a long story is read in parts, so
+   one clear sentence counts however much else is around it). From TICK_AT it ticks, from
+   ASK_AT it only suggests ("Bedoel je ...?").
+3. **Ages** from a number next to an age word of the language ("ik ben 15", "mijn zus van
+   14", "mam 17 lat"), or written onto it ("15j", "17yo").
+
+Nothing typed is kept: the text lives for one call, and a :class:`Reading` holds codes and
+the names of the rules that decided, never words.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from flows.match import Typed
+from flows.schema import AGE_BANDS, ROLES
+from flows.understanding.classifier import (
+    features,
+    sigmoid,
+    train,
+    weights_from_data,
+    weights_to_data,
+)
+from flows.understanding.lexicon import Lexicon, bits_of, names_of
+from flows.understanding.rules import PHRASE_GAP, WINDOW_SLACK, Rule
+from flows.understanding.words import EOS, norm_word, words
+
+if TYPE_CHECKING:
+    from flows.content import Content
+
+TICK_AT = 0.7  # the classifier ticks an option from this probability
+ASK_AT = 0.4  # and offers it under "Bedoel je ...?" from this one
+MIN_WORDS = 3  # the classifier reads messages of at least this many words ("nee" is no story)
+SPAN = 20  # words per part of a long sentence (parts overlap by half)
+WHOLE = 40  # a message up to this many words is also read as a whole
+MAX_MAYBE = 3  # candidates under "Bedoel je ...?"
+WEIGHT_KEPT = 0.01  # smaller weights change no tick: left out of the scoring table
+SIGNAL_PREFIX = "sig_"
+ABOUT_PREFIX = "about_"
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What a message says, as codes: sure options, and options it is unsure about."""
+
+    options: tuple[str, ...] = ()  # ticked: signals, who it is about, an age band
+    maybe: tuple[str, ...] = ()  # signals it is unsure about, best first (at most 3)
+    reasons: Mapping[str, str] = field(default_factory=dict)  # code -> rule or model
+
+    def __bool__(self) -> bool:
+        return bool(self.options or self.maybe)
+
+    @property
+    def signals(self) -> tuple[str, ...]:
+        return tuple(o for o in self.options if o.startswith(SIGNAL_PREFIX))
+
+    @property
+    def about(self) -> str | None:
+        return next((o for o in self.options if o in ROLES), None)
+
+    @property
+    def age(self) -> str | None:
+        return next((o for o in self.options if o in AGE_BANDS), None)
+
+
+NOTHING = Reading()
+
+
+# ------------------------------------------------------------------ ages
+
+_NUMBER = re.compile(r"(?<![\d.,:/])(\d{1,2})([^\W\d_]{0,4})(?![\d.,:/]*\d)")
+_WORD = re.compile(r"[^\W_]+")
+_ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_AGE_SUFFIXES = frozenset(
+    {"j", "jr", "jaar", "y", "yo", "yr", "yrs", "l", "lat", "ani", "г", "год", "р", "рок"}
+)
+
+
+def band(age: int) -> str:
+    """The flow's age option for an age in years."""
+    if age < 16:
+        return "u16"
+    if age < 18:
+        return "age16_17"
+    if age <= 23:
+        return "age18_23"
+    return "older"
+
+
+def age_of(text: str, age_words: frozenset[str]) -> str | None:
+    """The age band a message states: a number from 8 to 99 written with an age word of
+    the language just before or after it ("ik ben 15", "15 jaar", "van 14", "عمري 15")."""
+    text = text.translate(_ARABIC_DIGITS).casefold()
+    if not any(c.isdigit() for c in text):
+        return None
+    tokens = _WORD.findall(text)
+    for match in _NUMBER.finditer(text):
+        number, suffix = int(match.group(1)), match.group(2)
+        if not 8 <= number <= 99:
+            continue
+        if suffix and suffix in _AGE_SUFFIXES:
+            return band(number)
+        if suffix:
+            continue  # "12u", "15e"
+        here = [i for i, t in enumerate(tokens) if t == match.group(1)]
+        for i in here:
+            near = tokens[max(0, i - 2) : i] + tokens[i + 1 : i + 3]
+            if any(t in age_words for t in near):
+                return band(number)
+    return None
+
+
+# ------------------------------------------------------------------ reader
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Reads one message into a :class:`Reading`. Built once per content; immutable."""
+
+    spelling: Mapping[str, tuple[str, ...]]
+    symbols: Mapping[int, str]
+    fillers: frozenset[str]
+    lexicon: Lexicon
+    names: tuple[str, ...]  # concept names by bit
+    rules: tuple[Rule, ...]  # kind: the code a match states
+    labels: tuple[str, ...]  # the classifier's codes, in order
+    weights: Mapping[str, tuple[tuple[int, float], ...]]  # feature -> (label index, weight)
+    intercept: tuple[float, ...]
+    age_words: frozenset[str]
+    eos_bit: int = 0
+    problems: tuple[tuple[str, tuple[str | int, ...], str], ...] = ()
+
+    def read(self, text: str) -> Reading:
+        """What ``text`` says. Never raises; keeps nothing of the text."""
+        fired, probs, _ = self.evidence(text)
+        return decide(fired, probs, age_of(text, self.age_words), self.labels)
+
+    def evidence(self, text: str) -> tuple[dict[str, str], dict[str, float], int]:
+        """What each part found: rules that fired (code -> rule name), the classifier's
+        probability per code, and the number of words."""
+        tokens = words(text, self.spelling, self.symbols, self.fillers, digits=True)
+        count = sum(t != EOS for t in tokens)
+        if not count:
+            return {}, {}, 0
+        per_token = [self.lexicon.bits(t) for t in tokens]
+        heard: list[int] = []
+        for token, bits in zip(tokens, per_token, strict=True):
+            if token == EOS:
+                if heard:
+                    heard[-1] |= self.eos_bit
+            else:
+                heard.append(bits)
+        present = 0
+        for bits in heard:
+            present |= bits
+        fired: dict[str, str] = {}
+        where: dict[int, list[int]] = {}
+        for rule in self.rules:
+            if rule.kind in fired or present & rule.mask != rule.mask:
+                continue
+            if rule.found(heard, where):
+                fired[rule.kind] = rule.name
+        probs: dict[str, float] = {}
+        if self.intercept and count >= MIN_WORDS:
+            probs = self._probabilities(tokens, per_token)
+        return fired, probs, count
+
+    def _probabilities(self, tokens: Sequence[str], per_token: Sequence[int]) -> dict[str, float]:
+        """The highest probability of each code over the message's parts."""
+        mask = (1 << len(self.names)) - 1
+        concepts = [b & mask for b in per_token]
+        size = len(self.intercept)
+        per_word: list[list[float]] = []
+        weights = self.weights
+        for feats in features(tokens, concepts, self.names):
+            row = [0.0] * size
+            for f in feats:
+                found = weights.get(f)
+                if found is not None:
+                    for index, w in found:
+                        row[index] += w
+            per_word.append(row)
+        best = [-1e9] * size
+        for lo, hi in _spans(tokens):
+            total = [0.0] * size
+            for row in per_word[lo:hi]:
+                for i, w in enumerate(row):
+                    if w:
+                        total[i] += w
+            for i in range(size):
+                if total[i] > best[i]:
+                    best[i] = total[i]
+        return {label: sigmoid(best[i] + self.intercept[i]) for i, label in enumerate(self.labels)}
+
+    def concepts_of(self, text: str) -> list[tuple[str, list[str]]]:
+        """Each word as the reader sees it, with its concepts (for the operator)."""
+        tokens = [
+            t
+            for t in words(text, self.spelling, self.symbols, self.fillers, digits=True)
+            if t != EOS
+        ]
+        return [(t, names_of(self.lexicon.bits(t), self.names)) for t in tokens]
+
+    def model_data(self) -> dict[str, Any] | None:
+        """The trained classifier as plain data, for a cache."""
+        if not self.intercept:
+            return None
+        dense = {
+            f: [0.0] * len(self.labels) for f in self.weights
+        }  # sparse rows written out densely: a stable, simple format
+        for f, row in self.weights.items():
+            for index, w in row:
+                dense[f][index] = w
+        data = weights_to_data(dense, self.intercept)
+        data["labels"] = list(self.labels)
+        return data
+
+
+def _spans(tokens: Sequence[str]) -> Iterable[tuple[int, int]]:
+    """The parts a message is read in: each sentence (long ones in overlapping parts of
+    SPAN words), and the whole message when it is short enough to be one story."""
+    n = len(tokens)
+    if sum(t != EOS for t in tokens) <= WHOLE:
+        yield 0, n
+    start = 0
+    for i, token in enumerate(tokens):
+        if token == EOS or i == n - 1:
+            end = i + 1
+            if end - start <= SPAN:
+                yield start, end
+            else:
+                for lo in range(start, end - SPAN // 2, SPAN // 2):
+                    yield lo, min(end, lo + SPAN)
+            start = end
+
+
+def decide(
+    fired: Mapping[str, str],
+    probs: Mapping[str, float],
+    age: str | None,
+    labels: Sequence[str],
+) -> Reading:
+    """Combine the parts: a pattern ticks; the classifier ticks from TICK_AT and suggests
+    from ASK_AT; one person at most (the likeliest); the age band when one is stated."""
+    ticked: dict[str, str] = {}
+    for code, rule in fired.items():
+        option = code.removeprefix(ABOUT_PREFIX)
+        ticked[option] = rule
+    for code, p in probs.items():
+        option = code.removeprefix(ABOUT_PREFIX)
+        if p >= TICK_AT and option not in ticked:
+            ticked[option] = f"classifier p={p:.2f}"
+    roles = [r for r in ROLES if r in ticked]
+    if len(roles) > 1:  # "mijn zus en ik": keep the surest reading of who it is about
+        keep = max(roles, key=lambda r: (r in fired_roles(fired), probs.get(ABOUT_PREFIX + r, 0)))
+        for role in roles:
+            if role != keep:
+                del ticked[role]
+    if age is not None:
+        ticked[age] = "age"
+    maybe = sorted(
+        (
+            (p, code)
+            for code, p in probs.items()
+            if code.startswith(SIGNAL_PREFIX) and ASK_AT <= p < TICK_AT and code not in ticked
+        ),
+        reverse=True,
+    )
+    order = {code.removeprefix(ABOUT_PREFIX): i for i, code in enumerate(labels)}
+    options = tuple(sorted(ticked, key=lambda c: order.get(c, len(order))))
+    return Reading(options, tuple(code for _, code in maybe[:MAX_MAYBE]), ticked)
+
+
+def fired_roles(fired: Mapping[str, str]) -> set[str]:
+    return {c.removeprefix(ABOUT_PREFIX) for c in fired if c.startswith(ABOUT_PREFIX)}
+
+
+# ------------------------------------------------------------------ building
+
+
+def label_codes(content: Content) -> tuple[str, ...]:
+    """The codes the classifier learns: every signal named in the examples or patterns,
+    then who it is about."""
+    signals: set[str] = set()
+    for examples in content.situation_examples.values():
+        for example in (*examples.train, *examples.heldout):
+            signals.update(m for m in example.means if m.startswith(SIGNAL_PREFIX))
+    for pattern in content.situation_concepts.patterns:
+        if pattern.means.startswith(SIGNAL_PREFIX):
+            signals.add(pattern.means)
+    return (*sorted(signals), *(ABOUT_PREFIX + r for r in ROLES))
+
+
+def training_set(content: Content) -> list[tuple[str, frozenset[str]]]:
+    """(text, codes) for every training example. (Not the option labels: a label is
+    understood by its own words, and texts can then change without training again.)"""
+    rows: list[tuple[str, frozenset[str]]] = []
+    for examples in content.situation_examples.values():
+        for example in examples.train:
+            codes = set(example.means)
+            if example.about:
+                codes.add(ABOUT_PREFIX + example.about)
+            rows.append((example.say, frozenset(codes)))
+    return rows
+
+
+def sources(content: Content) -> list[Any]:
+    """Everything the reader is made from, as JSON-ready data (for a digest)."""
+    rows = [[text, sorted(codes)] for text, codes in training_set(content)]
+    return [
+        content.situation_concepts.model_dump(mode="json"),
+        content.crisis_concepts.spelling,
+        content.crisis_concepts.fillers,
+        content.crisis_concepts.emoji,
+        rows,
+        label_codes(content),
+    ]
+
+
+def reader_for(
+    content: Content, model: Mapping[str, Any] | None = None, *, trained: bool = True
+) -> Reader:
+    """Build the reader for this content: the classifier from ``model`` (data of
+    :meth:`Reader.model_data` for the same sources) or trained here."""
+    crisis_words = content.crisis_concepts
+    problems: list[tuple[str, tuple[str | int, ...], str]] = []
+    spelling: dict[str, tuple[str, ...]] = {}
+    for typed, meant in crisis_words.spelling.items():
+        key = " ".join(Typed.of(typed).tokens)
+        value = tuple(Typed.of(meant).tokens)
+        if key and key.count(" ") <= 1 and value:
+            spelling[key] = value
+    fillers = frozenset(w for f in crisis_words.fillers for w in Typed.of(f).tokens)
+    symbols = {ord(s): f" {m} " for s, m in crisis_words.emoji.items() if len(s) == 1}
+    concepts = content.situation_concepts
+    names = [*concepts.concepts, "eos"]
+    index = {name: 1 << bit for bit, name in enumerate(names)}
+    entries: dict[str, int] = {}
+    for name, per_lang in concepts.concepts.items():
+        for lang, members in per_lang.items():
+            for i, member in enumerate(members):
+                norm = norm_word(member, digits=True)
+                if not norm or " " in norm.rstrip("*"):
+                    where = ("concepts", name, lang, i)
+                    problems.append(("situation-concepts", where, f"'{member}' must be one word"))
+                    continue
+                entries[norm] = entries.get(norm, 0) | index[name]
+    rules: list[Rule] = []
+    negation = index.get("not", 0)
+    for i, pattern in enumerate(concepts.patterns):
+        needed = [c for item in pattern.all for c in item.split("|")]
+        unknown = [c for c in (*needed, *pattern.unless) if c not in index]
+        if unknown:
+            message = f"unknown concept(s): {', '.join(unknown)}"
+            problems.append(("situation-concepts", ("patterns", i), message))
+            continue
+        name = pattern.name or "+".join(pattern.all)
+        for combination in itertools.product(*(item.split("|") for item in pattern.all)):
+            rules.append(
+                Rule(
+                    f"pattern {pattern.means}: {name}",
+                    pattern.means,
+                    "sure",
+                    tuple(index[c] for c in combination),
+                    pattern.order,
+                    pattern.window + WINDOW_SLACK,
+                    bits_of(index, pattern.unless),
+                    negation=negation,
+                    eos=index["eos"],
+                    gap=max(PHRASE_GAP, pattern.window + WINDOW_SLACK - len(combination)),
+                )
+            )
+    rows = training_set(content)
+    known = {
+        w for text, _ in rows for w in words(text, spelling, symbols, fillers, digits=True)
+    } | fillers
+    age_words = frozenset(
+        w
+        for per_lang in concepts.ages.values()
+        for phrase in per_lang
+        for w in _WORD.findall(phrase.casefold())
+    )
+    reader = Reader(
+        spelling,
+        symbols,
+        fillers,
+        Lexicon.build(entries, known),
+        tuple(names),
+        tuple(rules),
+        label_codes(content),
+        {},
+        (),
+        age_words,
+        index["eos"],
+        tuple(problems),
+    )
+    labels = reader.labels
+    if model is not None:
+        if list(model.get("labels", ())) != list(labels):
+            raise ValueError("the cached reader has other labels")
+        dense, intercept = weights_from_data(model, len(labels))
+    elif rows and trained and len(labels) > len(ROLES):
+        mask = (1 << len(names)) - 1
+        feats = []
+        for text, _ in rows:
+            tokens = words(text, spelling, symbols, fillers, digits=True)
+            feats.append(features(tokens, [reader.lexicon.bits(t) & mask for t in tokens], names))
+        targets = [[int(code in codes) for code in labels] for _, codes in rows]
+        dense, intercept = train(feats, targets)
+    else:
+        return reader
+    sparse = {
+        f: tuple((i, w) for i, w in enumerate(row) if abs(w) >= WEIGHT_KEPT)
+        for f, row in dense.items()
+    }
+    kept = {f: row for f, row in sparse.items() if row}
+    return dataclasses.replace(reader, weights=kept, intercept=tuple(intercept))
