@@ -68,7 +68,9 @@ def understand(content: Content, text: str, lang: str) -> int:
         print(f"crisis:  {verdict.outcome} {verdict.kind} (the crisis answer comes first)")
     reader = built.situation
     fired, probs, count = reader.evidence(text)
-    reading = read_decide(fired, probs, age_of(text, reader.age_words), reader.labels)
+    reading = read_decide(
+        fired, probs, age_of(text, reader.age_words, reader.not_ages), reader.labels
+    )
     labels = _labels(content, lang)
     ticked = [f"{code} ({labels.get(code, code)})" for code in reading.options]
     print(f"ticked:  {', '.join(ticked) or '-'}")

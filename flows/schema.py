@@ -386,6 +386,11 @@ class SituationConceptsFile(Strict):
         description="Per language, words that make a number next to them an age (jaar, ben, "
         "van; years, old; lat): 'ik ben 15', 'mijn zus van 14'.",
     )
+    not_ages: dict[Lang, list[str]] = Field(
+        default_factory=dict,
+        description="Per language, words that make a number next to them no age (uur, euro, "
+        "tot): 'van 10 tot 22 uur'.",
+    )
 
 
 class IntentsFile(Strict):

@@ -39,13 +39,20 @@ def features(
     names: Sequence[str],
     *,
     context_only: bool = False,
+    chars: bool = True,
 ) -> list[list[str]]:
     """Features anchored at each word: the word, the word pair ending here, character
-    3- and 4-grams of the word, its concepts, and concept pairs within three words.
-    ``context_only`` leaves out the word's own features (scored separately, once per word)."""
+    3- and 4-grams of the word (unless ``chars`` is False), its concepts, and concept pairs
+    within three words. ``context_only`` leaves out the word's own features (scored
+    separately, once per word)."""
     out: list[list[str]] = []
     for i, token in enumerate(tokens):
-        here = [] if context_only else word_features(token)
+        if context_only:
+            here = []
+        elif chars:
+            here = word_features(token)
+        else:
+            here = [f"w:{token}"]
         if i:
             here.append(f"b:{tokens[i - 1]}_{token}")
         if concepts[i]:

@@ -3,8 +3,11 @@
 Held-out stories (``heldout:`` in ``phrases/situation-examples/<lang>.yaml``) are never
 learnt from. Per language and option: how many of the options the stories clearly state
 are ticked (recall), and how many ticks are wrong (an option ticked that the story does
-not state). The check fails when more than :data:`MAX_WRONG_TICKS` of a language's ticks
-are wrong, or when an example marked ``must`` is not fully understood.
+not state). The check fails when more than :data:`MAX_WRONG_TICKS` of all ticks are wrong
+(5 %: "at least 95 % of ticks right"),
+when one language has more than :data:`MAX_WRONG_TICKS_LANG` wrong (from :data:`MIN_TICKS`
+ticks on: a language's few dozen ticks cannot show 3 %; one wrong tick in 21 is already
+4.8 %), or when an example marked ``must`` is not fully understood.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from flows.content import Content, Problem
 from flows.schema import SituationExample
 from flows.understanding.situation import Reader, Reading
 
-MAX_WRONG_TICKS = 0.03
+MAX_WRONG_TICKS = 0.05  # of all held-out ticks, every language together
+MAX_WRONG_TICKS_LANG = 0.10  # of one language's ticks
+MIN_TICKS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +58,24 @@ class Report:
             tally[1] += total
         return {k: (v[0], v[1]) for k, v in sorted(out.items())}
 
+    def wrong_rate(self) -> float:
+        """Wrong ticks of all held-out ticks, every language together."""
+        bad = sum(w for w, _ in self.wrong.values())
+        total = sum(t for _, t in self.wrong.values())
+        return bad / total if total else 0.0
+
+    def too_wrong(self) -> list[str]:
+        """Languages with too many wrong ticks of their own."""
+        return [
+            lang
+            for lang, (bad, total) in self.wrong.items()
+            if total >= MIN_TICKS and bad / total > MAX_WRONG_TICKS_LANG
+        ]
+
     def ok(self) -> bool:
-        rates = [w / t for w, t in self.wrong.values() if t]
-        return not self.must_missed and all(r <= MAX_WRONG_TICKS for r in rates)
+        return (
+            not self.must_missed and self.wrong_rate() <= MAX_WRONG_TICKS and not self.too_wrong()
+        )
 
 
 def heldout(content: Content) -> Iterator[Example]:
@@ -131,27 +151,39 @@ def check(content: Content, reader: Reader) -> tuple[Report, list[Problem]]:
                 f"not {item.example.means}: {item.example.say!r}",
             )
         )
-    for lang, (bad, total) in report.wrong.items():
-        if total and bad / total > MAX_WRONG_TICKS:
+    rate = report.wrong_rate()
+    if rate > MAX_WRONG_TICKS:
+        bad = sum(w for w, _ in report.wrong.values())
+        total = sum(t for _, t in report.wrong.values())
+        problems.append(
+            Problem(
+                "phrases/situation-examples",
+                None,
+                f"{bad} of {total} ticks on held-out stories ({rate:.1%}) are wrong; at most "
+                f"{MAX_WRONG_TICKS:.0%} may be",
+            )
+        )
+    for lang in report.too_wrong():
+        bad, total = report.wrong[lang]
+        problems.append(
+            loc.problem(
+                examples_file(lang),
+                ("heldout",),
+                f"{bad} of {total} ticks on held-out stories ({bad / total:.1%}) are wrong; at "
+                f"most {MAX_WRONG_TICKS_LANG:.0%} in one language may be",
+            )
+        )
+    if not report.ok():
+        for item, reading in report.mistakes:
+            extra = sorted(set(reading.signals) - set(item.example.means))
+            why = "; ".join(f"{c}: {reading.reasons.get(c, '?')}" for c in extra)
             problems.append(
                 loc.problem(
-                    examples_file(lang),
-                    ("heldout",),
-                    f"{bad} of {total} ticks on held-out stories ({bad / total:.1%}) are wrong; "
-                    f"at most {MAX_WRONG_TICKS:.0%} may be",
+                    examples_file(item.lang),
+                    ("heldout", item.index),
+                    f"wrong tick {extra} ({why}): {item.example.say!r}",
                 )
             )
-            for item, reading in report.mistakes:
-                if item.lang == lang:
-                    extra = sorted(set(reading.signals) - set(item.example.means))
-                    why = "; ".join(f"{c}: {reading.reasons.get(c, '?')}" for c in extra)
-                    problems.append(
-                        loc.problem(
-                            examples_file(lang),
-                            ("heldout", item.index),
-                            f"wrong tick {extra} ({why}): {item.example.say!r}",
-                        )
-                    )
     return report, problems
 
 
@@ -195,6 +227,14 @@ def lint_situation(content: Content, reader: Reader) -> list[Problem]:
 def describe(report: Report) -> list[str]:
     """The report as lines for `baken content check`."""
     lines = ["situation reader, held-out stories (never trained on):"]
+    bad = sum(w for w, _ in report.wrong.values())
+    ticks = sum(t for _, t in report.wrong.values())
+    stated = sum(t for _, t in report.per_language().values())
+    hit = sum(h for h, _ in report.per_language().values())
+    lines.append(
+        f"  all: signals ticked {hit}/{stated} = {hit / stated if stated else 1:.1%}; "
+        f"ticks right {ticks - bad}/{ticks} = {1 - report.wrong_rate():.1%}"
+    )
     for lang, (hit, total) in report.per_language().items():
         bad, ticks = report.wrong.get(lang, (0, 0))
         right = 1 - bad / ticks if ticks else 1.0

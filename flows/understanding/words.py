@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from flows.match import Typed, normalise
 
@@ -64,8 +64,9 @@ def words(
     out: list[str] = []
     plain = lowered.isascii()
     for sentence in _SENTENCE.split(lowered):
+        tokens: Sequence[str]
         if digits:
-            tokens = tuple(normalise(sentence).split())
+            tokens = normalise(sentence).split()
         else:
             tokens = ascii_words(sentence) if plain else Typed.of(sentence).tokens
         if not tokens:

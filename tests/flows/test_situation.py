@@ -1,0 +1,218 @@
+"""The situation reader and the conversation: a story typed in one's own words.
+
+Each test states what a person would notice. The stories here are tests, not examples:
+they are never copied into ``content/phrases/situation-examples/``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flows import Content, Count, Engine, Message
+from flows.understanding.situation import age_of, band
+from tests.flows.test_engine import Conversation, buttons, texts
+
+
+def ticked(chat: Conversation) -> set[str]:
+    """The options ticked at the current question."""
+    assert chat.session is not None
+    return set(chat.session.answer(chat.session.state))
+
+
+def to(chat: Conversation, *labels: str) -> None:
+    for label in labels:
+        chat.press(label)
+
+
+SELF_TO_DO = ("Ja, het is veilig", "Over mij", "Nee", "Jonger dan 16")
+
+
+def test_a_loverboy_story_at_what_happens_is_ticked_and_said(engine: Engine) -> None:
+    """ "Wat gebeurt er?" answered in own words: sex is ticked there and said plainly; the
+    gifts-and-return sign waits for the next question, where it comes ticked."""
+    chat = Conversation(engine)
+    chat.start()
+    to(chat, *SELF_TO_DO)
+    out = chat.type("mijn vriendje wil dat ik met zijn vrienden naar bed ga")
+    said = " ".join(texts(out))
+    assert "Ik heb aangevinkt:" in said
+    assert "Ik moet seks hebben of foto's sturen" in said
+    assert "Kies een knop" not in said
+    assert ticked(chat) == {"sig_sex"}
+    chat.press("✅ Ik moet seks hebben of foto's sturen")  # unticking works as for any press
+    assert ticked(chat) == set()
+
+
+def test_signs_of_a_later_question_come_ticked_there(engine: Engine) -> None:
+    """A story told at the first sign question that states a sign of the second: that
+    question comes with it ticked, and says so."""
+    chat = Conversation(engine)
+    chat.start()
+    to(chat, *SELF_TO_DO)
+    chat.type("hij checkt de hele tijd mijn telefoon en leest al mijn berichten")
+    out = chat.press("Klaar")
+    assert "sig_phone" in ticked(chat)
+    assert "Uit wat je vertelde, heb ik al aangevinkt:" in " ".join(texts(out))
+
+
+def test_a_polish_worker_story_is_understood(engine: Engine) -> None:
+    """A kept passport and no pay, typed in Polish at the same question, is ticked."""
+    chat = Conversation(engine, lang="pl")
+    chat.start()
+    to(chat, "Tak, jest bezpiecznie", "O mnie", "Nie", "Od 18 do 23 lat")
+    out = chat.type("szef zabrał mi paszport i nie płaci")
+    assert "sig_boss" in ticked(chat)
+    assert "Zaznaczyłem:" in " ".join(texts(out))
+
+
+STORY = "hoi ik moet pakketjes rondbrengen voor een jongen en nu zegt hij dat ik hem 500 euro schuldig ben"
+
+
+def test_a_story_as_first_message_is_thanked_and_the_safety_question_still_comes(
+    engine: Engine,
+) -> None:
+    """No "did you mean" from one word; thanks, then the safety question (never skipped);
+    the signs come ticked when their questions come."""
+    chat = Conversation(engine)
+    out = chat.type(STORY)
+    said = texts(out)
+    assert "Bedoel je een van deze?" not in said
+    assert said[0].startswith("Dank je dat je dit vertelt")
+    assert "Kun je nu veilig chatten? Kijkt er niemand mee?" in said
+    assert "Ja, het is veilig" in buttons(out)
+    to(chat, "Ja, het is veilig")
+    out = chat.press("Over mij")
+    out = chat.press("Nee")
+    out = chat.press("16 of 17")
+    assert "sig_drugs" in ticked(chat)
+
+
+def test_a_story_at_the_age_question_is_no_age(engine: Engine) -> None:
+    """The same story at "Hoe oud ben je?": thanked, kept, and the age asked again."""
+    chat = Conversation(engine)
+    chat.start()
+    to(chat, "Ja, het is veilig", "Over mij", "Nee")
+    out = chat.type(STORY)
+    said = texts(out)
+    assert "Bedoel je een van deze?" not in said
+    assert "Hoe oud ben je?" in said
+    assert chat.session is not None and chat.session.state == "self_age"
+    out = chat.press("16 of 17")
+    assert "sig_drugs" in ticked(chat)
+
+
+def test_a_story_that_names_who_and_age_is_confirmed_not_asked_blindly(engine: Engine) -> None:
+    """ "mijn dochter van 14 ..." at the opening: the role and age questions say what the
+    story pointed to; the person still presses the button."""
+    chat = Conversation(engine)
+    chat.start()
+    out = chat.type("mijn dochter van 14 moet drugs rondbrengen voor een oudere jongen")
+    assert "Kun je nu veilig chatten? Kijkt er niemand mee?" in texts(out)
+    out = chat.press("Ja, het is veilig")
+    assert "Uit wat je vertelde, denk ik: Over iemand die ik ken." in " ".join(texts(out))
+    chat.press("Over iemand die ik ken")
+    out = chat.press("Nee")
+    assert "Jonger dan 16" in " ".join(texts(out))
+
+
+def test_understanding_nothing_twice_offers_a_person(engine: Engine) -> None:
+    """Twice in a row not understood: honest words and Fier's chat, with the buttons."""
+    chat = Conversation(engine)
+    chat.start()
+    to(chat, "Ja, het is veilig", "Over mij", "Nee", "16 of 17")
+    out = chat.type("blub")
+    assert "Dat begrijp ik niet goed. Kies een knop." in texts(out)
+    out = chat.type("qwerty zxcv")
+    said = " ".join(texts(out))
+    assert "Ik begrijp je niet goed. Dat ligt aan mij, niet aan jou." in said
+    assert "Fier" in said
+    assert Count("typed", "not_understood_twice") in out
+    assert "Klaar" in buttons(out)
+
+
+def test_one_common_word_inside_a_sentence_makes_no_did_you_mean(engine: Engine) -> None:
+    """ "nu" or "nee" inside a sentence names no button."""
+    chat = Conversation(engine)
+    out = chat.start()
+    out = chat.type("ik weet nu echt niet meer wat ik moet doen met mijn leven op school")
+    assert "Bedoel je een van deze?" not in texts(out)
+
+
+def test_nothing_typed_reaches_the_session(engine: Engine) -> None:
+    """A story leaves codes in the session, never its words."""
+    chat = Conversation(engine)
+    chat.start()
+    to(chat, *SELF_TO_DO)
+    chat.type("Zoë Canarybird uit de Kerkstraat moet voor haar baas 14 uur werken zonder loon")
+    assert chat.session is not None
+    stored = chat.session.to_json()
+    for word in ("Canarybird", "Kerkstraat", "Zoë", "loon", "baas"):
+        assert word not in stored
+    assert all(isinstance(o, Message) or "Canarybird" not in str(o) for o in chat.outputs)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ik ben 15", "u16"),
+        ("mijn zus van 17 wordt gedwongen", "age16_17"),
+        ("ik werk van 10 tot 22 uur", None),
+        ("hij vraagt 15 euro per dag", None),
+        ("mam 34 lata", "older"),
+        ("عمري ١٦ سنة", "age16_17"),
+        ("I'm 19 years old", "age18_23"),
+        ("15j", "u16"),
+    ],
+)
+def test_ages_are_read_with_their_words(content: Content, text: str, expected: str | None) -> None:
+    """A number is an age only beside an age word of the language, never beside hours or money."""
+    reader = build_reader(content)
+    assert age_of(text, reader.age_words, reader.not_ages) == expected
+
+
+def build_reader(content: Content):  # type: ignore[no-untyped-def]
+    from flows.understanding.situation import reader_for
+
+    return reader_for(content, trained=False)
+
+
+def test_bands() -> None:
+    assert [band(a) for a in (8, 15, 16, 17, 18, 23, 24, 80)] == [
+        "u16",
+        "u16",
+        "age16_17",
+        "age16_17",
+        "age18_23",
+        "age18_23",
+        "older",
+        "older",
+    ]
+
+
+def test_every_training_negative_ticks_nothing(engine: Engine, content: Content) -> None:
+    """Everyday messages the reader learnt from as "nothing" tick nothing."""
+    reader = engine.readers.situation
+    wrong = [
+        (lang, e.say, reader.read(e.say).signals)
+        for lang, examples in content.situation_examples.items()
+        for e in examples.train
+        if not e.means and reader.read(e.say).signals
+    ]
+    assert wrong == []
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(max_size=300))
+def test_any_text_is_read_without_error_and_leaves_only_codes(engine: Engine, text: str) -> None:
+    """Whatever is typed, the reading holds option codes of the flow and nothing else."""
+    reading = engine.readers.situation.read(text)
+    codes = {
+        o.id for f in engine.content.flows.values() for s in f.states.values() for o in s.options
+    }
+    assert set(reading.options) <= codes
+    assert set(reading.maybe) <= codes
+    assert all(text not in reason or not text.strip() for reason in reading.reasons.values())
