@@ -67,7 +67,10 @@ def test_a_polish_worker_story_is_understood(engine: Engine) -> None:
     assert "Zaznaczyłem:" in " ".join(texts(out))
 
 
-STORY = "hoi ik moet pakketjes rondbrengen voor een jongen en nu zegt hij dat ik hem 500 euro schuldig ben"
+STORY = (
+    "hoi ik moet pakketjes rondbrengen voor een jongen en nu zegt hij dat ik hem 500 euro "
+    "schuldig ben"
+)
 
 
 def test_a_story_as_first_message_is_thanked_and_the_safety_question_still_comes(
@@ -98,7 +101,8 @@ def test_a_story_at_the_age_question_is_no_age(engine: Engine) -> None:
     said = texts(out)
     assert "Bedoel je een van deze?" not in said
     assert "Hoe oud ben je?" in said
-    assert chat.session is not None and chat.session.state == "self_age"
+    assert chat.session is not None
+    assert chat.session.state == "self_age"
     out = chat.press("16 of 17")
     assert "sig_drugs" in ticked(chat)
 
