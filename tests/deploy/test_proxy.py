@@ -10,6 +10,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -47,6 +48,8 @@ pytestmark = [
 
 if browser_missing() is None:
     from playwright.async_api import Browser, expect
+else:  # pragma: no cover - the browser fixture skips (or fails under CI) with the reason
+    Browser = Any  # type: ignore[misc,assignment]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
