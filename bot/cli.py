@@ -190,9 +190,24 @@ async def _chat(settings: object, args: argparse.Namespace) -> int:
 def _web(settings: object, args: argparse.Namespace) -> int:
     """``baken web``: the web chat until stopped; say what went wrong."""
     from bot.channels.web.app import build, serve_web
-    from bot.settings import Settings
+    from bot.settings import Settings, web_problems
 
     assert isinstance(settings, Settings)
+    problems = web_problems(settings, host=args.host)
+    if problems:
+        for problem in problems:
+            print(f"baken web: {problem}", file=sys.stderr)
+        why = (
+            "BAKEN_WEB_PUBLIC_URL is set"
+            if settings.BAKEN_WEB_PUBLIC_URL
+            else f"--host {args.host}"
+        )
+        print(
+            f"baken web: not started. Served to others ({why}), the web chat needs these "
+            "settings chosen and in agreement (README: 'Put the web chat online')",
+            file=sys.stderr,
+        )
+        return 2
     chat = build(settings, watch=args.watch)
     try:
         asyncio.run(serve_web(chat, host=args.host, port=args.port, watch=args.watch))

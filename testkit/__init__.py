@@ -7,6 +7,7 @@
 - :mod:`testkit.web`          a real `baken web` process, and a page speaking its frames
 - :mod:`testkit.browser`      Debian's Chromium for Playwright (skip, or fail under CI)
 - :mod:`testkit.tcpproxy`     a TCP proxy a test can stall and cut (the network taken away)
+- :mod:`testkit.caddy`        Debian's caddy running the shipped deploy/Caddyfile on 127.0.0.1
 
 Not shipped in the wheel; the bot itself never imports it.
 """

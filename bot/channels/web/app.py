@@ -10,14 +10,15 @@ Routes:
 - ``GET /static/chat.css``, ``/static/chat.js``: the page's only files, from this package
   (the page links them with ``?v=<hash>`` so a new version is fetched at once).
 - ``GET /ws``: the WebSocket (see :mod:`bot.channels.web.channel` for the frames). The
-  ``Origin`` must be the page's own (the ``Host`` it was served from) or one of
-  ``BAKEN_WEB_ORIGINS`` (**403** otherwise). Beyond ``BAKEN_WEB_MAX_CONNECTIONS`` open
+  ``Origin`` must be the page's own (the ``Host`` it was served from), ``BAKEN_WEB_PUBLIC_URL``
+  or one of ``BAKEN_WEB_ORIGINS`` (**403** otherwise). Beyond ``BAKEN_WEB_MAX_CONNECTIONS`` open
   sockets a new one gets a ``busy`` frame and is closed (1013); the page tries again.
 - ``GET /healthz``, ``GET /metrics``: see :mod:`bot.monitoring`; keep them off the
   internet (the README's proxy snippets pass on only ``/``, ``/static/`` and ``/ws``).
 
 Every response carries a strict Content-Security-Policy (self only; the WebSocket's
-address listed explicitly; ``frame-ancestors`` from ``BAKEN_WEB_FRAME_ANCESTORS``),
+address listed explicitly, from ``BAKEN_WEB_PUBLIC_URL`` when set, else from ``Host``;
+``frame-ancestors`` from ``BAKEN_WEB_FRAME_ANCESTORS``),
 ``Referrer-Policy: no-referrer``, ``X-Content-Type-Options: nosniff``, a
 ``Permissions-Policy`` that switches off what the page does not use, and
 ``Cache-Control: no-store`` for everything but the two static files. No cookie is ever
@@ -185,22 +186,32 @@ class Policy:
     frame_ancestors: str
     origins: frozenset[str]
     max_connections: int
+    public_url: str | None = None  # BAKEN_WEB_PUBLIC_URL: the page's address, whatever Host says
 
     @classmethod
     def of(cls, settings: Settings) -> Policy:
+        public = settings.BAKEN_WEB_PUBLIC_URL
+        origins = set(settings.BAKEN_WEB_ORIGINS.split())
+        if public is not None:
+            origins.add(public)
         return cls(
             exit_url=settings.BAKEN_WEB_EXIT_URL,
             frame_ancestors=settings.BAKEN_WEB_FRAME_ANCESTORS,
-            origins=frozenset(settings.BAKEN_WEB_ORIGINS.split()),
+            origins=frozenset(origins),
             max_connections=settings.BAKEN_WEB_MAX_CONNECTIONS,
+            public_url=public,
         )
 
     def csp(self, request: web.Request) -> str:
         host = request.host if _HOST.match(request.host) else ""
         forwarded = request.headers.get("X-Forwarded-Proto", "").lower()
+        secure = request.secure or forwarded == "https"
+        if self.public_url is not None:  # the socket the page opens, even if a proxy rewrote Host
+            scheme, _, host = self.public_url.partition("://")
+            secure = scheme == "https"
         if not host:
             sockets = "'none'"
-        elif request.secure or forwarded == "https":
+        elif secure:
             sockets = f"wss://{host}"
         else:
             sockets = f"ws://{host} wss://{host}"
