@@ -31,6 +31,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot.derived import DerivedCache
 from bot.stores import StoreConfigError
 from flows.loader import ContentError, Problem, default_content_dir
 
@@ -172,7 +173,7 @@ async def _chat(settings: object, args: argparse.Namespace) -> int:
     from bot.stores.memory import MemoryStore
 
     assert isinstance(settings, Settings)
-    holder = ContentHolder(settings.BAKEN_CONTENT_DIR)
+    holder = ContentHolder(settings.BAKEN_CONTENT_DIR, cache=DerivedCache(settings.BAKEN_CACHE_DIR))
     languages = holder.engine.content.languages
     if args.lang is not None and args.lang not in languages:
         print(

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     BAKEN_WEBHOOK_URL: str | None = None
     BAKEN_LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     BAKEN_CONTENT_DIR: Path = Field(default_factory=default_content_dir)
+    # Read by bot/derived.py (also outside Settings, for `baken content`); listed here so
+    # that .env.example and the settings agree.
+    BAKEN_CACHE_DIR: Path | None = None
     BAKEN_RATE_LIMIT: Literal["on", "off"] = "on"
     BAKEN_SESSION_SECRET: SecretStr | None = None
     BAKEN_SESSION_TTL: int = Field(default=2 * 3600, ge=60, le=MAX_TTL)

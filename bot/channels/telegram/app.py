@@ -71,6 +71,7 @@ from bot.channels.telegram.transport import AiohttpRequest
 from bot.channels.telegram.webhook import build_webhook_app
 from bot.content import ContentHolder, install_reload
 from bot.conversation import Conversations
+from bot.derived import DerivedCache
 from bot.keys import SessionKeys
 from bot.lifecycle import until_stopped
 from bot.logging import get_logger
@@ -175,7 +176,11 @@ def build(
     if settings.TELEGRAM_BOT_TOKEN is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     token = settings.TELEGRAM_BOT_TOKEN.get_secret_value()
-    holder = holder if holder is not None else ContentHolder(settings.BAKEN_CONTENT_DIR)
+    holder = (
+        holder
+        if holder is not None
+        else ContentHolder(settings.BAKEN_CONTENT_DIR, cache=DerivedCache(settings.BAKEN_CACHE_DIR))
+    )
     store = store if store is not None else make_store(settings)  # an empty store is falsy
     metrics = metrics if metrics is not None else Metrics()
     secret = settings.BAKEN_SESSION_SECRET

@@ -55,6 +55,7 @@ from bot.channels.web.channel import (
 )
 from bot.content import ContentHolder, install_reload
 from bot.conversation import Conversations
+from bot.derived import DerivedCache
 from bot.keys import SessionKeys
 from bot.lifecycle import until_stopped
 from bot.logging import get_logger
@@ -392,7 +393,11 @@ def build(
     clock: Callable[[], float] = time.time,
 ) -> WebChat:
     """The web chat on the settings' content and store; nothing is opened until it runs."""
-    holder = holder if holder is not None else ContentHolder(settings.BAKEN_CONTENT_DIR)
+    holder = (
+        holder
+        if holder is not None
+        else ContentHolder(settings.BAKEN_CONTENT_DIR, cache=DerivedCache(settings.BAKEN_CACHE_DIR))
+    )
     store = store if store is not None else make_store(settings)
     metrics = metrics if metrics is not None else Metrics()
     secret = settings.BAKEN_SESSION_SECRET

@@ -1,0 +1,99 @@
+"""The cache of trained readers: plain JSON by content digest, never trusted blindly."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from structlog.testing import capture_logs
+
+from bot.derived import DerivedCache, build_readers
+from flows import Content, load_content
+from flows.loader import default_content_dir
+from flows.understanding.readers import FORMAT, Readers, digest_of
+
+
+@pytest.fixture(scope="module")
+def small() -> Content:
+    """The shipped content with fewer examples: it trains in about a second."""
+    content = load_content(default_content_dir())
+    return dataclasses.replace(
+        content,
+        crisis_examples={"nl": content.crisis_examples["nl"]},
+        situation_examples={"nl": content.situation_examples["nl"]},
+    )
+
+
+def test_a_warm_cache_trains_nothing(small: Content, tmp_path: Path) -> None:
+    """The second build reads the first one's weights back and reads text the same way."""
+    cache = DerivedCache(tmp_path)
+    first = build_readers(small, cache)
+    assert first.trained
+    assert list(tmp_path.glob("readers-*.json"))
+    second = build_readers(small, cache)
+    assert not second.trained
+    story = "mn baas houdt mijn paspoort en ik krijg bijna niks betaald"
+    assert second.situation.read(story) == first.situation.read(story)
+    assert second.crisis.assess("ik wil dood") == first.crisis.assess("ik wil dood")
+
+
+def test_a_corrupt_file_is_ignored_with_a_warning(small: Content, tmp_path: Path) -> None:
+    cache = DerivedCache(tmp_path)
+    digest = digest_of(small)
+    (tmp_path / f"readers-{digest}.json").write_text("{not json", encoding="utf-8")
+    with capture_logs() as logs:
+        assert cache.load(digest) is None
+    assert logs[0]["event"] == "derived_cache_ignored"
+    readers = build_readers(small, cache)
+    assert readers.trained
+    assert cache.load(digest) is not None  # written anew
+
+
+def test_damaged_weights_of_the_right_digest_are_never_trusted(small: Content) -> None:
+    """Data that names this content but holds garbage: trained again, not read."""
+    data = {"format": FORMAT, "digest": digest_of(small), "crisis": {"weights": "x"}}
+    readers = Readers.build(small, data)
+    assert readers.trained
+    assert readers.crisis.assess("ik wil dood").outcome == "sure"
+
+
+def test_a_cache_of_another_content_version_is_ignored(small: Content, tmp_path: Path) -> None:
+    cache = DerivedCache(tmp_path)
+    readers = build_readers(small, cache)
+    data = readers.derived()
+    data["digest"] = "0" * 24
+    (tmp_path / f"readers-{digest_of(small)}.json").write_text(json.dumps(data), "utf-8")
+    with capture_logs() as logs:
+        assert cache.load(digest_of(small)) is None
+    assert logs[0]["reason"] == "another content version"
+
+
+def test_a_folder_that_is_a_file_still_starts(small: Content, tmp_path: Path) -> None:
+    """A cache folder that cannot be written (a read-only image; here a file in its place,
+    which even root cannot write into): the readers are built in memory."""
+    blocked = tmp_path / "cache"
+    blocked.write_text("not a folder", encoding="utf-8")
+    with capture_logs() as logs:
+        readers = build_readers(small, DerivedCache(blocked))
+    assert readers.trained
+    assert any(e["event"] == "derived_cache_not_written" for e in logs)
+
+
+def test_a_warm_process_never_imports_the_training_libraries(tmp_path: Path) -> None:
+    """With the cache filled, building the engine imports neither scikit-learn nor SciPy."""
+    code = (
+        "import sys\n"
+        "from bot.derived import DerivedCache, build_engine\n"
+        "from flows.loader import default_content_dir, load_content\n"
+        "from pathlib import Path\n"
+        f"cache = DerivedCache(Path({str(tmp_path)!r}))\n"
+        "build_engine(load_content(default_content_dir()), cache)\n"
+        "print('sklearn' in sys.modules, 'scipy' in sys.modules)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    warm = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert warm.stdout.split() == ["False", "False"]
