@@ -56,6 +56,8 @@ LATITUDE = 51.987654
 LONGITUDE = 5.912345
 FORGED = f"forged:{USER_ID}:{USERNAME}"
 CRISIS = "ik wil er niet meer zijn, zegt Zilvermeeuwsen"
+# A story the situation reader understands (its codes are kept, its words never).
+STORY = f"ik ben {FIRST}, mijn baas aan de {STREET} houdt mijn paspoort en betaalt bijna niks"
 ERASED = "Het gesprek is gestopt."
 
 CANARIES = (
@@ -176,6 +178,7 @@ async def converse(baken: Baken, chat: Chat) -> None:
 
     await chat.start()
     await chat.say(TEXT)
+    await chat.say(STORY)
     await chat.turn(api.edited_message_update(chat.id, EDITED, user=chat.user))
     contact = api.contact_update(chat.id, CONTACT_PHONE, user=chat.user, own=False)
     contact["message"]["contact"].update(first_name=CONTACT_FIRST, last_name=CONTACT_LAST)
