@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import crisis, e2e, memory, messages, scenarios, step, web
+from bench import crisis, e2e, memory, messages, scenarios, situation, step, web
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -69,6 +69,8 @@ def collect(sizes: Sizes, log: Any = print) -> dict[str, Any]:
     out["step"] = step.measure(sizes.step_rounds)
     note("crisis detector")
     out["crisis"] = crisis.measure(sizes.step_rounds)
+    note("situation reader")
+    out["situation"] = situation.measure(sizes.step_rounds)
     note("memory store")
     out["memory"] = memory.measure(sizes.memory_sessions)
     note("start-up and content load")
@@ -172,6 +174,9 @@ def render(out: dict[str, Any], sizes: Sizes, seconds: float) -> str:
         f"| crisis detector, median per message ({out['crisis'].messages:,} example messages) "
         f"| {out['crisis'].median_us:.0f} µs (p99 {out['crisis'].p99_us:.0f} µs) | ≤ 1000 µs "
         f"| {_mark(out['crisis'].median_us <= 1000 and out['crisis'].p99_us <= 1000)} |",
+        f"| both readers on a typed message, median ({out['situation'].messages:,} stories) "
+        f"| {out['situation'].both_median_us:.0f} µs (p99 {out['situation'].both_p99_us:.0f} µs) "
+        f"| well under 1000 µs | {_mark(out['situation'].both_median_us <= 500)} |",
         f"| memory store, RSS per session ({m.sessions:,} sessions) | "
         f"{m.rss_bytes_per_session:.0f} B | ≤ 1024 B | "
         f"{_mark(m.rss_bytes_per_session <= 1024)} |",
@@ -270,6 +275,27 @@ def render(out: dict[str, Any], sizes: Sizes, seconds: float) -> str:
         "of the concept words. Training when the content loads: "
         f"{out['crisis'].training_s:.1f} s (once per content; reloads with the same examples "
         "reuse it).",
+        "",
+        "## 2c. Situation reader",
+        "",
+        f"`bench/situation.py`: every example story in `content/phrases/situation-examples/` "
+        f"({out['situation'].messages:,} stories, training and held-out) read one at a time, "
+        f"{sizes.step_rounds} rounds, on one core: the situation reader alone "
+        f"(`Reader.read`: {out['situation'].rules} concept patterns, the classifier, ages), "
+        "and both readers as the engine runs them on a typed message (crisis first).",
+        "",
+        "| messages | median | p99 |",
+        "|---|---|---|",
+        f"| situation reader | {out['situation'].median_us:.0f} µs "
+        f"| {out['situation'].p99_us:.0f} µs |",
+        f"| crisis detector + situation reader | {out['situation'].both_median_us:.0f} µs "
+        f"| {out['situation'].both_p99_us:.0f} µs |",
+        f"| 4,096 characters (reader alone) | {out['situation'].long_median_us / 1000:.1f} ms | |",
+        "",
+        f"Size in memory: **{out['situation'].size_bytes / 1e6:.1f} MB**, of which "
+        f"{out['situation'].weights:,} classifier features. Training: "
+        f"{out['situation'].training_s:.1f} s, once per version of the examples and concepts "
+        "(kept in `BAKEN_CACHE_DIR` as JSON; a change of texts alone trains nothing).",
         "",
         "## 3. Memory per conversation",
         "",

@@ -11,7 +11,7 @@ code such as ``sig_boss``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 PHRASE_GAP = 2  # other words allowed between two words of a phrase
 WINDOW_SLACK = 1  # one more word than a pattern's window says: room for a filler ("echt")
@@ -61,13 +61,13 @@ class Rule:
     particle: int = 0  # the concept `particle`: passed over when looking back for a "not"
     eos: int = 0  # the concept `eos`: cancelling words before a match stay in its sentence
     gap: int = PHRASE_GAP  # in order: other words allowed between two of its words
+    mask: int = field(init=False)  # every concept it needs, ORed: one AND says "all present?"
 
-    @property
-    def mask(self) -> int:
+    def __post_init__(self) -> None:
         out = 0
         for bit in self.need:
             out |= bit
-        return out
+        object.__setattr__(self, "mask", out)
 
     def matches(self, heard: Sequence[int], present: int) -> bool:
         if present & self.mask != self.mask:

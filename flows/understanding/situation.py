@@ -195,26 +195,24 @@ class Reader:
         mask = (1 << len(self.names)) - 1
         concepts = [b & mask for b in per_token]
         size = len(self.intercept)
-        per_word: list[list[float]] = []
         weights = self.weights
+        # Running sums per code after each word: a part's sum is two look-ups per code.
+        running = [0.0] * size
+        prefix = [running[:]]
         for feats in features(tokens, concepts, self.names, chars=False):
-            row = [0.0] * size
             for f in feats:
                 found = weights.get(f)
                 if found is not None:
                     for index, w in found:
-                        row[index] += w
-            per_word.append(row)
+                        running[index] += w
+            prefix.append(running[:])
         best = [-1e9] * size
         for lo, hi in _spans(tokens):
-            total = [0.0] * size
-            for row in per_word[lo:hi]:
-                for i, w in enumerate(row):
-                    if w:
-                        total[i] += w
+            start, end = prefix[lo], prefix[hi]
             for i in range(size):
-                if total[i] > best[i]:
-                    best[i] = total[i]
+                total = end[i] - start[i]
+                if total > best[i]:
+                    best[i] = total
         return {label: sigmoid(best[i] + self.intercept[i]) for i, label in enumerate(self.labels)}
 
     def concepts_of(self, text: str) -> list[tuple[str, list[str]]]:
