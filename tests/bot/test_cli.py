@@ -208,16 +208,21 @@ async def test_reload_swaps_valid_content_and_refuses_invalid(tmp_path: Path, ho
         assert await shows("Wil je nu verder?")
 
         await change(original.replace('ask: "Wil je verder?"', "ask: [kapot"))
-        # Long enough for a --watch poll (every second) and a reload: reading the content,
-        # with the crisis examples, takes about half a second, more on a busy machine.
-        await asyncio.sleep(3.0)
+        # Wait for the refusal itself (a --watch poll and a reload take seconds on a busy
+        # machine), then the old content must still be serving.
+        assert proc.stderr is not None
+        seen = ""
+        while "content_refused" not in seen:
+            line = await asyncio.wait_for(proc.stderr.readline(), timeout=60)
+            assert line, "baken ended without refusing the content"
+            seen += line.decode()
         assert "Wil je nu verder?" in await _send(proc, "hm")
     finally:
         assert proc.stdin is not None
         proc.stdin.close()
         await asyncio.wait_for(proc.wait(), timeout=20)
     assert proc.stderr is not None
-    errors = (await proc.stderr.read()).decode()
+    errors = seen + (await proc.stderr.read()).decode()
     assert "content_refused" in errors
     assert "texts/nl.yaml" in errors
 
