@@ -404,8 +404,11 @@ def build(
     # Sure rules first: once a kind is sure, its other sure rules need not run.
     rules.sort(key=lambda r: r.level != "sure")
     # Words of the examples, and the fillers, are real words: never read as a typo.
-    known = {w for text, _ in rows for w in words(text, spelling, symbols, fillers)} | fillers
-    lexicon = Lexicon.build(entries, known)
+    if trained or model is not None:
+        known = {w for text, _ in rows for w in words(text, spelling, symbols, fillers)} | fillers
+        lexicon = Lexicon.build(entries, known)
+    else:  # only checking the files: the typo index is not needed for that
+        lexicon = Lexicon.build({}, ())
     signal_mask = 0
     for i, name in enumerate(concepts.signals):
         if name in index:
