@@ -58,7 +58,7 @@ from flows.session import Session
 from flows.texts import DAYS
 from flows.understanding.crisis import Verdict
 from flows.understanding.readers import Readers
-from flows.understanding.situation import Reading
+from flows.understanding.situation import Reading, band
 
 COMMANDS_HELP = frozenset({"help", "hulp"})
 COMMANDS_STOP = frozenset({"stop", "wis"})
@@ -99,6 +99,13 @@ class _CompiledFlow:
 def _confirms_crisis(data: str) -> bool:
     """Callback data of "yes" at the crisis check: ``!crisis.<kind>``."""
     return data.startswith("!crisis.") and data != "!crisis.no"
+
+
+def _bare_age(norm: str) -> str | None:
+    """The age band of a message that is only a plausible age ("34", "15"), else None."""
+    if norm.isdigit() and len(norm) <= 2 and 8 <= int(norm) <= 99:
+        return band(int(norm))
+    return None
 
 
 def _option(state: State, option_id: str) -> Option | None:
@@ -577,6 +584,10 @@ class Engine:
             assert option is not None
             return self._choose(session, state, option, at, pressed=False)
         reading = self.readers.situation.read(text)
+        age = _bare_age(typed.norm)
+        if age is not None and _option(state, age) is not None:
+            # "34" at "Hoe oud ben je?": no button has that number, but it is an age.
+            reading = Reading((age,), (), {age: "a bare number"})
         if reading.options:
             return self._story(session, state, reading, at)
         maybe = found.maybe or tuple(

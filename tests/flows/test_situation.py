@@ -220,3 +220,14 @@ def test_any_text_is_read_without_error_and_leaves_only_codes(engine: Engine, te
     assert set(reading.options) <= codes
     assert set(reading.maybe) <= codes
     assert all(text not in reason or not text.strip() for reason in reading.reasons.values())
+
+
+def test_a_bare_number_at_the_age_question_is_an_age(engine: Engine) -> None:
+    """"34" is no button number there (there are seven buttons), but it is an age."""
+    chat = Conversation(engine)
+    chat.start()
+    to(chat, "Ja, het is veilig", "Over mij", "Nee")
+    out = chat.type("34")
+    assert "Ik heb gekozen: Ouder dan 23." in texts(out)
+    assert chat.session is not None
+    assert chat.session.answer("self_age") == ("older",)
