@@ -75,6 +75,7 @@ NONE_OF_THESE = "!none"  # "none of these" under "did you mean": ask the questio
 GLOBAL_LABELS = {
     "!help": "button.help",
     "!resume": "button.resume",
+    "!keep": "button.erase_no",
     "!restart": "button.restart",
     NONE_OF_THESE: "system.none_of_these",
     "!crisis.no": "button.check_no",
@@ -150,7 +151,7 @@ class Engine:
             name: WholeMessage.build(
                 phrase for phrases in getattr(content.intents, name).values() for phrase in phrases
             )
-            for name in ("stop", "help", "privacy", "language")
+            for name in ("stop", "stop_maybe", "help", "privacy", "language")
         }
 
     # ------------------------------------------------------------ public API
@@ -243,6 +244,8 @@ class Engine:
         wanted = self._global_for(event)
         if wanted == "!stop":
             return (Count("erase", "no_session"), Wipe(self._t(lang, "system.erased")), End())
+        if wanted == "!stop_maybe":
+            return (self._erase_question(lang),)
         if wanted == "!help":
             return self._screen(self.content.screens.help, lang, resume=False)
         if wanted == "!privacy":
@@ -722,7 +725,7 @@ class Engine:
             code = self._language_names.get(typed.norm)
             if code is not None:
                 return f"!lang.{code}"
-            for name in ("stop", "help", "privacy", "language"):
+            for name in ("stop", "stop_maybe", "help", "privacy", "language"):
                 if self._intents[name].matches(typed):
                     return "!lang" if name == "language" else f"!{name}"
         return None
@@ -752,11 +755,13 @@ class Engine:
         lang = session.lang
         if action == "!stop":
             return None, (Count("erase", "stop"), Wipe(self._t(lang, "system.erased")), End())
+        if action == "!stop_maybe":  # "kappen", "stoppen": may mean something else; ask once
+            return session, (self._erase_question(lang),)
         if action == "!help":
             return session, (Count("help", "asked"), *self._screen(self.content.screens.help, lang))
         if action == "!privacy":
             return session, self._screen(self.content.screens.privacy, lang)
-        if action in ("!resume", NONE_OF_THESE):
+        if action in ("!resume", "!keep", NONE_OF_THESE):
             return session, tuple(self._ask(session))
         if action == "!crisis.no":  # "not a crisis": back to the question, answers kept
             return session, (Count("crisis_check", "no"), *self._ask(session))
@@ -782,6 +787,14 @@ class Engine:
             self._say(lang, "system.stale"),
             *self._ask(session),
         )
+
+    def _erase_question(self, lang: str) -> Message:
+        """"Everything erased?" with yes (the global stop) and no (back to the question)."""
+        row = (
+            Button(self._t(lang, "button.erase_yes"), "!stop"),
+            Button(self._t(lang, "button.erase_no"), "!keep"),
+        )
+        return Message(self._t(lang, "system.erase_question"), (row,))
 
     def _screen(self, screen: Screen, lang: str, *, resume: bool = True) -> tuple[Output, ...]:
         bubbles = self._bubbles(lang, screen.say, screen.links, required=True)

@@ -396,6 +396,11 @@ class SituationConceptsFile(Strict):
 class IntentsFile(Strict):
     help: PhraseLists
     stop: PhraseLists
+    stop_maybe: PhraseLists = Field(
+        default_factory=dict,
+        description="Whole messages that may mean 'erase' but also something else "
+        "(stoppen, kappen): baken asks once before it erases.",
+    )
     privacy: PhraseLists
     language: PhraseLists
 

@@ -231,3 +231,24 @@ def test_a_bare_number_at_the_age_question_is_an_age(engine: Engine) -> None:
     assert "Ik heb gekozen: Ouder dan 23." in texts(out)
     assert chat.session is not None
     assert chat.session.answer("self_age") == ("older",)
+
+
+def test_a_word_that_may_mean_something_else_asks_before_erasing(engine: Engine) -> None:
+    """"kappen" may be about a boyfriend or school: asked once; "Nee, ga verder" keeps
+    everything; "stop" still erases at once."""
+    chat = Conversation(engine)
+    chat.start()
+    to(chat, "Ja, het is veilig", "Over mij")
+    out = chat.type("kappen")
+    assert texts(out) == ["Bedoel je dat ik alles moet wissen? Dan is dit gesprek weg."]
+    assert list(buttons(out)) == ["Ja, wis alles", "Nee, ga verder"]
+    out = chat.press("Nee, ga verder")
+    assert chat.session is not None
+    assert chat.session.answer("role") == ("self",)
+    assert "Is er nu gevaar? Voor jou of voor iemand anders?" in texts(out)
+    chat.type("ik wil stoppen")
+    chat.press("Ja, wis alles")
+    assert chat.session is None
+    chat.start()
+    chat.type("stop")
+    assert chat.session is None
