@@ -22,16 +22,15 @@ from ruamel.yaml import YAML
 from flows import (
     Button,
     Choice,
-    Command,
     End,
     Event,
     Handoff,
     Message,
     Output,
-    Start,
     Text,
     Wipe,
 )
+from flows.commands import typed_event
 
 
 def describe(outputs: Iterable[Output]) -> list[dict[str, Any]]:
@@ -74,12 +73,9 @@ def parse_line(
     text = line.strip()
     if not text:
         return None
-    if text.startswith("/") and len(text) > 1 and " " not in text.split(maxsplit=1)[0][1:]:
-        name, _, arg = text[1:].partition(" ")
-        name = name.split("@", 1)[0].lower()
-        if name == "start":
-            return Start(at=at, payload=arg.strip() or None)
-        return Command(at=at, name=name, arg=arg.strip() or None)
+    event = typed_event(text, at)
+    if not isinstance(event, Text):
+        return event  # a command, read as every channel reads it
     if text.startswith("[") and text.endswith("]"):
         label = text[1:-1]
         for button in buttons:

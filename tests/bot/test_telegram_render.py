@@ -68,23 +68,6 @@ def test_start_with_deep_link_and_app_language(api: StandinBotAPI) -> None:
     assert other.event == Start(at=AT, payload=None)
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("/help", ("help", None)),
-        ("/taal en", ("taal", "en")),
-        ("/STOP@baken_standin_bot", ("stop", None)),
-        ("/privacy   ", ("privacy", None)),
-        ("/ niet", None),
-        ("geen /help", None),
-        ("/wat?", None),
-    ],
-)
-def test_parse_command(text: str, expected: tuple[str, str | None] | None) -> None:
-    """Commands are /name[@bot] [argument]; anything else is text."""
-    assert render.parse_command(text) == expected
-
-
 def test_other_commands_become_command_events(api: StandinBotAPI) -> None:
     """/help, /stop, /taal en ... reach the engine as Command events."""
     kind, action = classify(api.command_update(CHAT, "/taal", "en"))

@@ -40,7 +40,6 @@ Link previews are off. The user's own text is never sent back.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -57,7 +56,8 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import filters
 
 from bot.channels import texts
-from flows import Choice, Command, Event, Message, Start, Text
+from flows import Choice, Event, Message, Text
+from flows.commands import typed_event
 
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
@@ -83,7 +83,6 @@ DEFAULT_LANGUAGE_COMMAND = "lang"
 # Update types baken asks Telegram for (setWebhook and getUpdates).
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
 
-_COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,64})(?:@[A-Za-z0-9_]{3,64})?$")
 _GROUPS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 _PRESENT = frozenset(
     {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.RESTRICTED}
@@ -163,26 +162,9 @@ def _lang(code: str | None, languages: Collection[str]) -> str | None:
     return primary if primary in languages else None
 
 
-def parse_command(text: str) -> tuple[str, str | None] | None:
-    """``/name[@bot] [arg]`` -> (name, arg); None when the text is not a command."""
-    parts = text.strip().split(None, 1)
-    if not parts:
-        return None
-    match = _COMMAND.match(parts[0])
-    if match is None:
-        return None
-    arg = parts[1].strip() if len(parts) > 1 else ""
-    return match.group(1).lower(), arg or None
-
-
 def _text_event(text: str, at: int, lang: str | None) -> tuple[str, Event]:
-    command = parse_command(text)
-    if command is None:
-        return "text", Text(at=at, text=text)
-    name, arg = command
-    if name == "start":
-        return "command", Start(at=at, payload=arg, suggest=lang)  # offered, never switched
-    return "command", Command(at=at, name=name, arg=arg)
+    event = typed_event(text, at, suggest=lang)  # a suggested language: offered, never switched
+    return ("text" if isinstance(event, Text) else "command"), event
 
 
 def _shared(message: TgMessage) -> bool:

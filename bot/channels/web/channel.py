@@ -85,6 +85,7 @@ from bot.keys import SessionKeys
 from bot.logging import get_logger
 from bot.metrics import Metrics
 from flows import Answered, Button, Choice, Command, Message, Stale, Start, Text
+from flows.commands import deep_link, typed_event
 from flows.events import Event
 
 PROTOCOL = 1
@@ -102,8 +103,6 @@ CLOSE_POLICY = 1008
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,128}$")
 _ACTION_ID = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
-_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # Telegram's deep-link alphabet and length
-_COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@\w+)?$")
 _LANG = re.compile(r"^[a-z]{2,3}$")
 
 log = get_logger("baken.web")
@@ -612,7 +611,8 @@ class Tab:
             if not text.strip():
                 box.tell({"t": "got", "id": action})
                 return
-            kind_name, event = _typed(text, at)
+            event = typed_event(text, at)  # a command typed as on Telegram, or text
+            kind_name = "text" if isinstance(event, Text) else "command"
         elif kind == "press":
             data = frame.get("data")
             if not isinstance(data, str) or not data or len(data) > MAX_DATA:
@@ -632,7 +632,7 @@ class Tab:
             kind_name = "command"
             event = Start(
                 at=at,
-                payload=payload if _is_str(payload, _PAYLOAD) else None,
+                payload=deep_link(payload),
                 lang=channel.language(lang) if isinstance(lang, str) else None,
                 suggest=channel.language(suggest) if isinstance(suggest, str) else None,
             )
@@ -671,18 +671,6 @@ class Tab:
             box.touched = self.channel.clock()
         self.box = None
         self.salt = None
-
-
-def _typed(text: str, at: int) -> tuple[str, Event]:
-    """Typed text, or a command typed as on Telegram (``/stop``, ``/help``, ``/start code``)."""
-    first, _, rest = text.strip().partition(" ")
-    match = _COMMAND.match(first)
-    if match is None:
-        return "text", Text(at=at, text=text)
-    name, arg = match.group(1).lower(), rest.strip() or None
-    if name == "start":
-        return "command", Start(at=at, payload=arg if arg and _PAYLOAD.match(arg) else None)
-    return "command", Command(at=at, name=name, arg=arg)
 
 
 def _int_or_none(value: object) -> bool:
