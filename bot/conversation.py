@@ -105,9 +105,7 @@ class Reply:
     @property
     def priority(self) -> Priority:
         for output in self.outputs:
-            if isinstance(output, Wipe) or (
-                isinstance(output, Count) and output.metric.startswith("crisis")
-            ):
+            if isinstance(output, Wipe) or (isinstance(output, Message) and output.urgent):
                 return Priority.CRISIS
         return Priority.NEW if self.new else Priority.REST
 

@@ -40,7 +40,7 @@ def describe(outputs: Iterable[Output]) -> list[dict[str, Any]]:
         if isinstance(output, Message):
             item: dict[str, Any] = {"text": output.text}
             if output.buttons:
-                item["buttons"] = [b.label for row in output.buttons for b in row]
+                item["buttons"] = [b.shown for row in output.buttons for b in row]
             if output.links:
                 item["links"] = [f"{link.label}: {link.url}" for link in output.links]
             if output.copyable:
@@ -79,10 +79,10 @@ def parse_line(
     if text.startswith("[") and text.endswith("]"):
         label = text[1:-1]
         for button in buttons:
-            if button.label == label:
+            if button.shown == label:
                 return Choice(at=at, data=button.data)
         raise LookupError(
-            f"no button labelled {label!r}; buttons now: {[b.label for b in buttons]}"
+            f"no button labelled {label!r}; buttons now: {[b.shown for b in buttons]}"
         )
     if numbers and text.isdigit() and 1 <= int(text) <= len(buttons):
         return Choice(at=at, data=buttons[int(text) - 1].data)

@@ -222,13 +222,18 @@ def _flatten(
 
 
 def read_content(
-    root: Path | str, *, today: dt.date | None = None, channel_texts: Iterable[str] = ()
+    root: Path | str,
+    *,
+    today: dt.date | None = None,
+    channel_texts: Iterable[str] = (),
+    channels: Iterable[str] | None = None,
 ) -> tuple[Content | None, list[Problem]]:
     """Read and validate ``root``. Returns the content (None on errors) and every problem.
 
     ``today`` is the date against which service facts are judged stale (the host
     passes it; without it that check is skipped, so results never depend on a clock).
     ``channel_texts`` are text keys the host's channels use; they must exist in Dutch.
+    ``channels`` are the host's channel names: a text variant for another name is a warning.
     """
     reader = _Reader(Path(root))
     if not reader.root.is_dir():
@@ -340,7 +345,8 @@ def read_content(
         reviews=reviews,
         sources=sources,
     )
-    problems = reader.problems + lint(content, today, channel_texts=channel_texts)
+    found = lint(content, today, channel_texts=channel_texts, channels=channels)
+    problems = reader.problems + found
     if any(p.severity == "error" for p in problems):
         return None, problems
     warnings = tuple(p for p in problems if p.severity == "warning")
@@ -348,10 +354,16 @@ def read_content(
 
 
 def load_content(
-    root: Path | str, *, today: dt.date | None = None, channel_texts: Iterable[str] = ()
+    root: Path | str,
+    *,
+    today: dt.date | None = None,
+    channel_texts: Iterable[str] = (),
+    channels: Iterable[str] | None = None,
 ) -> Content:
     """Load and validate the content folder; raise :class:`ContentError` when invalid."""
-    content, problems = read_content(root, today=today, channel_texts=channel_texts)
+    content, problems = read_content(
+        root, today=today, channel_texts=channel_texts, channels=channels
+    )
     if content is None:
         raise ContentError(problems)
     return content

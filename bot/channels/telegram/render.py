@@ -56,14 +56,13 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import filters
 
 from bot.channels import texts
-from flows import Choice, Event, Message, Text
+from flows import Choice, Event, Message, Resume, Text
 from flows.commands import typed_event
 
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
 MAX_COPY_TEXT = 256
 MAX_DELETE_BATCH = 100
-RESUME = "!resume"  # the engine's global "ask the current question again" button
 
 # The channel's own texts in content/texts/*.yaml (section `channel:`).
 ONLY_TEXT = texts.TELEGRAM_ONLY_TEXT
@@ -220,20 +219,18 @@ def classify(
         text = message.text or message.caption
         if text and is_crisis(text):
             return "edited", Converse(chat_id, Text(at=at, text=text), seen=own)
-        return "edited", Converse(chat_id, Choice(at=at, data=RESUME), note=EDITED)
+        return "edited", Converse(chat_id, Resume(at=at), note=EDITED)
     if message.text is not None:
         kind, event = _text_event(message.text, at, lang)
         return kind, Converse(chat_id, event, seen=own)
     if _shared(message):
-        return "shared", Converse(
-            chat_id, Choice(at=at, data=RESUME), note=SHARED_REMOVED, delete=own
-        )
+        return "shared", Converse(chat_id, Resume(at=at), note=SHARED_REMOVED, delete=own)
     if _SERVICE.check_update(update):
         return "service", Ignore()
     caption = message.caption
     if caption and is_crisis(caption):
         return "non_text", Converse(chat_id, Text(at=at, text=caption), seen=own)
-    return "non_text", Converse(chat_id, Choice(at=at, data=RESUME), seen=own, note=ONLY_TEXT)
+    return "non_text", Converse(chat_id, Resume(at=at), seen=own, note=ONLY_TEXT)
 
 
 def _classify_press(update: Update, at: int, languages: Collection[str]) -> tuple[str, Action]:
@@ -333,7 +330,7 @@ def keyboard(
         buttons = []
         for button in row:
             if _callback_ok(button.data):
-                buttons.append(InlineKeyboardButton(button.label, callback_data=button.data))
+                buttons.append(InlineKeyboardButton(button.shown, callback_data=button.data))
             else:
                 dropped.append(button.data)
         if buttons:

@@ -60,7 +60,7 @@ Decisions, deliberately made:
   ``OUTBOX_FRAMES`` frames for at most ``OUTBOX_SECONDS``, dropped on erase and when the
   page has acknowledged them. It is never written anywhere. When it cannot fill the gap
   (another worker, a reload, too late), the page is told ``lost`` and the engine asks the
-  current question again (``Choice("!resume")``), so the person is never stuck.
+  current question again (a :class:`Resume`), so the person is never stuck.
 - **Nothing the person typed comes back**: the page shows its own words; the server
   sends only the engine's texts.
 - **Limits**: typed text is rate limited per socket (a crisis sentence never is) and at
@@ -84,7 +84,7 @@ from bot.conversation import Conversations, Incoming, Turn
 from bot.keys import SessionKeys
 from bot.logging import get_logger
 from bot.metrics import Metrics
-from flows import Answered, Button, Choice, Command, Message, Stale, Start, Text
+from flows import Answered, Button, Choice, Command, Message, Resume, Stale, Start, Text
 from flows.commands import deep_link, typed_event
 from flows.events import Event
 
@@ -218,7 +218,6 @@ class Page:
 
     box: Outbox
     action: str | None = None
-    resumed: bool = False  # a "!resume" asked by the server: no choice to show
     leaving: bool = False  # quick exit: the page is gone, keep nothing after the erase
     acknowledged: bool = False
 
@@ -336,7 +335,7 @@ class WebChannel:
             {
                 "t": "msg",
                 "text": message.text,
-                "buttons": [[self._button(b, turn.lang) for b in row] for row in message.buttons],
+                "buttons": [[self._button(b) for b in row] for row in message.buttons],
                 "links": [{"label": link.label, "url": link.url} for link in message.links],
                 "replaces": message.replaces,
                 "copyable": message.copyable,
@@ -346,31 +345,18 @@ class WebChannel:
         self.metrics.reply("sent")
         return ()
 
-    def _button(self, button: Button, lang: str) -> dict[str, Any]:
-        """A button for the page; a ticked option says so (``on``) instead of its tick sign.
+    def _button(self, button: Button) -> dict[str, Any]:
+        """A button for the page; a ticked option says so (``on``) instead of a tick sign.
 
-        The engine marks ticked options with ``button.selected`` ("✅ {label}"); the page
-        draws its own tick and sets ``aria-pressed``, so a tick never depends on an emoji
-        font and a screen reader says "pressed" rather than the emoji's name.
+        The page draws its own tick and sets ``aria-pressed``, so a tick never depends on
+        an emoji font and a screen reader says "pressed" rather than the emoji's name.
         """
-        template = self.core.holder.engine.content.text(lang, "button.selected")
-        before, found, after = template.partition("{label}")
-        label = button.label
-        if (
-            found
-            and (before or after)
-            and label.startswith(before)
-            and label.endswith(after)
-            and len(label) > len(before) + len(after)
-        ):
-            inner = label[len(before) : len(label) - len(after)]
-            return {"label": inner, "data": button.data, "on": True}
-        return {"label": label, "data": button.data}
+        if button.selected:
+            return {"label": button.label, "data": button.data, "on": True}
+        return {"label": button.label, "data": button.data}
 
     async def settle(self, to: Page, outcome: Answered | Stale, turn: Turn) -> None:
         """Show what was chosen as the person's own bubble, or drop the old buttons."""
-        if to.resumed:
-            return  # the server asked for the question again; the person pressed nothing
         if isinstance(outcome, Answered):
             to.box.push({"t": "chosen", "labels": list(outcome.labels)}, self.clock())
         else:
@@ -410,8 +396,8 @@ class WebChannel:
             if reply is None and box.next == 1 and not page.leaving:
                 # A duplicate of an action another worker answered, before this page got any
                 # of it: ask for the current question, so the page is not left empty.
-                resume = Choice(at=self.core.now(), data="!resume")
-                await self.core.receive(self, Page(box, resumed=True), Incoming(box.key, resume))
+                resume = Resume(at=self.core.now())
+                await self.core.receive(self, Page(box), Incoming(box.key, resume))
         finally:
             if tab is not None:
                 tab.in_flight -= 1
@@ -569,8 +555,8 @@ class Tab:
         box.lang = None  # the page's words go again with the question
         self.sink.send(dumps({"t": "ready", "next": box.next, "lost": True}))
         channel.web_metrics.resumed.labels("lost").inc()
-        event = Choice(at=channel.core.now(), data="!resume")
-        channel.run(Page(box, resumed=True), Incoming(key, event, kind="button"))
+        event = Resume(at=channel.core.now())
+        channel.run(Page(box), Incoming(key, event, kind="button"))
 
     def _ack(self, frame: dict[str, Any]) -> None:
         n = frame.get("n")
