@@ -340,7 +340,7 @@ async def _inject_faults(
 
 
 async def _sample_memory(baken: Baken, figures: Figures, start: float, until: float) -> None:
-    proc = baken._proc
+    proc = baken.proc
     assert proc is not None
     while time.monotonic() < until + ANSWER_TIMEOUT:
         if proc.returncode is not None:

@@ -186,6 +186,7 @@ async def test_reload_swaps_valid_content_and_refuses_invalid(tmp_path: Path, ho
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+    logged = b""
     try:
         assert "Wil je verder?" in await _prompt(proc)
 
@@ -207,16 +208,20 @@ async def test_reload_swaps_valid_content_and_refuses_invalid(tmp_path: Path, ho
         assert await shows("Wil je nu verder?")
 
         await change(original.replace('ask: "Wil je verder?"', "ask: [kapot"))
-        # Long enough for a --watch poll (every second) and a reload: reading the content,
-        # with the crisis examples, takes about half a second, more on a busy machine.
-        await asyncio.sleep(3.0)
+        # Wait for the refusal itself (a --watch poll comes every second), then ask.
+        assert proc.stderr is not None
+        async with asyncio.timeout(20):
+            while b"content_refused" not in logged:
+                line = await proc.stderr.readline()
+                assert line, "baken chat ended before refusing the content"
+                logged += line
         assert "Wil je nu verder?" in await _send(proc, "hm")
     finally:
         assert proc.stdin is not None
         proc.stdin.close()
         await asyncio.wait_for(proc.wait(), timeout=20)
     assert proc.stderr is not None
-    errors = (await proc.stderr.read()).decode()
+    errors = (logged + await proc.stderr.read()).decode()
     assert "content_refused" in errors
     assert "texts/nl.yaml" in errors
 

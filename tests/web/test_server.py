@@ -616,7 +616,12 @@ async def test_a_plain_close_keeps_the_conversation(serve: Serve, pages: Pages) 
     await page.connect()
     await page.turn(page.start())
     await page.close(1000)
-    await asyncio.sleep(0.1)
+    for _ in range(500):  # the server has seen the close
+        if chat.metrics.value("baken_web_connections") == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert chat.metrics.value("baken_web_connections") == 0
+    await chat.channel.finish()  # and any turn it started is over
     assert len(chat.store) == 1  # type: ignore[arg-type]
 
 

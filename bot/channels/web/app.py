@@ -224,7 +224,7 @@ def build_web_app(channel: WebChannel, policy: Policy, *, watch: bool = False) -
     """The aiohttp application of ``baken web`` around ``channel``."""
     template, assets = _assets()
     core = channel.core
-    refuse = channel.web_metrics.refuse
+    refuse = channel.metrics.web_refused
 
     async def index(request: web.Request) -> web.Response:
         if not _HOST.match(request.host):

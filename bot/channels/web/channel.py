@@ -83,7 +83,7 @@ from bot.channels.texts import WEB_TEXTS
 from bot.conversation import Conversations, Incoming, Turn
 from bot.keys import SessionKeys
 from bot.logging import get_logger
-from bot.metrics import Metrics
+from bot.tokenbucket import TokenBucket
 from flows import Answered, Button, Choice, Command, Message, Resume, Stale, Start, Text
 from flows.commands import deep_link, typed_event
 from flows.events import Event
@@ -118,28 +118,6 @@ class Limits:
     press_per_second: float = 3.0
     bad_frames: int = 50  # then the socket is closed (1008)
     turns_in_flight: int = 16  # per socket; more is refused as too fast
-
-
-class Bucket:
-    """A token bucket: ``burst`` at once, refilled at ``rate`` per second."""
-
-    __slots__ = ("burst", "clock", "level", "rate", "stamp")
-
-    def __init__(self, burst: int, rate: float, clock: Callable[[], float]) -> None:
-        self.burst = float(burst)
-        self.rate = rate
-        self.clock = clock
-        self.level = float(burst)
-        self.stamp = clock()
-
-    def take(self) -> bool:
-        now = self.clock()
-        self.level = min(self.burst, self.level + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.level < 1:
-            return False
-        self.level -= 1
-        return True
 
 
 class Sink(Protocol):
@@ -222,49 +200,6 @@ class Page:
     acknowledged: bool = False
 
 
-class WebMetrics:
-    """The web chat's own counters, in the process's metrics registry (no user labels)."""
-
-    REFUSALS = frozenset(
-        {"origin", "full", "bad_frame", "too_fast", "too_long", "no_conversation", "host"}
-    )
-
-    def __init__(self, metrics: Metrics) -> None:
-        from prometheus_client import Counter, Gauge
-
-        registry = metrics.registry
-        self.connections = Gauge(
-            "baken_web_connections", "Open web chat connections.", registry=registry
-        )
-        self.refused = Counter(
-            "baken_web_refused",
-            "Web chat connections or frames refused, by reason.",
-            ["reason"],
-            registry=registry,
-        )
-        self.resumed = Counter(
-            "baken_web_resumed",
-            "Reconnects, by how the conversation went on (outbox: resent; lost: asked again).",
-            ["how"],
-            registry=registry,
-        )
-
-    def refuse(self, reason: str) -> None:
-        self.refused.labels(reason if reason in self.REFUSALS else "other").inc()
-
-
-_WEB_METRICS: dict[int, tuple[Metrics, WebMetrics]] = {}
-
-
-def web_metrics(metrics: Metrics) -> WebMetrics:
-    """One :class:`WebMetrics` per :class:`Metrics` (a registry takes each name once)."""
-    found = _WEB_METRICS.get(id(metrics))
-    if found is None or found[0] is not metrics:
-        found = (metrics, WebMetrics(metrics))
-        _WEB_METRICS[id(metrics)] = found
-    return found[1]
-
-
 class WebChannel:
     """The core's channel for every web page of this process, and their outboxes."""
 
@@ -285,7 +220,6 @@ class WebChannel:
         self.limits = limits or Limits()
         self.clock = clock
         self.metrics = core.metrics
-        self.web_metrics = web_metrics(core.metrics)
         self.boxes: dict[str, Outbox] = {}
         self.tabs: set[Tab] = set()
         self.turns: set[asyncio.Task[Any]] = set()
@@ -447,7 +381,7 @@ class WebChannel:
     def open(self, sink: Sink, lang: str | None = None) -> Tab:
         tab = Tab(self, sink, self.language(lang) or self.core.holder.engine.content.languages[0])
         self.tabs.add(tab)
-        self.web_metrics.connections.inc()
+        self.metrics.web_connection(+1)
         return tab
 
 
@@ -474,8 +408,8 @@ class Tab:
         self.lang = lang
         self.box: Outbox | None = None
         self.salt: str | None = None  # an HMAC of the token, for delivery ids
-        self.typed = Bucket(limits.text_burst, limits.text_per_second, channel.clock)
-        self.presses = Bucket(limits.press_burst, limits.press_per_second, channel.clock)
+        self.typed = TokenBucket(limits.text_burst, limits.text_per_second, channel.clock)
+        self.presses = TokenBucket(limits.press_burst, limits.press_per_second, channel.clock)
         self.bad = 0
         self.in_flight = 0
         self.exit_seen = False
@@ -508,7 +442,7 @@ class Tab:
 
     def refuse(self, code: str, action: str | None = None) -> None:
         """Answer a refused frame with an error frame; too many bad ones close the socket."""
-        self.channel.web_metrics.refuse(code)
+        self.channel.metrics.web_refused(code)
         frame: dict[str, Any] = {"t": "error", "code": code}
         if action is not None:
             frame["id"] = action
@@ -546,7 +480,7 @@ class Tab:
             for _, _, text in box.frames:
                 self.sink.send(text)
             if not fresh:
-                channel.web_metrics.resumed.labels("outbox").inc()
+                channel.metrics.web_resumed("outbox")
             return
         box.clear()
         if have is not None and have >= box.next:
@@ -554,7 +488,7 @@ class Tab:
         box.floor = box.next - 1
         box.lang = None  # the page's words go again with the question
         self.sink.send(dumps({"t": "ready", "next": box.next, "lost": True}))
-        channel.web_metrics.resumed.labels("lost").inc()
+        channel.metrics.web_resumed("lost")
         event = Resume(at=channel.core.now())
         channel.run(Page(box), Incoming(key, event, kind="button"))
 
@@ -639,7 +573,7 @@ class Tab:
         """The socket closed. Quick exit (4000) erases, unless its exit frame did already."""
         channel = self.channel
         channel.tabs.discard(self)
-        channel.web_metrics.connections.dec()
+        channel.metrics.web_connection(-1)
         box = self.box
         self._detach()
         if box is None:
