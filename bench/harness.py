@@ -1,6 +1,6 @@
 """Processes and load for the end-to-end benchmarks, all on 127.0.0.1.
 
-- :class:`Standin`: the stand-in Bot API (testkit/botapi.py) in its own process;
+- :class:`Standin`: the stand-in Bot API (testkit/botapi/) in its own process;
   the load is queued through its control API (``/_control/updates``) and replies are
   read back from ``/_control/calls``.
 - :class:`Bot`: ``baken run`` / ``baken webhook`` or :mod:`bench.bare_bot` as a

@@ -264,7 +264,7 @@ def read_content(
             texts[path.stem] = flat
         elif data is not None:
             reader.problems.append(Problem(reader.show(rel), 1, "expected key: text pairs"))
-    # Which Dutch text each translation was made from (bot/translations.py writes these).
+    # Which Dutch text each translation was made from (bot/translations/ writes these).
     sources: dict[str, dict[str, str]] = {}
     for lang in sorted(texts.keys() - {DEFAULT_LANG}):
         rel = f"{SOURCES_FOLDER}/{lang}.yaml"

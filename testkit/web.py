@@ -73,7 +73,7 @@ _pages = itertools.count(1)
 
 
 class PageSocket:
-    """The page's side of the WebSocket, as chat.js speaks it (see bot/channels/web/channel.py).
+    """The page's side of the WebSocket, as chat.js speaks it (see bot/channels/web/channel/).
 
     Keeps every frame received; numbered frames are acknowledged (unless ``auto_ack`` is
     off) and shown once, in order, like the page does. ``pending`` holds actions sent and

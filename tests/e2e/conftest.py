@@ -1,6 +1,6 @@
 """End to end: the real `baken run` / `baken webhook` as subprocesses, over real HTTP.
 
-The stand-in Bot API (testkit/botapi.py) listens on 127.0.0.1; baken reaches it
+The stand-in Bot API (testkit/botapi/) listens on 127.0.0.1; baken reaches it
 through TELEGRAM_API_BASE_URL, exactly as it would reach Telegram. One polling and one
 webhook process serve the whole package (they are slow to start); each test talks in
 its own chat, so tests do not see each other. Waiting is always for a recorded Bot API

@@ -1,5 +1,5 @@
 // The web chat page of baken: plain JavaScript, no framework, no build step, nothing from
-// another host. The frames it speaks are described in bot/channels/web/channel.py.
+// another host. The frames it speaks are described in bot/channels/web/channel/protocol.py.
 //
 // What this page keeps: the conversation token in sessionStorage (made when the person
 // first does something; gone when the tab closes, on quick exit and on erase). Nothing
