@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bot.channels import texts
-from bot.logging import get_logger
+from bot.logs import get_logger
 from flows import Engine
 from flows.content import Content
 from flows.loader import ContentError, Problem, read_content

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from bot.content import ContentHolder
-from bot.logging import get_logger
+from bot.logs import get_logger
 from bot.metrics import Metrics
 from bot.stores.base import SessionStore
 from flows import Answered, Choice, Count, Event, Handoff, Message, Output, Stale, Wipe

@@ -226,8 +226,8 @@ async def test_reload_swaps_valid_content_and_refuses_invalid(tmp_path: Path, ho
     assert "texts/nl.yaml" in errors
 
 
-# The phrasings of issue 12 that a list of phrases missed.
-ISSUE_12 = [
+# Crisis phrasings that a list of phrases once missed.
+MISSED_BY_PHRASE_LISTS = [
     ("ik wil er een eind aan maken", "113"),
     ("hij staat nu voor de deur en bedreigt me", "112"),
     ("ik ben bang dat hij me vermoordt", "112"),
@@ -239,14 +239,14 @@ ISSUE_12 = [
 ]
 
 
-def test_chat_answers_the_issue_12_phrasings_with_113_or_112() -> None:
+def test_chat_answers_the_phrasings_a_phrase_list_missed_with_113_or_112() -> None:
     """Piped `baken chat`: each phrasing gets its number (the crisis screen or the check).
     The engine tests cover "from every state" and going on after the answer."""
-    lines = ["[Ja, het is veilig]", *(sentence for sentence, _ in ISSUE_12)]
+    lines = ["[Ja, het is veilig]", *(sentence for sentence, _ in MISSED_BY_PHRASE_LISTS)]
     result = baken("chat", stdin="\n".join(lines) + "\n")
     assert result.returncode == 0, result.stderr
     replies = result.stdout.split("\n> ")  # replies[i]: the answer to input line i
-    for k, (sentence, number) in enumerate(ISSUE_12):
+    for k, (sentence, number) in enumerate(MISSED_BY_PHRASE_LISTS):
         assert number in replies[2 + k], (sentence, replies[2 + k])
 
 

@@ -42,7 +42,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.conversation import Priority
-from bot.logging import get_logger
+from bot.logs import get_logger
 from bot.stores.base import Budget, StoreUnavailableError
 from bot.tokenbucket import Clock, TokenBucket
 
