@@ -63,6 +63,13 @@ class WebChannel:
             self._texts[cache_key] = found
         return found
 
+    def short_numbers(self) -> list[str]:
+        """The content's phone numbers of fewer than five digits (112, 113): the page makes
+        a number this short tappable only when it stands alone, so they come from here."""
+        services = self.core.holder.engine.content.services.values()
+        phones = (phone for s in services for phone in (s.phone, *s.phone_alt) if phone)
+        return sorted({p for p in phones if p.isdigit() and len(p) < 5})
+
     def language(self, wanted: str | None) -> str | None:
         """``wanted`` when the content speaks it, else None."""
         languages = self.core.holder.engine.content.languages
