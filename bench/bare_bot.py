@@ -1,6 +1,6 @@
 """The floor: a bare python-telegram-bot app with no logic at all.
 
-It answers as the issue on Bot API cost defines the comparison:
+It answers as the comparison in BENCHMARKS.md defines it:
 
 - a message (``/start`` or text): one ``sendMessage`` with a two-button keyboard;
 - a button press: ``answerCallbackQuery`` and one ``sendMessage`` with that keyboard.

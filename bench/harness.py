@@ -1,6 +1,6 @@
 """Processes and load for the end-to-end benchmarks, all on 127.0.0.1.
 
-- :class:`Standin`: the stand-in Bot API (testkit/botapi.py) in its own process;
+- :class:`Standin`: the stand-in Bot API (testkit/botapi/) in its own process;
   the load is queued through its control API (``/_control/updates``) and replies are
   read back from ``/_control/calls``.
 - :class:`Bot`: ``baken run`` / ``baken webhook`` or :mod:`bench.bare_bot` as a
@@ -18,19 +18,16 @@ as done when the stand-in records the ``sendMessage`` with answer buttons it cau
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
-import signal
-import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout
 
-from testkit.processes import log_entry, problem_entries, rss_kib
+from testkit.processes import LoggedProcess, ProcessEndedError, clean_environment, rss_kib
 
 REPO = Path(__file__).resolve().parents[1]
 # Fixed test credentials for processes on 127.0.0.1 only.
@@ -41,38 +38,23 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105
 JSON = dict[str, Any]
 
 
-def python() -> str:
-    return sys.executable
-
-
 class Standin:
     """``python -m testkit.botapi`` in its own process."""
 
     def __init__(self, history: int = 5_000) -> None:
         self.history = history
         self.url = ""
-        self._proc: asyncio.subprocess.Process | None = None
+        self.process = LoggedProcess("stand-in Bot API")
         self.http: ClientSession | None = None
 
     async def __aenter__(self) -> Standin:
-        self._proc = await asyncio.create_subprocess_exec(
-            python(),
-            "-m",
-            "testkit.botapi",
-            "--port",
-            "0",
-            "--token",
-            TOKEN,
-            "--history",
-            str(self.history),
-            cwd=REPO,
-            stdout=asyncio.subprocess.PIPE,
-            stdin=asyncio.subprocess.DEVNULL,
-        )
-        assert self._proc.stdout is not None
-        line = (await asyncio.wait_for(self._proc.stdout.readline(), 20)).decode()
-        if not line.startswith("READY "):
-            raise RuntimeError(f"stand-in did not start: {line!r}")
+        args = ("-m", "testkit.botapi", "--port", "0", "--token", TOKEN)
+        await self.process.spawn((*args, "--history", str(self.history)), cwd=REPO, env=os.environ)
+        try:
+            line = await self.process.wait_output("READY ", timeout=20)
+        except (ProcessEndedError, TimeoutError):
+            await self.process.stop(10)
+            raise RuntimeError(f"stand-in did not start: {bytes(self.process.stdout)!r}") from None
         self.url = line.split()[1]
         self.http = ClientSession(timeout=ClientTimeout(total=30))
         return self
@@ -80,13 +62,7 @@ class Standin:
     async def __aexit__(self, *exc: object) -> None:
         if self.http is not None:
             await self.http.close()
-        if self._proc is not None and self._proc.returncode is None:
-            self._proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self._proc.wait(), 10)
-            except TimeoutError:
-                self._proc.kill()
-                await self._proc.wait()
+        await self.process.stop(10)
 
     @property
     def base_url(self) -> str:
@@ -134,40 +110,40 @@ class Standin:
         return result
 
 
-@dataclass
-class Bot:
-    """A bot process: "baken-run", "baken-webhook", "bare" or "bare-aiohttp"."""
+class Bot(LoggedProcess):
+    """A bot process: "baken-run", "baken-webhook", "bare" or "bare-aiohttp".
 
-    kind: str
-    standin: Standin
-    env: dict[str, str] = field(default_factory=dict)
-    repo: Path = REPO  # the checkout whose bot runs (another one to compare with it)
-    logs: list[JSON] = field(default_factory=list)
-    port: int | None = None
-    started_at: float = 0.0
-    _proc: asyncio.subprocess.Process | None = None
-    _reader: asyncio.Task[None] | None = None
+    ``repo``: the checkout whose bot runs (another one, to compare with it).
+    """
 
-    @property
-    def pid(self) -> int:
-        assert self._proc is not None
-        return self._proc.pid
+    def __init__(
+        self,
+        kind: str,
+        standin: Standin,
+        env: dict[str, str] | None = None,
+        repo: Path = REPO,
+    ) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.standin = standin
+        self.env = dict(env or {})
+        self.repo = repo
+        self.port: int | None = None
+        self.started_at = 0.0
 
     def environment(self) -> dict[str, str]:
-        env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BAKEN_", "PTB_"))
-        }
-        env.update(
-            TELEGRAM_BOT_TOKEN=TOKEN,
-            TELEGRAM_API_BASE_URL=self.standin.base_url,
-            BAKEN_RATE_LIMIT="off",
-            BAKEN_SESSION_SECRET=SESSION_SECRET,
-            BAKEN_WEBHOOK_SECRET=WEBHOOK_SECRET,
-            BAKEN_LOG_LEVEL="INFO",
-            PTB_TIMEDELTA="true",
+        return (
+            clean_environment(
+                TELEGRAM_BOT_TOKEN=TOKEN,
+                TELEGRAM_API_BASE_URL=self.standin.base_url,
+                BAKEN_RATE_LIMIT="off",
+                BAKEN_SESSION_SECRET=SESSION_SECRET,
+                BAKEN_WEBHOOK_SECRET=WEBHOOK_SECRET,
+                BAKEN_LOG_LEVEL="INFO",
+                PTB_TIMEDELTA="true",
+            )
+            | self.env
         )
-        env.update(self.env)
-        return env
 
     async def start(self, ready: str | None = None) -> None:
         if self.kind.startswith("bare"):
@@ -179,45 +155,11 @@ class Bot:
         else:
             args = ["-m", "bot", "webhook", "--port", "0"]
         self.started_at = time.monotonic()
-        self._proc = await asyncio.create_subprocess_exec(
-            python(),
-            *args,
-            cwd=self.repo,
-            env=self.environment(),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        self._reader = asyncio.create_task(self._read())
+        await self.spawn(args, cwd=self.repo, env=self.environment())
         event = ready or ("webhook_listening" if self.kind == "baken-webhook" else "polling")
-        entry = await self.wait_log(event)
+        entry = await self.wait_log(event, timeout=30.0)
         if self.kind == "baken-webhook":
             self.port = int(entry["port"])
-
-    async def _read(self) -> None:
-        assert self._proc is not None
-        assert self._proc.stderr is not None
-        async for raw in self._proc.stderr:
-            self.logs.append(log_entry(raw))
-
-    async def wait_log(self, event: str, timeout: float = 30.0) -> JSON:  # noqa: ASYNC109
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for entry in self.logs:
-                if entry.get("event") == event:
-                    return entry
-            assert self._proc is not None
-            if self._proc.returncode is not None:
-                raise RuntimeError(f"{self.kind} ended: {self.logs[-10:]}")
-            await asyncio.sleep(0.01)
-        raise TimeoutError(f"{self.kind}: no {event!r} log within {timeout} s: {self.logs[-5:]}")
-
-    def problems(self) -> list[JSON]:
-        return problem_entries(self.logs)
-
-    def signal(self, sig: int) -> None:
-        assert self._proc is not None
-        self._proc.send_signal(sig)
 
     def rss(self) -> int:
         """Resident memory of the process in bytes (Linux /proc)."""
@@ -225,23 +167,6 @@ class Bot:
         if kib is None:
             raise RuntimeError("no VmRSS")
         return kib * 1024
-
-    async def stop(self) -> int:
-        proc = self._proc
-        if proc is None:
-            return 0
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 15)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
-        if self._reader is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._reader, 5)
-        assert proc.returncode is not None
-        return proc.returncode
 
 
 def _buttons(params: JSON) -> list[str]:

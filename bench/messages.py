@@ -46,7 +46,7 @@ def labels(payload: str) -> list[str]:
     pressed: list[str] = []
     while session is not None and len(pressed) < 60:
         buttons = [
-            (b.label, b.data)
+            (b.shown, b.data)
             for o in outputs
             if isinstance(o, Message)
             for row in o.buttons

@@ -1,4 +1,4 @@
-"""`make bench`: every benchmark of issue 7, written to BENCHMARKS.md.
+"""`make bench`: every benchmark, written to BENCHMARKS.md.
 
     .venv/bin/python -m bench.run            # full: a few minutes
     .venv/bin/python -m bench.run --quick    # tiny numbers, < 60 s, no peak
@@ -205,7 +205,7 @@ def render(out: dict[str, Any], sizes: Sizes, seconds: float) -> str:
         "",
         "## 1. End-to-end throughput",
         "",
-        "The stand-in Bot API (`testkit/botapi.py`) runs in its own process on "
+        "The stand-in Bot API (`testkit/botapi/`) runs in its own process on "
         "127.0.0.1. Against it, in turn, the real `baken run` (`BAKEN_RATE_LIMIT=off`, "
         "memory store, shipped content) and `bench/bare_bot.py` (a bare PTB Application, "
         "256 concurrent updates, no logic: one `sendMessage` with a two-button keyboard "

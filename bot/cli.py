@@ -132,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for err in exc.errors(include_url=False, include_input=False):
             print(f"baken: setting {'.'.join(map(str, err['loc']))}: {err['msg']}", file=sys.stderr)
         return 2
-    from bot.logging import configure
+    from bot.logs import configure
 
     configure(settings.BAKEN_LOG_LEVEL)
     command = args.command

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bot.channels import texts
 from bot.derived import DerivedCache, build_engine
-from bot.logging import get_logger
+from bot.logs import get_logger
 from flows.content import Content
 from flows.loader import ContentError, Problem, read_content
 
@@ -27,7 +27,12 @@ def read(
     directory: Path, channel_texts: Iterable[str] = texts.ALL, *, today: dt.date | None = None
 ) -> tuple[Content | None, list[Problem]]:
     """Read a content folder as a running baken does: judged today, with every channel's texts."""
-    return read_content(directory, today=today or dt.date.today(), channel_texts=channel_texts)
+    return read_content(
+        directory,
+        today=today or dt.date.today(),
+        channel_texts=channel_texts,
+        channels=texts.CHANNELS,
+    )
 
 
 class ContentHolder:

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from bot.content import ContentHolder
-from bot.logging import get_logger
+from bot.logs import get_logger
 from bot.metrics import Metrics
 from bot.stores.base import SessionStore
 from flows import Answered, Choice, Count, Event, Handoff, Message, Output, Stale, Wipe
@@ -105,9 +105,7 @@ class Reply:
     @property
     def priority(self) -> Priority:
         for output in self.outputs:
-            if isinstance(output, Wipe) or (
-                isinstance(output, Count) and output.metric.startswith("crisis")
-            ):
+            if isinstance(output, Wipe) or (isinstance(output, Message) and output.urgent):
                 return Priority.CRISIS
         return Priority.NEW if self.new else Priority.REST
 

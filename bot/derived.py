@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bot.logging import get_logger
+from bot.logs import get_logger
 from flows import Engine
 from flows.content import Content
 from flows.understanding.readers import FORMAT, Readers, digest_of

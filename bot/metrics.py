@@ -16,13 +16,16 @@ Metrics (all names start with ``baken_``):
 - ``errors_total{type,where}``       errors, by exception class and place
 - ``step_seconds``                   time of one engine step, store included (histogram)
 - ``webhook_requests_total{status}`` answers of ``POST /telegram`` (403: wrong secret, …)
+- ``web_connections``                open web chat connections (a gauge)
+- ``web_refused_total{reason}``      web chat connections or frames refused (``WEB_REFUSALS``)
+- ``web_resumed_total{how}``         web chat reconnects: ``outbox`` (resent), ``lost``
 """
 
 from __future__ import annotations
 
 import re
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 
 UPDATE_TYPES = frozenset(
@@ -42,6 +45,10 @@ UPDATE_TYPES = frozenset(
     }
 )
 REPLY_KINDS = frozenset({"sent", "edited", "deleted", "left"})
+WEB_REFUSALS = frozenset(
+    {"origin", "full", "bad_frame", "too_fast", "too_long", "no_conversation", "host"}
+)
+WEB_RESUMED = frozenset({"outbox", "lost"})
 WHERE = frozenset({"step", "remember", "without_session", "api", "update", "store", "webhook"})
 
 _LABEL = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -93,6 +100,21 @@ class Metrics:
             ["status"],
             registry=registry,
         )
+        self._web_connections = Gauge(
+            "baken_web_connections", "Open web chat connections.", registry=registry
+        )
+        self._web_refused = Counter(
+            "baken_web_refused",
+            "Web chat connections or frames refused, by reason.",
+            ["reason"],
+            registry=registry,
+        )
+        self._web_resumed = Counter(
+            "baken_web_resumed",
+            "Reconnects, by how the conversation went on (outbox: resent; lost: asked again).",
+            ["how"],
+            registry=registry,
+        )
         self._step = Histogram(
             "baken_step_seconds",
             "Time of one conversation step (store included).",
@@ -129,6 +151,18 @@ class Metrics:
     def webhook(self, status: int) -> None:
         """``POST /telegram`` was answered with this status."""
         self._webhook.labels(str(status) if 100 <= status <= 599 else "other").inc()
+
+    def web_connection(self, change: int) -> None:
+        """A web chat socket opened (+1) or closed (-1)."""
+        self._web_connections.inc(change)
+
+    def web_refused(self, reason: str) -> None:
+        """A web chat connection or frame was refused (see ``WEB_REFUSALS``)."""
+        self._web_refused.labels(_label(reason, WEB_REFUSALS)).inc()
+
+    def web_resumed(self, how: str) -> None:
+        """A page came back: its frames were resent (``outbox``), or it was asked again."""
+        self._web_resumed.labels(_label(how, WEB_RESUMED)).inc()
 
     def render(self) -> tuple[bytes, str]:
         """The scrape page and its content type."""

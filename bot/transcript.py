@@ -22,16 +22,15 @@ from ruamel.yaml import YAML
 from flows import (
     Button,
     Choice,
-    Command,
     End,
     Event,
     Handoff,
     Message,
     Output,
-    Start,
     Text,
     Wipe,
 )
+from flows.commands import typed_event
 
 
 def describe(outputs: Iterable[Output]) -> list[dict[str, Any]]:
@@ -41,7 +40,7 @@ def describe(outputs: Iterable[Output]) -> list[dict[str, Any]]:
         if isinstance(output, Message):
             item: dict[str, Any] = {"text": output.text}
             if output.buttons:
-                item["buttons"] = [b.label for row in output.buttons for b in row]
+                item["buttons"] = [b.shown for row in output.buttons for b in row]
             if output.links:
                 item["links"] = [f"{link.label}: {link.url}" for link in output.links]
             if output.copyable:
@@ -74,19 +73,16 @@ def parse_line(
     text = line.strip()
     if not text:
         return None
-    if text.startswith("/") and len(text) > 1 and " " not in text.split(maxsplit=1)[0][1:]:
-        name, _, arg = text[1:].partition(" ")
-        name = name.split("@", 1)[0].lower()
-        if name == "start":
-            return Start(at=at, payload=arg.strip() or None)
-        return Command(at=at, name=name, arg=arg.strip() or None)
+    event = typed_event(text, at)
+    if not isinstance(event, Text):
+        return event  # a command, read as every channel reads it
     if text.startswith("[") and text.endswith("]"):
         label = text[1:-1]
         for button in buttons:
-            if button.label == label:
+            if button.shown == label:
                 return Choice(at=at, data=button.data)
         raise LookupError(
-            f"no button labelled {label!r}; buttons now: {[b.label for b in buttons]}"
+            f"no button labelled {label!r}; buttons now: {[b.shown for b in buttons]}"
         )
     if numbers and text.isdigit() and 1 <= int(text) <= len(buttons):
         return Choice(at=at, data=buttons[int(text) - 1].data)

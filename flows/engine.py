@@ -44,6 +44,7 @@ from flows.events import (
     Link,
     Message,
     Output,
+    Resume,
     Stale,
     Start,
     Text,
@@ -445,9 +446,11 @@ class Engine:
         rows: list[tuple[Button, ...]] = []
         for option in state.options:
             label = self._t(lang, option.label_key)
+            button = Button(label, data[(session.state, option.id)])
             if option.id in chosen:
-                label = self._t(lang, "button.selected").replace("{label}", label)
-            rows.append((Button(label, data[(session.state, option.id)]),))
+                ticked = self._t(lang, "button.selected").replace("{label}", label)
+                button = dataclasses.replace(button, selected=True, ticked=ticked)
+            rows.append((button,))
         rows.append(self._global_row(lang))
         result = tuple(rows)
         if not chosen:
@@ -708,6 +711,8 @@ class Engine:
         """The global action an event asks for ('!help', '!stop', …), if any."""
         if isinstance(event, Choice):
             return event.data if event.data.startswith("!") else None
+        if isinstance(event, Resume):
+            return "!resume"
         if isinstance(event, Command):
             name = event.name.lower()
             if name in COMMANDS_HELP:
@@ -764,7 +769,7 @@ class Engine:
         if action in ("!resume", "!keep", NONE_OF_THESE):
             return session, tuple(self._ask(session))
         if action == "!crisis.no":  # "not a crisis": back to the question, answers kept
-            return session, (Count("crisis_check", "no"), *self._ask(session))
+            return session, (Count("crisis_check", "no"), *_urgent(self._ask(session)))
         if action == "!restart":
             return self._start(session, Start(at=at))
         if action == "!lang":
@@ -789,7 +794,7 @@ class Engine:
         )
 
     def _erase_question(self, lang: str) -> Message:
-        """"Everything erased?" with yes (the global stop) and no (back to the question)."""
+        """ "Everything erased?" with yes (the global stop) and no (back to the question)."""
         row = (
             Button(self._t(lang, "button.erase_yes"), "!stop"),
             Button(self._t(lang, "button.erase_no"), "!keep"),
@@ -817,7 +822,7 @@ class Engine:
         screen = {"suicide": screens.crisis_suicide, "danger": screens.crisis_danger}.get(
             kind, screens.crisis_both
         )
-        return (Count("crisis", kind), *self._screen(screen, lang, resume=resume))
+        return (Count("crisis", kind), *_urgent(self._screen(screen, lang, resume=resume)))
 
     def _crisis_answer(
         self, verdict: Verdict, lang: str, *, resume: bool = True
@@ -840,7 +845,7 @@ class Engine:
             (Button(self._t(lang, "button.stop"), "!stop"),),
         )
         bubbles[-1] = dataclasses.replace(bubbles[-1], buttons=rows)
-        return (Count("crisis_check", kind), *bubbles)
+        return (Count("crisis_check", kind), *_urgent(bubbles))
 
     def _crisis_confirmed(
         self, action: str, lang: str, *, resume: bool = True
@@ -999,7 +1004,8 @@ def one_message_per_turn(outputs: tuple[Output, ...]) -> tuple[Output, ...]:
                     links.setdefault(link.url, link)
             last = group[-1]
             text = PARAGRAPH.join(m.text for m in group if m.text)
-            out.append(Message(text, last.buttons, tuple(links.values())))
+            urgent = any(m.urgent for m in group)
+            out.append(Message(text, last.buttons, tuple(links.values()), urgent=urgent))
         group.clear()
 
     for output in outputs:
@@ -1025,6 +1031,13 @@ _LTR_RUN = re.compile(
     # a phone number of six or more digits, not part of a time ("9:00 - 17:00")
     r"|(?<!\d)(?<!\d[:.])\+?\d[\d ()-]{4,}\d(?!\d|[:.]\d)",
 )
+
+
+def _urgent(outputs: Iterable[Output]) -> tuple[Output, ...]:
+    """``outputs`` with every message marked urgent (a crisis answer goes first)."""
+    return tuple(
+        dataclasses.replace(o, urgent=True) if isinstance(o, Message) else o for o in outputs
+    )
 
 
 def _isolated(run: str) -> str:

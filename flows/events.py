@@ -52,23 +52,47 @@ class Command:
 
 
 @dataclass(frozen=True, slots=True)
+class Resume:
+    """Ask the current question again: the channel could not take what the person did
+    (a sticker, an edited message, a lost reply), so that they are never left stuck.
+
+    Nothing was pressed, so nothing is marked as chosen or stale.
+    """
+
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
 class Timeout:
     """The host decided the conversation has been idle too long."""
 
     at: int
 
 
-Event = Start | Choice | Text | Command | Timeout
+Event = Start | Choice | Text | Command | Resume | Timeout
 
 # ---------------------------------------------------------------- outputs
 
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """An answer button. ``data`` is what comes back in :class:`Choice` (≤ 64 bytes)."""
+    """An answer button. ``data`` is what comes back in :class:`Choice` (≤ 64 bytes).
+
+    ``selected``: a ticked option of a multiple-choice question. A channel that draws its
+    own tick (the web page) shows ``label`` with it; one that cannot (Telegram, the
+    terminal) shows :attr:`shown`, the label with the content's tick (``button.selected``)
+    in ``ticked``.
+    """
 
     label: str
     data: str
+    selected: bool = False
+    ticked: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The label as shown where a channel draws no tick of its own."""
+        return (self.ticked or self.label) if self.selected else self.label
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +112,8 @@ class Message:
     one whose button was just pressed, updated in place (a multiple-choice
     toggle); a channel may edit that message instead of sending a new one.
     ``copyable`` marks text meant to be copied (a summary): a channel may show it
-    so that one tap copies it.
+    so that one tap copies it. ``urgent`` marks an answer to a (possible) crisis: a
+    channel that has to queue sends it before anything else.
     """
 
     text: str
@@ -96,6 +121,7 @@ class Message:
     links: tuple[Link, ...] = ()
     replaces: bool = False
     copyable: bool = False
+    urgent: bool = False
 
 
 @dataclass(frozen=True, slots=True)

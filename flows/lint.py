@@ -19,7 +19,7 @@ from rapidfuzz import process
 from flows.content import DEFAULT_LANG, Content, Problem, Severity
 from flows.machine import branches
 from flows.schema import Branch, Condition, Flow
-from flows.texts import CHANNELS, DAYS, SYSTEM_TEXTS
+from flows.texts import DAYS, SYSTEM_TEXTS
 from flows.understanding.crisis_check import lint_crisis
 
 # Readability: Dutch at B1 or simpler. Averages over one message.
@@ -32,13 +32,19 @@ _WORD = re.compile(r"[0-9A-Za-zÀ-ÿ'’-]+")
 
 
 def lint(
-    content: Content, today: dt.date | None = None, *, channel_texts: Iterable[str] = ()
+    content: Content,
+    today: dt.date | None = None,
+    *,
+    channel_texts: Iterable[str] = (),
+    channels: Iterable[str] | None = None,
 ) -> list[Problem]:
     """Every cross-file problem in ``content``.
 
     ``today`` judges whether service facts are more than a year old; without it that
     check is skipped (the engine's package reads no clock: the host passes the date).
     ``channel_texts`` are the keys the host's channels use, required like the engine's.
+    ``channels`` are the names of the host's channels (``key@name`` variants); without
+    them a variant's channel name is not checked.
     """
     problems: list[Problem] = []
     used: dict[str, tuple[str, tuple[str | int, ...]]] = {}
@@ -62,7 +68,7 @@ def lint(
     for lang in content.languages:
         used.setdefault(f"language.{lang}", (f"texts/{lang}.yaml", ()))
 
-    problems.extend(_lint_variants(content, used))
+    problems.extend(_lint_variants(content, used, channels))
     problems.extend(_lint_empty(content, used, (*SYSTEM_TEXTS, *channel_texts)))
     problems.extend(_lint_texts(content, used))
     problems.extend(_lint_stale(content))
@@ -304,11 +310,14 @@ def _lint_texts(
 
 
 def _lint_variants(
-    content: Content, used: dict[str, tuple[str, tuple[str | int, ...]]]
+    content: Content,
+    used: dict[str, tuple[str, tuple[str | int, ...]]],
+    channels: Iterable[str] | None,
 ) -> Iterator[Problem]:
     """Channel variants (``key@telegram``) count as used where their key is used; each
     needs its key too, for the channels that have no variant."""
     dutch = content.texts.get(DEFAULT_LANG, {})
+    known = tuple(channels) if channels is not None else None
     for lang in content.languages:
         for key in content.texts.get(lang, {}):
             base, at, channel = key.partition("@")
@@ -321,12 +330,12 @@ def _lint_variants(
                     f"'{key}' is a variant for one channel of '{base}', but '{base}' is not "
                     f'in texts/{DEFAULT_LANG}.yaml: add it (it may be empty, "")',
                 )
-            elif channel not in CHANNELS:
+            elif known is not None and channel not in known:
                 yield content.locator.problem(
                     f"texts/{lang}.yaml",
                     tuple(key.split(".")),
                     f"'{key}': no channel is called '{channel}' (channels: "
-                    f"{', '.join(CHANNELS)}), so this text is never shown",
+                    f"{', '.join(known)}), so this text is never shown",
                     "warning",
                 )
             elif base in used and key in dutch:

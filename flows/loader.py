@@ -277,13 +277,18 @@ def _flatten(
 
 
 def read_content(
-    root: Path | str, *, today: dt.date | None = None, channel_texts: Iterable[str] = ()
+    root: Path | str,
+    *,
+    today: dt.date | None = None,
+    channel_texts: Iterable[str] = (),
+    channels: Iterable[str] | None = None,
 ) -> tuple[Content | None, list[Problem]]:
     """Read and validate ``root``. Returns the content (None on errors) and every problem.
 
     ``today`` is the date against which service facts are judged stale (the host
     passes it; without it that check is skipped, so results never depend on a clock).
     ``channel_texts`` are text keys the host's channels use; they must exist in Dutch.
+    ``channels`` are the host's channel names: a text variant for another name is a warning.
     """
     reader = _Reader(Path(root))
     if not reader.root.is_dir():
@@ -314,7 +319,7 @@ def read_content(
             texts[path.stem] = flat
         elif data is not None:
             reader.problems.append(Problem(reader.show(rel), 1, "expected key: text pairs"))
-    # Which Dutch text each translation was made from (bot/translations.py writes these).
+    # Which Dutch text each translation was made from (bot/translations/ writes these).
     sources: dict[str, dict[str, str]] = {}
     for lang in sorted(texts.keys() - {DEFAULT_LANG}):
         rel = f"{SOURCES_FOLDER}/{lang}.yaml"
@@ -411,7 +416,8 @@ def read_content(
         reviews=reviews,
         sources=sources,
     )
-    problems = reader.problems + lint(content, today, channel_texts=channel_texts)
+    found = lint(content, today, channel_texts=channel_texts, channels=channels)
+    problems = reader.problems + found
     if any(p.severity == "error" for p in problems):
         return None, problems
     warnings = tuple(p for p in problems if p.severity == "warning")
@@ -419,10 +425,16 @@ def read_content(
 
 
 def load_content(
-    root: Path | str, *, today: dt.date | None = None, channel_texts: Iterable[str] = ()
+    root: Path | str,
+    *,
+    today: dt.date | None = None,
+    channel_texts: Iterable[str] = (),
+    channels: Iterable[str] | None = None,
 ) -> Content:
     """Load and validate the content folder; raise :class:`ContentError` when invalid."""
-    content, problems = read_content(root, today=today, channel_texts=channel_texts)
+    content, problems = read_content(
+        root, today=today, channel_texts=channel_texts, channels=channels
+    )
     if content is None:
         raise ContentError(problems)
     return content

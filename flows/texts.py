@@ -9,9 +9,6 @@ from __future__ import annotations
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-# The channels a text may have a variant for (``key@telegram``); each channel's ``name``.
-CHANNELS = ("telegram", "web", "console")
-
 SYSTEM_TEXTS = (
     "button.help",
     "button.stop",

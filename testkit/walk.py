@@ -23,7 +23,7 @@ def answer_buttons(outputs: tuple[Output, ...]) -> list[tuple[str, str]]:
     buttons: list[tuple[str, str]] = []
     for output in outputs:
         if isinstance(output, Message) and output.buttons:
-            buttons = [(b.label, b.data) for row in output.buttons for b in row]
+            buttons = [(b.shown, b.data) for row in output.buttons for b in row]
     return [(label, data) for label, data in buttons if not data.startswith("!")]
 
 

@@ -14,17 +14,14 @@ import asyncio
 import contextlib
 import itertools
 import json
-import os
 import secrets
-import signal
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from testkit.processes import log_entry, problem_entries
+from testkit.processes import LoggedProcess, clean_environment
 
 JSON = dict[str, Any]
 REPO = Path(__file__).resolve().parents[1]
@@ -32,20 +29,15 @@ E2E_CONTENT = REPO / "tests" / "e2e" / "content"
 PROTOCOL = 1
 
 
-class WebProcess:
+class WebProcess(LoggedProcess):
     """One ``baken web`` subprocess on a free port of 127.0.0.1, and what it logged."""
 
     def __init__(self, cwd: Path, *args: str, **env: str) -> None:
+        super().__init__("baken web")
         self.cwd = cwd
         self.args = args
         self.env = env
-        self.logs: list[JSON] = []
-        self.stdout = bytearray()
-        self.stderr = bytearray()
         self.port: int | None = None
-        self.proc: asyncio.subprocess.Process | None = None
-        self._readers: list[asyncio.Task[None]] = []
-        self._new_line = asyncio.Event()
 
     @property
     def url(self) -> str:
@@ -53,10 +45,7 @@ class WebProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def environment(self) -> dict[str, str]:
-        env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BAKEN_", "PTB_"))
-        }
-        env.update(
+        env = clean_environment(
             BAKEN_LOG_LEVEL="INFO",
             BAKEN_CONTENT_DIR=str(E2E_CONTENT),
             BAKEN_SESSION_SECRET="web-test-session-secret-0123456789abcdef",
@@ -65,70 +54,14 @@ class WebProcess:
         return env
 
     async def start(self) -> None:
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "web",
-            "--port",
-            "0",
-            *self.args,
-            cwd=self.cwd,
-            env=self.environment(),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        self._readers = [
-            asyncio.create_task(self._read(self.proc.stderr, self.stderr, True)),
-            asyncio.create_task(self._read(self.proc.stdout, self.stdout, False)),
-        ]
+        args = ("-m", "bot", "web", "--port", "0", *self.args)
+        await self.spawn(args, cwd=self.cwd, env=self.environment())
         try:
             ready = await self.wait_log("web_listening")
         except BaseException:
             await self.stop()
             raise
         self.port = int(ready["port"])
-
-    async def _read(self, stream: Any, into: bytearray, logs: bool) -> None:
-        async for raw in stream:
-            into += raw
-            if logs:
-                self.logs.append(log_entry(raw))
-                self._new_line.set()
-
-    async def wait_log(self, event: str, timeout: float = 20.0) -> JSON:  # noqa: ASYNC109
-        """The first log entry with this event (waiting for it); fails if the process ends."""
-        async with asyncio.timeout(timeout):
-            while True:
-                for entry in self.logs:
-                    if entry.get("event") == event:
-                        return entry
-                assert self.proc is not None
-                if self.proc.returncode is not None or all(r.done() for r in self._readers):
-                    raise AssertionError(f"baken web ended: {self.logs[-10:]}")
-                self._new_line.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._new_line.wait(), 0.5)
-
-    def problems(self) -> list[JSON]:
-        return problem_entries(self.logs)
-
-    async def stop(self) -> int:
-        """SIGTERM, then the exit status (killed after 15 seconds)."""
-        proc = self.proc
-        assert proc is not None
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 15)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
-        for reader in self._readers:
-            await reader
-        assert proc.returncode is not None
-        return proc.returncode
 
 
 def new_token() -> str:
@@ -140,7 +73,7 @@ _pages = itertools.count(1)
 
 
 class PageSocket:
-    """The page's side of the WebSocket, as chat.js speaks it (see bot/channels/web/channel.py).
+    """The page's side of the WebSocket, as chat.js speaks it (see bot/channels/web/channel/).
 
     Keeps every frame received; numbered frames are acknowledged (unless ``auto_ack`` is
     off) and shown once, in order, like the page does. ``pending`` holds actions sent and

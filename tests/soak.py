@@ -4,7 +4,7 @@ Run the long form with ``make soak`` (120 people, ten minutes) or::
 
     .venv/bin/python -m tests.soak --minutes 10 --users 120
 
-Everything runs on 127.0.0.1: the stand-in Bot API (testkit/botapi.py) and one
+Everything runs on 127.0.0.1: the stand-in Bot API (testkit/botapi/) and one
 `baken webhook` subprocess on the pinned e2e dialogue, with a short session TTL so that
 sessions expire during the run. Each simulated person starts a conversation in a new
 private chat, presses buttons, types (sometimes a crisis sentence), asks for help,
@@ -340,7 +340,7 @@ async def _inject_faults(
 
 
 async def _sample_memory(baken: Baken, figures: Figures, start: float, until: float) -> None:
-    proc = baken._proc
+    proc = baken.proc
     assert proc is not None
     while time.monotonic() < until + ANSWER_TIMEOUT:
         if proc.returncode is not None:

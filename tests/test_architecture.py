@@ -174,7 +174,7 @@ def test_every_channel_is_one_that_texts_may_name() -> None:
     """Text variants name a channel (``key@web``); the check knows the channels' names."""
     from bot.channels.console import ConsoleChat
     from bot.channels.telegram.channel import TelegramChannel
+    from bot.channels.texts import CHANNELS
     from bot.channels.web.channel import WebChannel
-    from flows.texts import CHANNELS
 
     assert {ConsoleChat.name, TelegramChannel.name, WebChannel.name} == set(CHANNELS)

@@ -58,7 +58,7 @@ class ConsoleChat:
             self.buttons = [b for row in message.buttons for b in row]
         for button in (b for row in message.buttons for b in row):
             self._number += 1
-            print(f"  [{self._number}] {button.label}", file=self.out)
+            print(f"  [{self._number}] {button.shown}", file=self.out)
         print(file=self.out)
         self.out.flush()
         return ()
@@ -115,5 +115,5 @@ class ConsoleChat:
     def _for_record(self, line: str) -> str:
         """Record a pressed number as its label, so scenarios read well and survive reordering."""
         if line.isdigit() and 1 <= int(line) <= len(self.buttons):
-            return f"[{self.buttons[int(line) - 1].label}]"
+            return f"[{self.buttons[int(line) - 1].shown}]"
         return line

@@ -7,6 +7,10 @@ at once rather than a person seeing a missing text.
 
 from __future__ import annotations
 
+# The channels a text may have a variant for (``key@telegram``): each channel's ``name``,
+# handed to the content check by the host.
+CHANNELS = ("telegram", "web", "console")
+
 # Telegram (bot/channels/telegram/): notes, erase, the pressed message, the command menu.
 TELEGRAM_ONLY_TEXT = "channel.only_text"
 TELEGRAM_SHARED_REMOVED = "channel.shared_removed"

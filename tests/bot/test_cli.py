@@ -187,6 +187,7 @@ async def test_reload_swaps_valid_content_and_refuses_invalid(tmp_path: Path, ho
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+    logged = b""
     try:
         assert "Wil je verder?" in await _prompt(proc)
 
@@ -208,27 +209,26 @@ async def test_reload_swaps_valid_content_and_refuses_invalid(tmp_path: Path, ho
         assert await shows("Wil je nu verder?")
 
         await change(original.replace('ask: "Wil je verder?"', "ask: [kapot"))
-        # Wait for the refusal itself (a --watch poll and a reload take seconds on a busy
-        # machine), then the old content must still be serving.
+        # Wait for the refusal itself (a --watch poll comes every second), then ask.
         assert proc.stderr is not None
-        seen = ""
-        while "content_refused" not in seen:
-            line = await asyncio.wait_for(proc.stderr.readline(), timeout=60)
-            assert line, "baken ended without refusing the content"
-            seen += line.decode()
+        async with asyncio.timeout(60):  # a reload takes seconds on a busy machine
+            while b"content_refused" not in logged:
+                line = await proc.stderr.readline()
+                assert line, "baken chat ended before refusing the content"
+                logged += line
         assert "Wil je nu verder?" in await _send(proc, "hm")
     finally:
         assert proc.stdin is not None
         proc.stdin.close()
         await asyncio.wait_for(proc.wait(), timeout=20)
     assert proc.stderr is not None
-    errors = seen + (await proc.stderr.read()).decode()
+    errors = (logged + await proc.stderr.read()).decode()
     assert "content_refused" in errors
     assert "texts/nl.yaml" in errors
 
 
-# The phrasings of issue 12 that a list of phrases missed.
-ISSUE_12 = [
+# Crisis phrasings that a list of phrases once missed.
+MISSED_BY_PHRASE_LISTS = [
     ("ik wil er een eind aan maken", "113"),
     ("hij staat nu voor de deur en bedreigt me", "112"),
     ("ik ben bang dat hij me vermoordt", "112"),
@@ -240,14 +240,14 @@ ISSUE_12 = [
 ]
 
 
-def test_chat_answers_the_issue_12_phrasings_with_113_or_112() -> None:
+def test_chat_answers_the_phrasings_a_phrase_list_missed_with_113_or_112() -> None:
     """Piped `baken chat`: each phrasing gets its number (the crisis screen or the check).
     The engine tests cover "from every state" and going on after the answer."""
-    lines = ["[Ja, het is veilig]", *(sentence for sentence, _ in ISSUE_12)]
+    lines = ["[Ja, het is veilig]", *(sentence for sentence, _ in MISSED_BY_PHRASE_LISTS)]
     result = baken("chat", stdin="\n".join(lines) + "\n")
     assert result.returncode == 0, result.stderr
     replies = result.stdout.split("\n> ")  # replies[i]: the answer to input line i
-    for k, (sentence, number) in enumerate(ISSUE_12):
+    for k, (sentence, number) in enumerate(MISSED_BY_PHRASE_LISTS):
         assert number in replies[2 + k], (sentence, replies[2 + k])
 
 

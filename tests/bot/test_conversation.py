@@ -25,7 +25,7 @@ from bot.conversation import (
 )
 from bot.keys import SessionKeys
 from bot.stores import MemoryStore
-from flows import Answered, Choice, Command, Message, Stale, Start, Text
+from flows import Answered, Choice, Command, Message, Resume, Stale, Start, Text
 from flows.loader import default_content_dir
 
 KEYS = SessionKeys(b"k" * 32)
@@ -79,7 +79,7 @@ class Screen:
         for _, message, _ in reversed(self.shown):
             for row in message.buttons:
                 for button in row:
-                    if button.label == label:
+                    if button.shown == label:
                         return button.data
         raise AssertionError(f"no button {label!r}")
 
@@ -150,9 +150,7 @@ async def test_a_note_comes_before_the_answer(core: Conversations) -> None:
     screen = Screen()
     await core.receive(screen, "anna", incoming(Start(at=core.now())))
     screen.shown.clear()
-    await core.receive(
-        screen, "anna", incoming(Choice(at=core.now(), data="!resume"), note="channel.only_text")
-    )
+    await core.receive(screen, "anna", incoming(Resume(at=core.now()), note="channel.only_text"))
     [message] = screen.texts()
     assert message.startswith(core.text("nl", "channel.only_text") + "\n\n")
 

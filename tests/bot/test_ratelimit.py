@@ -135,7 +135,8 @@ async def test_without_redis_messages_still_go_out(redis_server: RedisServer) ->
     """Redis down: messages go out under the worker's own spacing; the shared budget comes back."""
     redis = connect(redis_server.url)
     budget = SharedBudget(redis, rate=30, burst=1, key="baken:flood")
-    scheduler = SendScheduler(rate=1000, chat_rate=1000, budget=budget)
+    now = [0.0]
+    scheduler = SendScheduler(rate=1000, chat_rate=1000, budget=budget, clock=lambda: now[0])
     chat = {"chat_id": 42, "text": "113"}
     try:
         redis_server.stop()
@@ -144,7 +145,7 @@ async def test_without_redis_messages_still_go_out(redis_server: RedisServer) ->
         assert scheduler.unshared == 3
 
         redis_server.start()
-        await asyncio.sleep(6)  # the scheduler asks Redis again after 5 seconds
+        now[0] += 6  # the scheduler asks Redis again after 5 seconds
         assert await scheduler.process_request(sent_ok, (), {}, "sendMessage", chat, 0)
         assert scheduler.unshared == 3, "back on the shared budget once Redis answers"
         assert await redis.exists("baken:flood")

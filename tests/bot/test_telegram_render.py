@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, MessageEntity, Update
 
 from bot.channels.telegram import render
 from bot.channels.telegram.render import Converse, Forget, Ignore, Leave, Pressed
-from flows import Button, Choice, Command, Link, Message, Start, Text
+from flows import Button, Choice, Command, Link, Message, Resume, Start, Text
 from testkit.botapi import StandinBotAPI
 
 AT = 1_790_000_000
@@ -68,23 +68,6 @@ def test_start_with_deep_link_and_app_language(api: StandinBotAPI) -> None:
     assert other.event == Start(at=AT, payload=None)
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("/help", ("help", None)),
-        ("/taal en", ("taal", "en")),
-        ("/STOP@baken_standin_bot", ("stop", None)),
-        ("/privacy   ", ("privacy", None)),
-        ("/ niet", None),
-        ("geen /help", None),
-        ("/wat?", None),
-    ],
-)
-def test_parse_command(text: str, expected: tuple[str, str | None] | None) -> None:
-    """Commands are /name[@bot] [argument]; anything else is text."""
-    assert render.parse_command(text) == expected
-
-
 def test_other_commands_become_command_events(api: StandinBotAPI) -> None:
     """/help, /stop, /taal en ... reach the engine as Command events."""
     kind, action = classify(api.command_update(CHAT, "/taal", "en"))
@@ -97,13 +80,13 @@ def test_other_commands_become_command_events(api: StandinBotAPI) -> None:
 def test_non_text_gets_the_only_text_note_and_the_question_again(
     api: StandinBotAPI, builder: str
 ) -> None:
-    """A sticker, photo or voice note: a kind note, then the current question (!resume)."""
+    """A sticker, photo or voice note: a kind note, then the current question (Resume)."""
     raw = getattr(api, builder)(CHAT)
     kind, action = classify(raw)
     assert kind == "non_text"
     assert action == Converse(
         CHAT,
-        Choice(at=AT, data=render.RESUME),
+        Resume(at=AT),
         seen=(raw["message"]["message_id"],),
         note=render.ONLY_TEXT,
     )
@@ -125,7 +108,7 @@ def test_contact_and_location_are_deleted_at_once(api: StandinBotAPI, builder: s
     assert kind == "shared"
     assert action == Converse(
         CHAT,
-        Choice(at=AT, data=render.RESUME),
+        Resume(at=AT),
         note=render.SHARED_REMOVED,
         delete=(raw["message"]["message_id"],),
     )
@@ -139,7 +122,7 @@ def test_edited_messages(api: StandinBotAPI) -> None:
     assert crisis.event == Text(at=AT, text="ik wil dood")
     kind, plain = classify(api.edited_message_update(CHAT, "hallo"))
     assert kind == "edited"
-    assert plain == Converse(CHAT, Choice(at=AT, data=render.RESUME), note=render.EDITED)
+    assert plain == Converse(CHAT, Resume(at=AT), note=render.EDITED)
 
 
 def test_groups_and_channels_are_left(api: StandinBotAPI) -> None:

@@ -31,7 +31,7 @@ from flows.lint import average_words
 from flows.loader import DEFAULT_LANG, default_content_dir, read_content
 
 AT = 1_795_528_800  # 2026-11-24 15:00, Amsterdam
-MAX_AVERAGE_WORDS = 12  # per message, Dutch (issue 3: "average under 12")
+MAX_AVERAGE_WORDS = 12  # per message, Dutch: short plain sentences (B1)
 MAX_PARAGRAPHS = 3
 MAX_LABEL = 44  # letters on one button; longer ones are cut off on small phones
 

@@ -1,6 +1,6 @@
 """End to end: the real `baken run` / `baken webhook` as subprocesses, over real HTTP.
 
-The stand-in Bot API (testkit/botapi.py) listens on 127.0.0.1; baken reaches it
+The stand-in Bot API (testkit/botapi/) listens on 127.0.0.1; baken reaches it
 through TELEGRAM_API_BASE_URL, exactly as it would reach Telegram. One polling and one
 webhook process serve the whole package (they are slow to start); each test talks in
 its own chat, so tests do not see each other. Waiting is always for a recorded Bot API
@@ -9,13 +9,8 @@ call (``wait_for``), never a sleep.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
 import json
-import os
-import signal
-import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -25,7 +20,7 @@ import pytest
 import pytest_asyncio
 
 from testkit.botapi import Call, StandinBotAPI
-from testkit.processes import log_entry, problem_entries
+from testkit.processes import LoggedProcess, clean_environment
 
 REPO = Path(__file__).resolve().parents[2]
 E2E_CONTENT = Path(__file__).resolve().parent / "content"
@@ -41,22 +36,16 @@ def new_chat_id() -> int:
     return next(_chat_ids)
 
 
-class Baken:
+class Baken(LoggedProcess):
     """One `baken run` or `baken webhook` process and what it logged."""
 
     def __init__(self, mode: str, api: StandinBotAPI, cwd: Path, **env: str) -> None:
+        super().__init__(f"baken {mode}")
         self.mode = mode
         self.api = api
         self.cwd = cwd
         self.env = env
-        self.logs: list[JSON] = []
-        self.stdout = bytearray()  # everything the process wrote, byte for byte
-        self.stderr = bytearray()
         self.port: int | None = None
-        self._proc: asyncio.subprocess.Process | None = None
-        self._reader: asyncio.Task[None] | None = None
-        self._stdout_reader: asyncio.Task[None] | None = None
-        self._new_line = asyncio.Event()
 
     @property
     def url(self) -> str:
@@ -65,10 +54,7 @@ class Baken:
         return f"http://127.0.0.1:{self.port}"
 
     def _environment(self) -> dict[str, str]:
-        env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BAKEN_", "PTB_"))
-        }
-        env.update(
+        env = clean_environment(
             TELEGRAM_BOT_TOKEN=self.api.token,
             TELEGRAM_API_BASE_URL=self.api.base_url,
             BAKEN_RATE_LIMIT="off",
@@ -85,73 +71,10 @@ class Baken:
 
     async def start(self) -> None:
         args = ["run"] if self.mode == "polling" else ["webhook", "--port", "0"]
-        self._proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            *args,
-            cwd=self.cwd,
-            env=self._environment(),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        self._reader = asyncio.create_task(self._read())
-        self._stdout_reader = asyncio.create_task(self._read_stdout())
+        await self.spawn(["-m", "bot", *args], cwd=self.cwd, env=self._environment())
         ready = await self.wait_log("polling" if self.mode == "polling" else "webhook_listening")
         if self.mode == "webhook":
             self.port = int(ready["port"])
-
-    async def _read(self) -> None:
-        assert self._proc is not None
-        assert self._proc.stderr is not None
-        async for raw in self._proc.stderr:
-            self.stderr += raw
-            self.logs.append(log_entry(raw))
-            self._new_line.set()
-
-    async def _read_stdout(self) -> None:
-        assert self._proc is not None
-        assert self._proc.stdout is not None
-        async for raw in self._proc.stdout:
-            self.stdout += raw
-
-    async def wait_log(self, event: str, timeout: float = 20.0) -> JSON:  # noqa: ASYNC109
-        """The first log entry with this event (waiting for it); fails if the process ends."""
-        async with asyncio.timeout(timeout):
-            while True:
-                for entry in self.logs:
-                    if entry.get("event") == event:
-                        return entry
-                assert self._proc is not None
-                if self._proc.returncode is not None or (
-                    self._reader is not None and self._reader.done()
-                ):
-                    raise AssertionError(f"baken {self.mode} ended: {self.logs[-10:]}")
-                self._new_line.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._new_line.wait(), 0.5)
-
-    def problems(self) -> list[JSON]:
-        """Logged errors, and anything that was not one of our JSON lines."""
-        return problem_entries(self.logs)
-
-    async def stop(self) -> int:
-        """SIGTERM, then the exit status (killed after 15 seconds)."""
-        proc = self._proc
-        assert proc is not None
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 15)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
-        for reader in (self._reader, self._stdout_reader):
-            if reader is not None:
-                await reader
-        assert proc.returncode is not None
-        return proc.returncode
 
     async def deliver(self, update: JSON, *, secret: str | None = WEBHOOK_SECRET) -> int:
         """Hand an update to baken the way its mode receives them; the webhook's status."""

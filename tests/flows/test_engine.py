@@ -16,9 +16,11 @@ from flows import (
     Count,
     End,
     Engine,
+    Event,
     Handoff,
     Message,
     Output,
+    Resume,
     Session,
     Stale,
     Start,
@@ -54,7 +56,7 @@ def buttons(outputs: tuple[Output, ...]) -> dict[str, str]:
     found: dict[str, str] = {}
     for o in outputs:
         if isinstance(o, Message) and o.buttons:
-            found = {b.label: b.data for row in o.buttons for b in row}
+            found = {b.shown: b.data for row in o.buttons for b in row}
     return found
 
 
@@ -68,7 +70,7 @@ class Conversation:
         self.session: Session | None = None
         self.outputs: tuple[Output, ...] = ()
 
-    def send(self, event: Start | Choice | Text | Command | Timeout) -> tuple[Output, ...]:
+    def send(self, event: Event) -> tuple[Output, ...]:
         self.session, self.outputs = self.engine.step(self.session, event)
         return self.outputs
 
@@ -125,6 +127,8 @@ def test_multi_choice_toggles_in_place_and_submits(mini: Engine) -> None:
     out = chat.press("Geld")
     assert out[-1].replaces if isinstance(out[-1], Message) else False
     assert "✅ Geld" in buttons(out)
+    [ticked] = [b for m in messages(out) for row in m.buttons for b in row if b.selected]
+    assert (ticked.label, ticked.shown) == ("Geld", "✅ Geld")  # the tick is a flag
     out = chat.press("✅ Geld")
     assert "Geld" in buttons(out)
     chat.press("Seks")
@@ -382,8 +386,22 @@ def test_crisis_interrupts_and_the_conversation_can_resume(
     out = chat.type(sentence)
     assert any(number in t for t in texts(out))
     assert Count("crisis", "suicide" if number == "113" else "danger") in out
+    assert all(m.urgent for m in messages(out))  # sent before anyone else's reply
     out = chat.press("Verder met het gesprek")
     assert texts(out) == ["Over wie gaat het?"]
+    assert not any(m.urgent for m in messages(out))
+
+
+def test_resume_asks_the_question_again_without_a_choice(mini: Engine) -> None:
+    """A channel that could not take what the person did asks for the question again:
+    nothing is marked as chosen or stale, and nothing is urgent."""
+    chat = Conversation(mini)
+    chat.start()
+    chat.press("Ja")
+    out = chat.send(Resume(at=chat.at))
+    assert texts(out) == ["Over wie gaat het?"]
+    assert not [o for o in out if isinstance(o, Answered | Stale)]
+    assert not any(m.urgent for m in messages(out))
 
 
 def test_a_possible_crisis_asks_with_the_number_already_shown(mini: Engine) -> None:
@@ -394,6 +412,7 @@ def test_a_possible_crisis_asks_with_the_number_already_shown(mini: Engine) -> N
     chat.press("Ja")
     out = chat.type("ik hou het niet meer vol")
     assert Count("crisis_check", "suicide") in out
+    assert all(m.urgent for m in messages(out))
     assert any("113" in t for t in texts(out))
     assert set(buttons(out)) >= {"Ja", "Nee, ga verder"}
     out = chat.press("Ja")

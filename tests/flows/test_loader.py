@@ -304,8 +304,9 @@ def test_a_crisis_text_may_not_be_empty_on_any_channel(
     nl = root / "texts" / "nl.yaml"
     text = nl.read_text(encoding="utf-8")
     nl.write_text(text.replace("\ncrisis:\n", "\ncrisis:\n" + added, 1), encoding="utf-8")
-    content, problems = read_content(root)
+    channels = ("telegram", "web", "console")  # the host's channels, as bot/ hands them over
+    content, problems = read_content(root, channels=channels)
     found = [str(p) for p in problems]
     if content is not None:
-        found += [str(p) for p in lint(content, today=dt.date(2026, 12, 1))]
+        found += [str(p) for p in lint(content, today=dt.date(2026, 12, 1), channels=channels)]
     assert any(expected in p for p in found), found

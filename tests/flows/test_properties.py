@@ -120,7 +120,7 @@ def test_every_held_out_crisis_sentence_gets_its_number_from_every_state(
             assert after.answers == here.session.answers
 
 
-ISSUE_12 = {
+MISSED_BY_PHRASE_LISTS = {
     "ik wil er een eind aan maken": "113",
     "hij staat nu voor de deur en bedreigt me": "112",
     "ik ben bang dat hij me vermoordt": "112",
@@ -132,14 +132,14 @@ ISSUE_12 = {
 }
 
 
-def test_the_issue_12_phrasings_get_their_number_from_every_state(
+def test_phrasings_a_phrase_list_missed_get_their_number_from_every_state(
     engine: Engine, reachable: list[Situation]
 ) -> None:
     """The phrasings a list of phrases missed get 113 or 112 from every reachable situation,
     in Dutch and in English conversations."""
     for here in reachable:
         for session in (here.session, here.session.evolve(lang="en")):
-            for sentence, number in ISSUE_12.items():
+            for sentence, number in MISSED_BY_PHRASE_LISTS.items():
                 after, outputs = engine.step(session, Text(at=AT, text=sentence))
                 assert number in texts(outputs), (session.state, sentence)
                 assert after is not None

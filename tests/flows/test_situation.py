@@ -223,7 +223,7 @@ def test_any_text_is_read_without_error_and_leaves_only_codes(engine: Engine, te
 
 
 def test_a_bare_number_at_the_age_question_is_an_age(engine: Engine) -> None:
-    """"34" is no button number there (there are seven buttons), but it is an age."""
+    """ "34" is no button number there (there are seven buttons), but it is an age."""
     chat = Conversation(engine)
     chat.start()
     to(chat, "Ja, het is veilig", "Over mij", "Nee")
@@ -234,7 +234,7 @@ def test_a_bare_number_at_the_age_question_is_an_age(engine: Engine) -> None:
 
 
 def test_a_word_that_may_mean_something_else_asks_before_erasing(engine: Engine) -> None:
-    """"kappen" may be about a boyfriend or school: asked once; "Nee, ga verder" keeps
+    """ "kappen" may be about a boyfriend or school: asked once; "Nee, ga verder" keeps
     everything; "stop" still erases at once."""
     chat = Conversation(engine)
     chat.start()

@@ -1,1 +1,1 @@
-"""A stand-in Telegram Bot API over 127.0.0.1, for tests and benchmarks (see botapi.py)."""
+"""A stand-in Telegram Bot API over 127.0.0.1, for tests and benchmarks (see testkit/botapi/)."""

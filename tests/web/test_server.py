@@ -107,6 +107,27 @@ def page_config(page: str) -> dict[str, Any]:
     return found
 
 
+async def test_the_page_is_modules_of_one_version_and_numbers_from_content(
+    serve: Serve,
+) -> None:
+    """chat.js imports its modules with its own version (a page never mixes two releases),
+    and the short numbers the page makes tappable (112, 113) come from the content."""
+    _, url = await serve()
+    _, _, page = await get(f"{url}/")
+    assert '<script type="module" src="/static/chat.js?v=' in page
+    version = re.search(r'src="/static/chat\.js\?v=(\w+)"', page)
+    assert version is not None
+    _, _, main = await get(f"{url}/static/chat.js?v={version.group(1)}")
+    imported = re.findall(r'from "\./(\w+)\.js\?v=(\w+)"', main)
+    assert {name for name, _ in imported} == {"exit", "phones", "render", "socket"}
+    assert {v for _, v in imported} == {version.group(1)}
+    for name, _ in imported:
+        status, headers, _ = await get(f"{url}/static/{name}.js")
+        assert status == 200
+        assert headers["Content-Type"].startswith("text/javascript")
+    assert page_config(page)["short_numbers"] == ["112", "113"]
+
+
 async def test_the_browsers_language_is_only_suggested(serve: Serve) -> None:
     """The page is Dutch unless ?lang= asks otherwise; the best of the browser's languages
     that the content speaks is only suggested (the page offers it in the conversation)."""
@@ -616,7 +637,12 @@ async def test_a_plain_close_keeps_the_conversation(serve: Serve, pages: Pages) 
     await page.connect()
     await page.turn(page.start())
     await page.close(1000)
-    await asyncio.sleep(0.1)
+    for _ in range(500):  # the server has seen the close
+        if chat.metrics.value("baken_web_connections") == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert chat.metrics.value("baken_web_connections") == 0
+    await chat.channel.finish()  # and any turn it started is over
     assert len(chat.store) == 1  # type: ignore[arg-type]
 
 

@@ -74,7 +74,7 @@ from bot.conversation import Conversations
 from bot.derived import DerivedCache
 from bot.keys import SessionKeys
 from bot.lifecycle import until_stopped
-from bot.logging import get_logger
+from bot.logs import get_logger
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.stores import SessionStore, make_store

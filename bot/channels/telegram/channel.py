@@ -37,7 +37,7 @@ from bot.channels.telegram import render
 from bot.channels.telegram.scheduler import SendScheduler
 from bot.conversation import ConversationGoneError, Conversations, Incoming, Priority, Turn
 from bot.keys import SessionKeys
-from bot.logging import get_logger
+from bot.logs import get_logger
 from flows import Answered, Message, Stale
 from flows.content import DEFAULT_LANG
 

@@ -40,7 +40,6 @@ Link previews are off. The user's own text is never sent back.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -57,13 +56,13 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import filters
 
 from bot.channels import texts
-from flows import Choice, Command, Event, Message, Start, Text
+from flows import Choice, Event, Message, Resume, Text
+from flows.commands import typed_event
 
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
 MAX_COPY_TEXT = 256
 MAX_DELETE_BATCH = 100
-RESUME = "!resume"  # the engine's global "ask the current question again" button
 
 # The channel's own texts in content/texts/*.yaml (section `channel:`).
 ONLY_TEXT = texts.TELEGRAM_ONLY_TEXT
@@ -83,7 +82,6 @@ DEFAULT_LANGUAGE_COMMAND = "lang"
 # Update types baken asks Telegram for (setWebhook and getUpdates).
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
 
-_COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,64})(?:@[A-Za-z0-9_]{3,64})?$")
 _GROUPS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 _PRESENT = frozenset(
     {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.RESTRICTED}
@@ -163,26 +161,9 @@ def _lang(code: str | None, languages: Collection[str]) -> str | None:
     return primary if primary in languages else None
 
 
-def parse_command(text: str) -> tuple[str, str | None] | None:
-    """``/name[@bot] [arg]`` -> (name, arg); None when the text is not a command."""
-    parts = text.strip().split(None, 1)
-    if not parts:
-        return None
-    match = _COMMAND.match(parts[0])
-    if match is None:
-        return None
-    arg = parts[1].strip() if len(parts) > 1 else ""
-    return match.group(1).lower(), arg or None
-
-
 def _text_event(text: str, at: int, lang: str | None) -> tuple[str, Event]:
-    command = parse_command(text)
-    if command is None:
-        return "text", Text(at=at, text=text)
-    name, arg = command
-    if name == "start":
-        return "command", Start(at=at, payload=arg, suggest=lang)  # offered, never switched
-    return "command", Command(at=at, name=name, arg=arg)
+    event = typed_event(text, at, suggest=lang)  # a suggested language: offered, never switched
+    return ("text" if isinstance(event, Text) else "command"), event
 
 
 def _shared(message: TgMessage) -> bool:
@@ -238,20 +219,18 @@ def classify(
         text = message.text or message.caption
         if text and is_crisis(text):
             return "edited", Converse(chat_id, Text(at=at, text=text), seen=own)
-        return "edited", Converse(chat_id, Choice(at=at, data=RESUME), note=EDITED)
+        return "edited", Converse(chat_id, Resume(at=at), note=EDITED)
     if message.text is not None:
         kind, event = _text_event(message.text, at, lang)
         return kind, Converse(chat_id, event, seen=own)
     if _shared(message):
-        return "shared", Converse(
-            chat_id, Choice(at=at, data=RESUME), note=SHARED_REMOVED, delete=own
-        )
+        return "shared", Converse(chat_id, Resume(at=at), note=SHARED_REMOVED, delete=own)
     if _SERVICE.check_update(update):
         return "service", Ignore()
     caption = message.caption
     if caption and is_crisis(caption):
         return "non_text", Converse(chat_id, Text(at=at, text=caption), seen=own)
-    return "non_text", Converse(chat_id, Choice(at=at, data=RESUME), seen=own, note=ONLY_TEXT)
+    return "non_text", Converse(chat_id, Resume(at=at), seen=own, note=ONLY_TEXT)
 
 
 def _classify_press(update: Update, at: int, languages: Collection[str]) -> tuple[str, Action]:
@@ -351,7 +330,7 @@ def keyboard(
         buttons = []
         for button in row:
             if _callback_ok(button.data):
-                buttons.append(InlineKeyboardButton(button.label, callback_data=button.data))
+                buttons.append(InlineKeyboardButton(button.shown, callback_data=button.data))
             else:
                 dropped.append(button.data)
         if buttons:

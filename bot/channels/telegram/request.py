@@ -43,7 +43,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from bot.channels.telegram.transport import surely_not_arrived
-from bot.logging import get_logger
+from bot.logs import get_logger
 
 # Methods that may be sent again without showing the person anything twice.
 _NOT_REPEATABLE_PREFIXES = ("send", "copy", "forward")

@@ -33,6 +33,7 @@ import contextlib
 import heapq
 import itertools
 import math
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,8 +42,9 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.conversation import Priority
-from bot.logging import get_logger
+from bot.logs import get_logger
 from bot.stores.base import Budget, StoreUnavailableError
+from bot.tokenbucket import Clock, TokenBucket
 
 RATE = 28.0  # calls to chats per second, in all (Telegram: about 30)
 CHAT_RATE = 1.0  # calls per second to one chat, in the long run
@@ -66,12 +68,6 @@ class _Waiting:
     ready: asyncio.Future[None] = field(compare=False)
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    at: float
-
-
 class SendScheduler(BaseRateLimiter[int]):
     """Priorities under Telegram's limits; see the module docstring."""
 
@@ -83,18 +79,23 @@ class SendScheduler(BaseRateLimiter[int]):
         chat_burst: int = CHAT_BURST,
         budget: Budget | None = None,
         max_retries: int = MAX_RETRIES,
+        clock: Clock = time.monotonic,
     ) -> None:
+        """``clock``: the time of the per-chat buckets, of hurry and of the pause after the
+        shared budget was unreachable (the event loop's clock; tests pass a fake one). The
+        overall spacing runs on the event loop's clock, since it sleeps."""
         if rate <= 0 or chat_rate <= 0 or chat_burst < 1:
             raise ValueError("rates must be positive and the burst at least 1")
         self.rate = rate
         self.chat_rate = chat_rate
         self.chat_burst = chat_burst
         self.max_retries = max_retries
+        self.clock = clock
         self._interval = 1.0 / rate
         self._budget = budget
         self._queue: list[_Waiting] = []
         self._seq = itertools.count()
-        self._buckets: dict[int | str, _Bucket] = {}
+        self._buckets: dict[int | str, TokenBucket] = {}
         self._hurried: dict[int | str, float] = {}
         self._swept = -math.inf
         self._next_slot = -math.inf
@@ -157,8 +158,7 @@ class SendScheduler(BaseRateLimiter[int]):
 
     def hurry(self, chat: int | str) -> None:
         """A chat's waiting and next calls go first for a while (a crisis is coming)."""
-        loop = asyncio.get_running_loop()
-        self._hurried[chat] = loop.time() + HURRY_SECONDS
+        self._hurried[chat] = self.clock() + HURRY_SECONDS
         changed = False
         for waiting in self._queue:
             if waiting.chat == chat and waiting.priority > Priority.CRISIS:
@@ -179,24 +179,21 @@ class SendScheduler(BaseRateLimiter[int]):
 
     async def _chat_turn(self, chat: int | str) -> None:
         """Wait until this chat's bucket has a call to spare, and take it."""
-        loop = asyncio.get_running_loop()
-        now = loop.time()
+        now = self.clock()
         if now - self._swept > SWEEP_SECONDS:
             self._forget_idle_chats(now)
         bucket = self._buckets.get(chat)
         if bucket is None:
-            bucket = self._buckets[chat] = _Bucket(float(self.chat_burst), now)
-        bucket.tokens = min(self.chat_burst, bucket.tokens + (now - bucket.at) * self.chat_rate)
-        bucket.at = now
-        bucket.tokens -= 1  # booked now, so the chat's next call waits behind this one
-        if bucket.tokens < 0:
-            await asyncio.sleep(-bucket.tokens / self.chat_rate)
+            bucket = self._buckets[chat] = TokenBucket(self.chat_burst, self.chat_rate, self.clock)
+        wait = bucket.book()  # booked now, so the chat's next call waits behind this one
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     def _forget_idle_chats(self, now: float) -> None:
         """Drop the buckets of chats that are quiet again: no chat id stays longer than needed."""
         self._swept = now
         full = self.chat_burst / self.chat_rate
-        for chat in [c for c, b in self._buckets.items() if now - b.at > full]:
+        for chat in [c for c, b in self._buckets.items() if now - b.stamp > full]:
             del self._buckets[chat]
         for chat in [c for c, until in self._hurried.items() if until < now]:
             del self._hurried[chat]
@@ -206,7 +203,7 @@ class SendScheduler(BaseRateLimiter[int]):
         if self._dispatcher is None:
             await self.initialize()
         loop = asyncio.get_running_loop()
-        if self._hurried.get(chat, -math.inf) > loop.time():
+        if self._hurried.get(chat, -math.inf) > self.clock():
             priority = min(priority, Priority.CRISIS)
         ready: asyncio.Future[None] = loop.create_future()
         heapq.heappush(self._queue, _Waiting(priority, next(self._seq), chat, ready))
@@ -224,13 +221,13 @@ class SendScheduler(BaseRateLimiter[int]):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), SWEEP_SECONDS)
                 if not self._queue:
-                    self._forget_idle_chats(loop.time())
+                    self._forget_idle_chats(self.clock())
                 continue
             wait = max(self._next_slot, self._paused_until) - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
                 continue
-            await self._shared_slot(loop)
+            await self._shared_slot()
             while self._queue:  # priority is decided now, at the moment of release
                 waiting = heapq.heappop(self._queue)
                 if waiting.ready.done():
@@ -243,11 +240,11 @@ class SendScheduler(BaseRateLimiter[int]):
                     del self.released[:50_000]
                 break
 
-    async def _shared_slot(self, loop: asyncio.AbstractEventLoop) -> None:
+    async def _shared_slot(self) -> None:
         """Book a slot in the budget shared by every worker, and wait for it."""
         if self._budget is None:
             return
-        if loop.time() < self._skip_budget_until:
+        if self.clock() < self._skip_budget_until:
             self.unshared += 1
             return
         try:
@@ -255,7 +252,7 @@ class SendScheduler(BaseRateLimiter[int]):
         except StoreUnavailableError:
             # A reply, above all a crisis reply, matters more than perfect flood control;
             # this worker's own spacing still applies, and a 429 is retried anyway.
-            self._skip_budget_until = loop.time() + SKIP_BUDGET
+            self._skip_budget_until = self.clock() + SKIP_BUDGET
             self.unshared += 1
             return
         if wait > 0:

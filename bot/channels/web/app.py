@@ -7,7 +7,8 @@ Routes:
   ``Accept-Language`` is only offered, as a button in that language on the first
   question). ``?start=<code>`` is read by the page itself and sent with "Begin", like
   Telegram's ``/start <code>``. Never cached.
-- ``GET /static/chat.css``, ``/static/chat.js``: the page's only files, from this package
+- ``GET /static/chat.css``, ``/static/chat.js`` (and the modules it imports): the page's
+  only files, from this package
   (the page links them with ``?v=<hash>`` so a new version is fetched at once).
 - ``GET /ws``: the WebSocket (see :mod:`bot.channels.web.channel` for the frames). The
   ``Origin`` must be the page's own (the ``Host`` it was served from), ``BAKEN_WEB_PUBLIC_URL``
@@ -58,7 +59,7 @@ from bot.conversation import Conversations
 from bot.derived import DerivedCache
 from bot.keys import SessionKeys
 from bot.lifecycle import until_stopped
-from bot.logging import get_logger
+from bot.logs import get_logger
 from bot.metrics import Metrics
 from bot.monitoring import add_monitoring
 from bot.settings import Settings
@@ -68,7 +69,14 @@ from flows.content import DEFAULT_LANG
 HEARTBEAT = 30.0  # seconds between pings; a socket that does not answer is closed
 SWEEP_EVERY = 5.0  # seconds between outbox clean-ups
 WATCH_EVERY = 0.5  # seconds between checks for new content (--watch)
-STATIC = {"chat.css": "text/css", "chat.js": "text/javascript"}
+STATIC = {
+    "chat.css": "text/css",
+    "chat.js": "text/javascript",  # the page's module; it imports the four below
+    "socket.js": "text/javascript",
+    "render.js": "text/javascript",
+    "phones.js": "text/javascript",
+    "exit.js": "text/javascript",
+}
 PERMISSIONS = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
     "microphone=(), payment=(), usb=()"
@@ -90,10 +98,20 @@ def _assets() -> tuple[str, dict[str, Asset]]:
     """The page template and the static files, read once from the package."""
     folder = resources.files("bot.channels.web") / "static"
     template = (folder / "index.html").read_text(encoding="utf-8")
+    bodies = {name: (folder / name).read_bytes() for name in STATIC}
+    # The modules import each other as "./name.js?v={{version}}": one version for all of
+    # them, so a page never mixes the modules of two releases.
+    scripts = b"".join(body for name, body in sorted(bodies.items()) if name.endswith(".js"))
+    version = hashlib.sha256(scripts).hexdigest()[:12]
     assets = {}
     for name, content_type in STATIC.items():
-        body = (folder / name).read_bytes()
-        assets[name] = Asset(body, content_type, hashlib.sha256(body).hexdigest()[:12])
+        body = bodies[name]
+        if name.endswith(".js"):
+            assets[name] = Asset(
+                body.replace(b"{{version}}", version.encode()), content_type, version
+            )
+        else:
+            assets[name] = Asset(body, content_type, hashlib.sha256(body).hexdigest()[:12])
     return template, assets
 
 
@@ -236,7 +254,7 @@ def build_web_app(channel: WebChannel, policy: Policy, *, watch: bool = False) -
     """The aiohttp application of ``baken web`` around ``channel``."""
     template, assets = _assets()
     core = channel.core
-    refuse = channel.web_metrics.refuse
+    refuse = channel.metrics.web_refused
 
     async def index(request: web.Request) -> web.Response:
         if not _HOST.match(request.host):
@@ -252,6 +270,7 @@ def build_web_app(channel: WebChannel, policy: Policy, *, watch: bool = False) -
             "suggest": suggested_language(request, languages, lang),
             "exit": policy.exit_url,
             "max": MAX_TEXT,
+            "short_numbers": channel.short_numbers(),
         }
         values = {
             **{f"t_{name}": text for name, text in texts.items()},

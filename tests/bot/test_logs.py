@@ -1,4 +1,4 @@
-"""Logging keeps nothing identifying, at every level: bot/logging.py.
+"""Logging keeps nothing identifying, at every level: bot/logs.py.
 
 Each test runs ``configure()`` for real and reads what reached the stream (or
 stderr), or runs the privacy processors through ``structlog.testing.capture_logs``.
@@ -21,7 +21,7 @@ from structlog.testing import capture_logs
 from telegram import Update
 from telegram.ext import ApplicationBuilder, TypeHandler
 
-from bot.logging import (
+from bot.logs import (
     LIBRARY_EVENT,
     allow_listed,
     configure,

@@ -1,0 +1,214 @@
+"""The web chat's channel for the conversation core: one per process, for every open
+page; it turns the core's outputs into numbered frames in each conversation's outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bot.channels.texts import WEB_TEXTS
+from bot.channels.web.channel.outbox import Outbox, Page
+from bot.channels.web.channel.protocol import (
+    OUTBOX_SECONDS,
+    Limits,
+    Sink,
+    dumps,
+)
+from bot.channels.web.channel.tab import Tab
+from bot.conversation import Conversations, Incoming, Turn
+from bot.keys import SessionKeys
+from flows import Answered, Button, Message, Resume, Stale
+
+
+class WebChannel:
+    """The core's channel for every web page of this process, and their outboxes."""
+
+    name = "web"
+    remembers = False  # the page clears itself: no message ids are kept for erase
+    erase_window = None
+
+    def __init__(
+        self,
+        core: Conversations,
+        keys: SessionKeys,
+        *,
+        limits: Limits | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.core = core
+        self.keys = keys
+        self.limits = limits or Limits()
+        self.clock = clock
+        self.metrics = core.metrics
+        self.boxes: dict[str, Outbox] = {}
+        self.tabs: set[Tab] = set()
+        self.turns: set[asyncio.Task[Any]] = set()
+        self._texts: dict[tuple[str, str], dict[str, str]] = {}
+
+    # ------------------------------------------------------------ the page's words
+
+    def texts(self, lang: str) -> dict[str, str]:
+        """The page's own words (``web.*``) in ``lang``, by their short names."""
+        engine = self.core.holder.engine
+        cache_key = (engine.version, lang)
+        found = self._texts.get(cache_key)
+        if found is None:
+            if len(self._texts) > 64:
+                self._texts.clear()
+            found = {name: engine.content.text(lang, key) for name, key in WEB_TEXTS.items()}
+            meta = engine.content.reviews.get(lang)
+            found["dir"] = meta.direction if meta is not None else "ltr"
+            self._texts[cache_key] = found
+        return found
+
+    def short_numbers(self) -> list[str]:
+        """The content's phone numbers of fewer than five digits (112, 113): the page makes
+        a number this short tappable only when it stands alone, so they come from here."""
+        services = self.core.holder.engine.content.services.values()
+        phones = (phone for s in services for phone in (s.phone, *s.phone_alt) if phone)
+        return sorted({p for p in phones if p.isdigit() and len(p) < 5})
+
+    def language(self, wanted: str | None) -> str | None:
+        """``wanted`` when the content speaks it, else None."""
+        languages = self.core.holder.engine.content.languages
+        return wanted if wanted in languages else None
+
+    # ------------------------------------------------------------ the core's calls
+
+    def hurry(self, to: Page) -> None:
+        """Frames go out at once; there is no queue to hurry."""
+
+    async def acknowledge(self, to: Page) -> None:
+        """Tell the page its action arrived, so it does not send it again."""
+        if to.action is not None:
+            to.box.tell({"t": "got", "id": to.action})
+            to.acknowledged = True
+
+    async def show(self, to: Page, message: Message, turn: Turn) -> Sequence[int]:
+        """One bot message as a numbered frame (after the page's words, if the language changed)."""
+        box = to.box
+        now = self.clock()
+        box.ended = False
+        if box.lang != turn.lang:
+            box.lang = turn.lang
+            box.push({"t": "ui", "lang": turn.lang, "texts": self.texts(turn.lang)}, now)
+        box.push(
+            {
+                "t": "msg",
+                "text": message.text,
+                "buttons": [[self._button(b) for b in row] for row in message.buttons],
+                "links": [{"label": link.label, "url": link.url} for link in message.links],
+                "replaces": message.replaces,
+                "copyable": message.copyable,
+            },
+            now,
+        )
+        self.metrics.reply("sent")
+        return ()
+
+    def _button(self, button: Button) -> dict[str, Any]:
+        """A button for the page; a ticked option says so (``on``) instead of a tick sign.
+
+        The page draws its own tick and sets ``aria-pressed``, so a tick never depends on
+        an emoji font and a screen reader says "pressed" rather than the emoji's name.
+        """
+        if button.selected:
+            return {"label": button.label, "data": button.data, "on": True}
+        return {"label": button.label, "data": button.data}
+
+    async def settle(self, to: Page, outcome: Answered | Stale, turn: Turn) -> None:
+        """Show what was chosen as the person's own bubble, or drop the old buttons."""
+        if isinstance(outcome, Answered):
+            to.box.push({"t": "chosen", "labels": list(outcome.labels)}, self.clock())
+        else:
+            to.box.push({"t": "stale"}, self.clock())
+
+    async def erase(
+        self, to: Page, ids: Sequence[int], notice: str, turn: Turn, *, missed: bool = False
+    ) -> None:
+        """Drop every frame not yet shown; the page clears itself and shows ``notice``."""
+        box = to.box
+        box.clear()
+        box.lang = None
+        box.push({"t": "erased", "text": notice}, self.clock())
+        box.ended = True
+        self.metrics.reply("deleted")
+
+    # ------------------------------------------------------------ conversations
+
+    def run(self, page: Page, incoming: Incoming, tab: Tab | None = None) -> None:
+        """Hand an incoming to the core in a task of its own.
+
+        A closing socket never cancels a turn (an erase must finish), and the core's lane
+        is entered in the order the tasks were made.
+        """
+        if tab is not None:
+            tab.in_flight += 1
+        task = asyncio.get_running_loop().create_task(self._run(page, incoming, tab))
+        self.turns.add(task)
+        task.add_done_callback(self.turns.discard)
+
+    async def _run(self, page: Page, incoming: Incoming, tab: Tab | None) -> None:
+        box = page.box
+        try:
+            reply = await self.core.receive(self, page, incoming)
+            if page.action is not None and not page.acknowledged:
+                box.tell({"t": "got", "id": page.action})  # a duplicate, or a failed turn
+            if reply is None and box.next == 1 and not page.leaving:
+                # A duplicate of an action another worker answered, before this page got any
+                # of it: ask for the current question, so the page is not left empty.
+                resume = Resume(at=self.core.now())
+                await self.core.receive(self, Page(box), Incoming(box.key, resume))
+        finally:
+            if tab is not None:
+                tab.in_flight -= 1
+            if page.leaving and box.sink is None:
+                self.forget(box)
+
+    def box(self, key: str) -> tuple[Outbox, bool]:
+        """The outbox of a conversation on this worker; True when it was just made."""
+        box = self.boxes.get(key)
+        if box is not None:
+            return box, False
+        box = self.boxes[key] = Outbox(key, self.clock())
+        return box, True
+
+    def acked(self, box: Outbox, n: int) -> None:
+        box.ack(n)
+        if box.ended and not box.frames:
+            self.forget(box)  # the page has the "erased" frame: nothing left to keep
+
+    def forget(self, box: Outbox) -> None:
+        if self.boxes.get(box.key) is box:
+            del self.boxes[box.key]
+
+    def sweep(self) -> None:
+        """Drop frames older than ``OUTBOX_SECONDS``, and outboxes unused for that long."""
+        now = self.clock()
+        deadline = now - OUTBOX_SECONDS
+        for key, box in list(self.boxes.items()):
+            box.drop_older(deadline)
+            if box.sink is None and box.touched < deadline:
+                del self.boxes[key]
+
+    def reload(self) -> None:
+        """Content changed (``--watch``): every open page restarts its conversation."""
+        for tab in list(self.tabs):
+            box = tab.box
+            lang = (box.lang if box is not None else None) or tab.lang
+            if box is not None:
+                box.lang = None
+            tab.sink.send(dumps({"t": "reload", "lang": lang, "texts": self.texts(lang)}))
+
+    async def finish(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait (a while) for the turns in flight, e.g. before the process stops."""
+        if self.turns:
+            await asyncio.wait(set(self.turns), timeout=timeout)
+
+    def open(self, sink: Sink, lang: str | None = None) -> Tab:
+        tab = Tab(self, sink, self.language(lang) or self.core.holder.engine.content.languages[0])
+        self.tabs.add(tab)
+        self.metrics.web_connection(+1)
+        return tab
