@@ -12,6 +12,7 @@ The folder: ``BAKEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/baken``, else ``~/.cache
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -111,7 +112,11 @@ def build_readers(content: Content, cache: DerivedCache) -> Readers:
     data = cache.load(digest)
     readers = Readers.build(content, data)
     if readers.trained:
-        cache.save(readers.derived())
+        derived = readers.derived()
+        cache.save(derived)
+        # Built again from the data as written (weights rounded to six digits), so that
+        # this process reads text exactly as every later one that starts from the cache.
+        readers = dataclasses.replace(Readers.build(content, derived), trained=True)
     return readers
 
 

@@ -72,6 +72,9 @@ MISSED = "_missed"  # answers key: a typed message just now was not understood
 # Answers keys that are no question of the flow (kept across content reloads).
 OWN_KEYS = frozenset({PRESET, NOTED, MISSED})
 NONE_OF_THESE = "!none"  # "none of these" under "did you mean": ask the question again
+SKIP = "skip"  # the option id of "Sla over" (a multiple-choice question skipped counts nothing)
+SHORT_ANSWER = "a short answer"  # a reading's reason when the message was only the answer
+SHORT_AGE_WORDS = 4  # "ik ben 15 jaar": short enough to be an answer to "Hoe oud ben je?"
 # Labels of global buttons, for Answered: the text key per callback data.
 GLOBAL_LABELS = {
     "!help": "button.help",
@@ -418,8 +421,9 @@ class Engine:
                 if state.multi:  # a question asked again starts without ticks
                     session = session.with_answer(name, ())
                 session, said = self._recall_story(session, state)
-                outputs.extend(said)
-                outputs.extend(self._question(session, state))
+                asked = self._question(session, state)
+                # What the story pointed to comes just before the question, after its intro.
+                outputs.extend([*asked[:-1], *said, asked[-1]])
                 return session
             else:
                 outputs.extend(self._bubbles(session.lang, state.say, state.links))
@@ -562,6 +566,8 @@ class Engine:
         if option.restart:
             restarted, started = self._start(session, Start(at=at))
             return restarted, (*outputs, *(o for o in started if not isinstance(o, Count)))
+        if state.multi and option.id == SKIP:
+            current = ()  # "Sla over": nothing of this question counts, not even ticks baken set
         picks = (*current, option.id) if state.multi else (option.id,)
         session = session.with_answer(session.state, picks)
         if option.set_lang and option.set_lang in self.content.texts:
@@ -593,7 +599,12 @@ class Engine:
         age = _bare_age(typed.norm)
         if age is not None and _option(state, age) is not None:
             # "34" at "Hoe oud ben je?": no button has that number, but it is an age.
-            reading = Reading((age,), (), {age: "a bare number"})
+            reading = Reading((age,), (), {age: SHORT_ANSWER})
+        elif reading.age and len(typed.tokens) <= SHORT_AGE_WORDS:
+            # "ik ben 15", "mam 17 lat": an answer too; a longer story is only confirmed.
+            reading = dataclasses.replace(
+                reading, reasons={**reading.reasons, reading.age: SHORT_ANSWER}
+            )
         if reading.options:
             return self._story(session, state, reading, at)
         maybe = found.maybe or tuple(
@@ -643,8 +654,12 @@ class Engine:
             session = session.with_answer(MISSED, ())
         here = [o for o in state.options if o.id in reading.options and not o.submit]
         mine = {o.id for o in here}
-        session = self._note(session, [c for c in reading.options if c not in mine])
+        session, noted, earlier = self._keep_story(
+            session, [c for c in reading.options if c not in mine]
+        )
         outputs: list[Output] = [Count("typed", "story")]
+        if earlier:  # signs of a question already answered: ticked there, and said
+            outputs.append(self._listed(lang, "understand.ticked_earlier", earlier))
         if state.multi and here:
             current = session.answer(session.state)
             order = [o.id for o in state.options]
@@ -655,10 +670,18 @@ class Engine:
             return session, tuple(outputs)
         if not state.multi and len(here) == 1:
             label = self._t(lang, here[0].label_key)
-            outputs.append(Message(self._t(lang, "understand.chosen").replace("{option}", label)))
-            session, chosen = self._choose(session, state, here[0], at, pressed=False)
-            return session, (*outputs, *chosen)
-        outputs.append(self._say(lang, "understand.thanks"))
+            if reading.reasons.get(here[0].id) == SHORT_ANSWER:
+                # "15", "ik ben 15": an answer, chosen and said.
+                chosen_text = self._t(lang, "understand.chosen").replace("{option}", label)
+                outputs.append(Message(chosen_text))
+                session, chosen = self._choose(session, state, here[0], at, pressed=False)
+                return session, (*outputs, *chosen)
+            # Read from a sentence: said, and the person presses (a story may name others).
+            outputs.append(Message(self._t(lang, "understand.confirm").replace("{option}", label)))
+            outputs.extend(self._ask(session))
+            return session, tuple(outputs)
+        if not earlier:
+            outputs.append(self._say(lang, "understand.noted" if noted else "understand.thanks"))
         outputs.extend(self._ask(session))
         return session, tuple(outputs)
 
@@ -668,8 +691,38 @@ class Engine:
         reading = self.readers.situation.read(text)
         if not reading.options:
             return session, ()
-        session = self._note(session, reading.options)
-        return session, (Count("typed", "story"), self._say(session.lang, "understand.thanks"))
+        session, noted, _ = self._keep_story(session, reading.options)
+        key = "understand.noted" if noted else "understand.thanks"
+        return session, (Count("typed", "story"), self._say(session.lang, key))
+
+    def _keep_story(
+        self, session: Session, codes: Iterable[str]
+    ) -> tuple[Session, bool, list[str]]:
+        """Codes of a story that belong to other questions: those still to come are noted;
+        those of a multiple-choice question already answered are ticked there (so they
+        reach the summary). Codes no question can use are dropped. Returns the session,
+        whether anything was noted, and the label keys ticked earlier."""
+        flow = self._flow(session).flow
+        ahead: list[str] = []
+        earlier: list[str] = []
+        for code in codes:
+            for name, state in flow.states.items():
+                option = _option(state, code)
+                if option is None or option.submit or name == session.state:
+                    continue
+                answered = session.answer(name)
+                if name not in session.answers:
+                    ahead.append(code)
+                    break
+                if state.multi and code not in answered:
+                    order = [o.id for o in state.options]
+                    picked = tuple(sorted({*answered, code}, key=order.index))
+                    session = session.with_answer(name, picked)
+                    earlier.append(option.label_key)
+                    break
+        before = session.answer(NOTED)
+        session = self._note(session, ahead)
+        return session, session.answer(NOTED) != before or bool(set(ahead) & set(before)), earlier
 
     @staticmethod
     def _note(session: Session, codes: Iterable[str]) -> Session:

@@ -61,6 +61,7 @@ class Rule:
     particle: int = 0  # the concept `particle`: passed over when looking back for a "not"
     eos: int = 0  # the concept `eos`: cancelling words before a match stay in its sentence
     gap: int = PHRASE_GAP  # in order: other words allowed between two of its words
+    before: int = BEFORE  # words before the match where a "not" still cancels it
     mask: int = field(init=False)  # every concept it needs, ORed: one AND says "all present?"
 
     def __post_init__(self) -> None:
@@ -86,7 +87,7 @@ class Rule:
         reach = heard[max(0, first - BEFORE) : last + self.after + 1]
         if outer and any(h & outer for h in reach):
             return True
-        start = look_back(heard, first, BEFORE, self.eos, self.particle)
+        start = look_back(heard, first, self.before, self.eos, self.particle)
         # A "not" word cancels only before or inside the match: "ik wil niet dood" and "nooit
         # aan zelfmoord gedacht", but not "ik wil dood, niet normaal meer".
         if self.unless & self.negation and any(h & self.negation for h in heard[start : last + 1]):

@@ -9,11 +9,11 @@ flow's options: the signals of the multiple-choice questions (``sig_sex``, ``sig
 1. **Concept patterns** (``phrases/situation-concepts.yaml``): words are read as concepts
    in every language at once (``passport``, ``boss``, ``keep``); a pattern names concepts
    that together state an option, within a window of words. A match is *sure*.
-2. **A classifier** trained on ``phrases/situation-examples/<lang>.yaml`` (only ``train``)
-   and on the options' own labels: logistic regression per option over words, character
-   n-grams and concepts, scored sentence by sentence (a long story is read in parts, so
-   one clear sentence counts however much else is around it). From TICK_AT it ticks, from
-   ASK_AT it only suggests ("Bedoel je ...?").
+2. **A classifier** trained on ``phrases/situation-examples/<lang>.yaml`` (only ``train``):
+   logistic regression per option over words, word pairs and concepts (no character
+   n-grams: too few stories for them), scored sentence by sentence (a long story is read in
+   parts, so one clear sentence counts however much else is around it). From TICK_AT it
+   ticks, from ASK_AT it only suggests ("Bedoel je ...?").
 3. **Ages** from a number next to an age word of the language ("ik ben 15", "mijn zus van
    14", "mam 17 lat"), or written onto it ("15j", "17yo").
 
@@ -55,6 +55,7 @@ MIN_WORDS = 3  # the classifier reads messages of at least this many words ("nee
 SPAN = 20  # words per part of a long sentence (parts overlap by half)
 WHOLE = 40  # a message up to this many words is also read as a whole
 MAX_MAYBE = 3  # candidates under "Bedoel je ...?"
+NOT_BEFORE = 4  # "niemand dwingt me om drugs te brengen": a "not" this far back still counts
 WEIGHT_KEPT = 0.01  # smaller weights change no tick: left out of the scoring table
 SIGNAL_PREFIX = "sig_"
 ABOUT_PREFIX = "about_"
@@ -118,20 +119,23 @@ def age_of(
     if not any(c.isdigit() for c in text):
         return None
     tokens = _WORD.findall(text)
+    found: set[str] = set()
     for match in _NUMBER.finditer(text):
         number, suffix = int(match.group(1)), match.group(2)
         if not 8 <= number <= 99:
             continue
         if suffix and suffix in _AGE_SUFFIXES:
-            return band(number)
+            found.add(band(number))
+            continue
         if suffix:
             continue  # "12u", "15e"
         here = [i for i, t in enumerate(tokens) if t == match.group(1)]
         for i in here:
             near = tokens[max(0, i - 2) : i] + tokens[i + 1 : i + 3]
             if any(t in age_words for t in near) and not any(t in not_ages for t in near):
-                return band(number)
-    return None
+                found.add(band(number))
+    # "hij is 30 en ik ben 15": two people's ages; whose is asked is not clear, so none.
+    return found.pop() if len(found) == 1 else None
 
 
 # ------------------------------------------------------------------ reader
@@ -382,6 +386,10 @@ def reader_for(
             problems.append(("situation-concepts", ("patterns", i), message))
             continue
         name = pattern.name or "+".join(pattern.all)
+        # "ik hoef geen drugs te brengen": a "not" just before or inside cancels, unless
+        # the pattern says "not" itself ("hij betaalt niet").
+        says_not = "not" in needed
+        unless = bits_of(index, pattern.unless) | (0 if says_not else negation)
         for combination in itertools.product(*(item.split("|") for item in pattern.all)):
             rules.append(
                 Rule(
@@ -391,10 +399,11 @@ def reader_for(
                     tuple(bits_of(index, item.split("&")) for item in combination),
                     pattern.order,
                     pattern.window + WINDOW_SLACK,
-                    bits_of(index, pattern.unless),
+                    unless,
                     negation=negation,
                     eos=index["eos"],
                     gap=max(PHRASE_GAP, pattern.window + WINDOW_SLACK - len(combination)),
+                    before=NOT_BEFORE,
                 )
             )
     rows = training_set(content)

@@ -54,7 +54,7 @@ def test_signs_of_a_later_question_come_ticked_there(engine: Engine) -> None:
     chat.type("hij checkt de hele tijd mijn telefoon en leest al mijn berichten")
     out = chat.press("Klaar")
     assert "sig_phone" in ticked(chat)
-    assert "Uit wat je vertelde, heb ik al aangevinkt:" in " ".join(texts(out))
+    assert "Je vertelde dit al. Daarom heb ik dit aangevinkt:" in " ".join(texts(out))
 
 
 def test_a_polish_worker_story_is_understood(engine: Engine) -> None:
@@ -64,7 +64,7 @@ def test_a_polish_worker_story_is_understood(engine: Engine) -> None:
     to(chat, "Tak, jest bezpiecznie", "O mnie", "Nie", "Od 18 do 23 lat")
     out = chat.type("szef zabrał mi paszport i nie płaci")
     assert "sig_boss" in ticked(chat)
-    assert "Zaznaczyłem:" in " ".join(texts(out))
+    assert "Zaznaczono:" in " ".join(texts(out))
 
 
 STORY = (
@@ -115,7 +115,7 @@ def test_a_story_that_names_who_and_age_is_confirmed_not_asked_blindly(engine: E
     out = chat.type("mijn dochter van 14 moet drugs rondbrengen voor een oudere jongen")
     assert "Kun je nu veilig chatten? Kijkt er niemand mee?" in texts(out)
     out = chat.press("Ja, het is veilig")
-    assert "Uit wat je vertelde, denk ik: Over iemand die ik ken." in " ".join(texts(out))
+    assert "Ik denk dat dit past: Over iemand die ik ken." in " ".join(texts(out))
     chat.press("Over iemand die ik ken")
     out = chat.press("Nee")
     assert "Jonger dan 16" in " ".join(texts(out))
@@ -165,6 +165,8 @@ def test_nothing_typed_reaches_the_session(engine: Engine) -> None:
         ("ik werk van 10 tot 22 uur", None),
         ("hij vraagt 15 euro per dag", None),
         ("mam 34 lata", "older"),
+        ("ik werk al 10 jaar voor hem", None),
+        ("hij is 30 en ik ben 15", None),
         ("عمري ١٦ سنة", "age16_17"),
         ("I'm 19 years old", "age18_23"),
         ("15j", "u16"),
@@ -252,3 +254,48 @@ def test_a_word_that_may_mean_something_else_asks_before_erasing(engine: Engine)
     chat.start()
     chat.type("stop")
     assert chat.session is None
+
+
+def test_an_age_in_a_story_is_confirmed_not_chosen(engine: Engine) -> None:
+    """ "mijn vriend van 25 wil dat ik drugs verkoop" at "Hoe oud ben je?": 25 may be the
+    friend's age; baken says what it thinks and the person presses. "ik ben 15" is chosen."""
+    chat = Conversation(engine)
+    chat.start()
+    to(chat, "Ja, het is veilig", "Over mij", "Nee")
+    out = chat.type("mijn vriend van 25 wil dat ik drugs voor hem verkoop op school")
+    assert chat.session is not None
+    assert chat.session.state == "self_age"
+    assert "Hoe oud ben je?" in texts(out)
+    chat.type("ik ben 15")
+    assert chat.session.answer("self_age") == ("u16",)
+
+
+def test_a_story_told_late_ticks_the_earlier_question(engine: Engine) -> None:
+    """A sign of "Wat gebeurt er?" told at the next question is ticked there (so it is in
+    the summary), and baken says so; nothing is promised for later."""
+    chat = Conversation(engine)
+    chat.start()
+    to(chat, *SELF_TO_DO, "Klaar")
+    out = chat.type("ik moet elke week pakketjes met drugs rondbrengen voor hem")
+    assert chat.session is not None
+    assert "sig_drugs" in chat.session.answer("self_do")
+    assert "Dat vink ik ook aan bij een vraag van eerder:" in " ".join(texts(out))
+
+
+def test_skip_drops_the_ticks_a_story_set(engine: Engine) -> None:
+    """ "Sla over" at a question that came pre-ticked: nothing of it counts."""
+    chat = Conversation(engine)
+    chat.type(STORY)
+    to(chat, "Ja, het is veilig", "Over mij", "Nee", "16 of 17")
+    assert "sig_drugs" in ticked(chat)
+    chat.press("Sla over")
+    assert chat.session is not None
+    assert chat.session.answer("self_do") == ("skip",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ik hoef geen drugs te brengen hoor", "szef nie zabrał mi paszportu, wszystko jest ok"],
+)
+def test_a_not_before_a_sign_ticks_nothing(engine: Engine, text: str) -> None:
+    assert engine.readers.situation.read(text).signals == ()
