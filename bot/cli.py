@@ -272,11 +272,15 @@ def _content(args: argparse.Namespace) -> int:
             print(f"{errors} error(s), {warnings} warning(s): the content is not valid.")
             return 1
         from bot.derived import DerivedCache, build_readers
-        from flows.understanding.crisis_check import check, describe
+        from flows.understanding.crisis_check import check, check_fresh, describe, describe_fresh
 
         readers = build_readers(content, DerivedCache())
         report, missed = check(content, readers.crisis)
         for line in describe(report):
+            print(line)
+        fresh_report, fresh_warnings = check_fresh(content, readers.crisis)
+        _print_problems(fresh_warnings, sys.stdout)
+        for line in describe_fresh(fresh_report):
             print(line)
         _print_problems(missed, sys.stdout)
         if missed:

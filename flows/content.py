@@ -15,6 +15,7 @@ from typing import Literal
 from flows.schema import (
     CrisisConceptsFile,
     CrisisExamplesFile,
+    CrisisFreshFile,
     CrisisFile,
     Flow,
     IntentsFile,
@@ -94,6 +95,7 @@ class Content:
         default_factory=lambda: CrisisConceptsFile(concepts={}, patterns=[])
     )
     crisis_examples: Mapping[str, CrisisExamplesFile] = field(default_factory=dict)
+    crisis_fresh: Mapping[str, CrisisFreshFile] = field(default_factory=dict)  # measured only
     reviews: Mapping[str, TextsMeta] = field(default_factory=dict)  # per language
     # Per language: text key -> the Dutch text its translation was made from. A translation
     # whose Dutch text has changed since is stale (still shown; `content check` warns).

@@ -34,6 +34,7 @@ from flows.lint import lint
 from flows.schema import (
     CrisisConceptsFile,
     CrisisExamplesFile,
+    CrisisFreshFile,
     CrisisFile,
     Flow,
     IntentsFile,
@@ -288,6 +289,12 @@ def read_content(
         examples = reader.validate(rel, reader.read(rel), CrisisExamplesFile)
         if examples is not None:
             crisis_examples[path.stem] = examples
+    crisis_fresh: dict[str, CrisisFreshFile] = {}
+    for path in sorted((reader.root / "phrases" / "crisis-examples" / "fresh").glob("*.yaml")):
+        rel = f"phrases/crisis-examples/fresh/{path.name}"
+        fresh = reader.validate(rel, reader.read(rel), CrisisFreshFile)
+        if fresh is not None:
+            crisis_fresh[path.stem] = fresh
 
     services: dict[str, Service] = {}
     if services_file is not None:
@@ -337,6 +344,7 @@ def read_content(
         locator=Locator(reader.lines, reader.display),
         crisis_concepts=crisis_concepts,
         crisis_examples=crisis_examples,
+        crisis_fresh=crisis_fresh,
         reviews=reviews,
         sources=sources,
     )

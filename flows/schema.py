@@ -317,6 +317,25 @@ class CrisisExamplesFile(Strict):
     heldout: CrisisExamples = Field(default_factory=CrisisExamples)
 
 
+class CrisisPositives(Strict):
+    """Crisis examples of one class of phrasing, by kind."""
+
+    suicide: list[str] = Field(default_factory=list, description="-> 113")
+    danger: list[str] = Field(default_factory=list, description="-> 112")
+    both: list[str] = Field(default_factory=list, description="-> 113 and 112")
+
+
+class CrisisFreshFile(Strict):
+    """phrases/crisis-examples/fresh/<lang>.yaml: examples written after the detector, by
+    class of phrasing (rough, indirect, long ...; figurative, howto, emotional ...). Only
+    measured and reported per class, never learnt from."""
+
+    crisis: dict[str, CrisisPositives] = Field(default_factory=dict)
+    none: dict[str, list[str]] = Field(
+        default_factory=dict, description="Per class: messages that must not trigger anything."
+    )
+
+
 class IntentsFile(Strict):
     help: PhraseLists
     stop: PhraseLists
