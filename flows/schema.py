@@ -298,6 +298,12 @@ class CrisisConceptsFile(Strict):
         description="Words people put in anywhere (echt, really, chiar): two words read "
         "together by `spelling` are still read together with one of these between them.",
     )
+    intensifiers: list[str] = Field(
+        default_factory=list,
+        description="Swear words and intensifiers people put inside a phrase (fucking, kanker, "
+        "letterlijk, kurwa): read as if they were not there. A word that is also a concept's "
+        "word is not skipped.",
+    )
 
 
 class CrisisExamples(Strict):

@@ -44,10 +44,14 @@ def words(
     spelling: Mapping[str, tuple[str, ...]],
     symbols: Mapping[int, str] | None = None,
     fillers: frozenset[str] = frozenset(),
+    ignore: frozenset[str] = frozenset(),
 ) -> list[str]:
     """The message as normalised words, contractions and youth spelling written out, with
     EOS after each sentence ("ik kan niet meer." ends there; "ik kan niet meer wachten" not).
-    ``symbols`` reads emoji as words (😂 as "lol"), before they are dropped."""
+    ``symbols`` reads emoji as words (😂 as "lol"), before they are dropped. Words in
+    ``ignore`` (swear words, intensifiers: "fucking", "kanker", "letterlijk", "kurwa") are
+    read as if they were not there, after spelling, so "ik wil echt kanker graag dood"
+    reads as "ik wil graag dood"."""
     if len(text) > MAX_CHARS:
         text = text[:MAX_CHARS]
     if symbols:
@@ -83,7 +87,7 @@ def words(
                         out.extend((pair[0], tokens[j + 1], *pair[1:]))
                         skip = 2
                         continue
-            out.extend(spelling.get(token, (token,)))
+            out.extend(w for w in spelling.get(token, (token,)) if w not in ignore)
         out.append(EOS)
         if len(out) >= MAX_WORDS:
             break
