@@ -305,7 +305,7 @@ def _content(args: argparse.Namespace) -> int:
         print(
             f"content ok: {len(content.flows)} flow(s), {states} states, "
             f"{len(content.services)} services, languages {', '.join(content.languages)}; "
-            f"{warnings} warning(s); version {content.version}"
+            f"{warnings + len(fresh_warnings)} warning(s); version {content.version}"
         )
         return 0
     if content is None:

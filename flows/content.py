@@ -15,8 +15,8 @@ from typing import Literal
 from flows.schema import (
     CrisisConceptsFile,
     CrisisExamplesFile,
-    CrisisFreshFile,
     CrisisFile,
+    CrisisFreshFile,
     Flow,
     IntentsFile,
     Screens,

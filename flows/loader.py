@@ -34,8 +34,8 @@ from flows.lint import lint
 from flows.schema import (
     CrisisConceptsFile,
     CrisisExamplesFile,
-    CrisisFreshFile,
     CrisisFile,
+    CrisisFreshFile,
     Flow,
     IntentsFile,
     Screens,
