@@ -7,7 +7,7 @@ learnt from. Every held-out crisis example must be caught, and at most
 Fresh examples (``phrases/crisis-examples/fresh/<lang>.yaml``) were written later, by class
 of phrasing (swearing, indirect, long messages; figures of speech, how-to questions, long
 emotional posts, exploitation stories). They are measured and reported per class, and
-what they miss is a warning, not a failure: they show where the detector stands on kinds
+what they miss is listed, not a failure: they show where the detector stands on kinds
 of text it was not made for.
 """
 
@@ -162,7 +162,7 @@ def evaluate_fresh(detector: Detector, examples: Iterable[Example]) -> FreshRepo
 
 
 def check_fresh(content: Content, detector: Detector) -> tuple[FreshReport, list[Problem]]:
-    """Evaluate on the fresh examples; a warning (file:line) per miss and per false alarm."""
+    """Evaluate on the fresh examples; a note (file:line) per miss and per false alarm."""
     report = evaluate_fresh(detector, fresh(content))
     loc = content.locator
     problems: list[Problem] = []
@@ -192,7 +192,7 @@ def check_fresh(content: Content, detector: Detector) -> tuple[FreshReport, list
 
 def describe_fresh(report: FreshReport) -> list[str]:
     """The fresh report as lines: per language, recall per class and false alarms per class."""
-    lines = ["crisis detector, fresh examples by class (never trained on; misses are warnings):"]
+    lines = ["crisis detector, fresh examples by class (never trained on; misses are listed):"]
     langs = sorted({lang for lang, _ in report.crisis} | {lang for lang, _ in report.none})
     for lang in langs:
         caught_ = [(g, v) for (lg, g), v in report.crisis.items() if lg == lang]
