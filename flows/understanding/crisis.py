@@ -125,7 +125,7 @@ class Detector:
     symbols: Mapping[int, str] = field(default_factory=dict)  # emoji -> " word "
     fillers: frozenset[str] = frozenset()  # skipped between two words read together
     skip: frozenset[str] = frozenset()  # swear words and intensifiers: read as not there
-    settled: int = 0  # concepts that make a signal ordinary from further away (safe, relative)
+    settled: int = 0  # concepts that make a signal ordinary from further away (relative)
     problems: tuple[tuple[str, tuple[str | int, ...], str], ...] = field(default=())
 
     @functools.cached_property
@@ -206,9 +206,9 @@ class Detector:
         return False
 
     def _settled_near(self, heard: Sequence[int], i: int) -> bool:
-        """A word that says it is over or about someone else ("... but with therapy I am
-        better now", "a girl who killed herself") near the signal, not just after a "not",
-        as far as a rule's `unless_far` reaches."""
+        """A word that says it is about someone else ("a girl who killed herself", "pleegde")
+        near the signal, not just after a "not", as far as a rule's `unless_far` reaches.
+        Only the classifier's say alone is held back: the rules still read the message."""
         end = min(len(heard), i + FAR_AFTER + 1)
         for j in range(look_back(heard, i, FAR_BEFORE, self.eos_bit), end):
             if heard[j] & self.settled and not any(
@@ -389,7 +389,6 @@ def build(
                             len(need),
                             ordinary | (0 if negated else negation),
                             negation,
-                            far=index.get("safe", 0),  # "... but with therapy I am better now"
                             negation=negation,
                             eos=index.get("eos", 0),
                             particle=index.get("particle", 0),
@@ -456,7 +455,7 @@ def build(
         symbols,
         fillers,
         skip,
-        index.get("safe", 0) | index.get("relative", 0),
+        index.get("relative", 0),
         tuple(problems),
     )
     if model is not None:

@@ -1,6 +1,6 @@
 """The crisis detector on kinds of phrasing of issue 21, pinned on the shipped content:
-swear words inside a phrase, things as objects of "kill" and "hang", a crisis that is over
-or someone else's, and the fresh examples measured by class. (The sentences here are not in
+swear words inside a phrase, things as objects of "kill" and "hang", someone else's
+crisis in a story, and the fresh examples measured by class. (The sentences here are not in
 any example file: they name the mechanisms.)"""
 
 from __future__ import annotations
@@ -59,12 +59,26 @@ def test_swearing_inside_a_phrase_still_gets_the_number(
         "my knees are killing me",  # a body part as the subject
         "ce traficul asta ma omoara",  # a nuisance
         "mag ik pillen tegen koorts nemen",  # pills against an ache
-        "two years ago i tried to kill myself but with therapy i am fine now",  # over
         "a boy in the series killed himself and i cried",  # someone else, in a story
     ],
 )
-def test_figures_how_to_and_what_is_over_are_no_crisis(engine: Engine, sentence: str) -> None:
+def test_figures_how_to_and_someone_elses_story_are_no_crisis(
+    engine: Engine, sentence: str
+) -> None:
     assert engine.crisis(sentence).outcome == "no", sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "therapy does not help at all, i keep having suicidal thoughts",
+        "therapie helpt niks, ik wil zelfmoord plegen",
+        "terapia nic nie daje, chcę się zabić",
+    ],
+)
+def test_therapy_that_does_not_help_never_cancels_a_crisis(engine: Engine, sentence: str) -> None:
+    """Therapy, a therapist, treatment: not a sign that it is over (it often is not)."""
+    assert caught("suicide", engine.crisis(sentence)), sentence
 
 
 def test_fresh_examples_are_measured_per_language_and_class(
