@@ -349,8 +349,15 @@ def build(
                 )
                 continue
             entries[norm] = entries.get(norm, 0) | 1 << bit
-    # Swear words and intensifiers are read as not there; a concept's own word never is.
-    skip = frozenset(w for f in concepts.intensifiers for w in Typed.of(f).tokens) - set(entries)
+    # Swear words and intensifiers are read as not there; a concept's own word never is,
+    # nor a word that a concept's stem covers ("bloody" when blood* were a concept's word).
+    stems = tuple(e[:-1] for e in entries if e.endswith("*") and not e.startswith("*"))
+    skip = frozenset(
+        w
+        for f in concepts.intensifiers
+        for w in Typed.of(f).tokens
+        if w not in entries and not w.startswith(stems)
+    )
     rules: list[Rule] = []
     phrase_words: dict[str, int] = {}
 
