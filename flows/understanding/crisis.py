@@ -373,7 +373,6 @@ def build(
     ordinary = index.get("joke", 0) | index.get("game", 0)
     signal_ordinary = ordinary | laugh | index.get("past", 0) | index.get("chore", 0)
     signal_ordinary |= index.get("thing", 0) | index.get("feeling", 0)  # a shelf, a heartbeat
-    signal_ordinary |= index.get("body", 0)  # "my legs are killing me"
     negation = index.get("not", 0)
     for kind in KINDS:
         for lang, items in phrases[kind].items():
