@@ -304,10 +304,18 @@ def _content(args: argparse.Namespace) -> int:
             print(f"{errors} error(s), {warnings} warning(s): the content is not valid.")
             return 1
         from bot import explain
+        from flows.understanding.crisis_check import check_fresh, describe_fresh
 
-        lines, missed, passed = explain.check(content, explain.readers(content))
+        readers = explain.readers(content)
+        lines, missed, passed = explain.check(content, readers)
         for line in lines:
             print(line)
+        # Fresh examples are a measurement, not a fault in the content: listed, not counted.
+        fresh_report, fresh_notes = check_fresh(content, readers.crisis)
+        for line in describe_fresh(fresh_report):
+            print(line)
+        for note in fresh_notes:
+            print(f"  {note.file}:{note.line}: {note.message}")
         _print_problems(missed, sys.stdout)
         if not passed:
             print(

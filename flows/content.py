@@ -16,6 +16,7 @@ from flows.schema import (
     CrisisConceptsFile,
     CrisisExamplesFile,
     CrisisFile,
+    CrisisFreshFile,
     Flow,
     IntentsFile,
     Screens,
@@ -100,6 +101,7 @@ class Content:
         default_factory=lambda: SituationConceptsFile(concepts={})
     )
     situation_examples: Mapping[str, SituationExamplesFile] = field(default_factory=dict)
+    crisis_fresh: Mapping[str, CrisisFreshFile] = field(default_factory=dict)  # measured only
     reviews: Mapping[str, TextsMeta] = field(default_factory=dict)  # per language
     # Per language: text key -> the Dutch text its translation was made from. A translation
     # whose Dutch text has changed since is stale (still shown; `content check` warns).

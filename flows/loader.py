@@ -36,6 +36,7 @@ from flows.schema import (
     CrisisConceptsFile,
     CrisisExamplesFile,
     CrisisFile,
+    CrisisFreshFile,
     Flow,
     IntentsFile,
     Screens,
@@ -361,6 +362,12 @@ def read_content(
         found = reader.validate(rel, reader.read(rel), SituationExamplesFile)
         if found is not None:
             situation_examples[path.stem] = found
+    crisis_fresh: dict[str, CrisisFreshFile] = {}
+    for path in sorted((reader.root / "phrases" / "crisis-examples" / "fresh").glob("*.yaml")):
+        rel = f"phrases/crisis-examples/fresh/{path.name}"
+        fresh = reader.validate(rel, reader.read(rel), CrisisFreshFile)
+        if fresh is not None:
+            crisis_fresh[path.stem] = fresh
 
     services: dict[str, Service] = {}
     if services_file is not None:
@@ -413,6 +420,7 @@ def read_content(
         crisis_examples=crisis_examples,
         situation_concepts=situation_concepts,
         situation_examples=situation_examples,
+        crisis_fresh=crisis_fresh,
         reviews=reviews,
         sources=sources,
     )

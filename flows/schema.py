@@ -303,6 +303,12 @@ class CrisisConceptsFile(Strict):
         description="Words people put in anywhere (echt, really, chiar): two words read "
         "together by `spelling` are still read together with one of these between them.",
     )
+    intensifiers: list[str] = Field(
+        default_factory=list,
+        description="Swear words and intensifiers people put inside a phrase (fucking, kanker, "
+        "letterlijk, kurwa): read as if they were not there. A word that is also a concept's "
+        "word is not skipped.",
+    )
 
 
 class CrisisExamples(Strict):
@@ -390,6 +396,25 @@ class SituationConceptsFile(Strict):
         default_factory=dict,
         description="Per language, words that make a number next to them no age (uur, euro, "
         "tot): 'van 10 tot 22 uur'.",
+    )
+
+
+class CrisisPositives(Strict):
+    """Crisis examples of one class of phrasing, by kind."""
+
+    suicide: list[str] = Field(default_factory=list, description="-> 113")
+    danger: list[str] = Field(default_factory=list, description="-> 112")
+    both: list[str] = Field(default_factory=list, description="-> 113 and 112")
+
+
+class CrisisFreshFile(Strict):
+    """phrases/crisis-examples/fresh/<lang>.yaml: examples written after the detector, by
+    class of phrasing (rough, indirect, long ...; figurative, howto, emotional ...). Only
+    measured and reported per class, never learnt from."""
+
+    crisis: dict[str, CrisisPositives] = Field(default_factory=dict)
+    none: dict[str, list[str]] = Field(
+        default_factory=dict, description="Per class: messages that must not trigger anything."
     )
 
 

@@ -52,7 +52,15 @@ from flows.understanding.classifier import (
     weights_to_data,
 )
 from flows.understanding.lexicon import Lexicon, bits_of, names_of
-from flows.understanding.rules import BEFORE, PHRASE_GAP, WINDOW_SLACK, Rule, look_back
+from flows.understanding.rules import (
+    BEFORE,
+    FAR_AFTER,
+    FAR_BEFORE,
+    PHRASE_GAP,
+    WINDOW_SLACK,
+    Rule,
+    look_back,
+)
 from flows.understanding.words import EOS, norm_word, words
 
 if TYPE_CHECKING:
@@ -116,6 +124,8 @@ class Detector:
     particle: int = 0  # the concept `particle`
     symbols: Mapping[int, str] = field(default_factory=dict)  # emoji -> " word "
     fillers: frozenset[str] = frozenset()  # skipped between two words read together
+    skip: frozenset[str] = frozenset()  # swear words and intensifiers: read as not there
+    settled: int = 0  # concepts that make a signal ordinary from further away (relative)
     problems: tuple[tuple[str, tuple[str | int, ...], str], ...] = field(default=())
 
     @functools.cached_property
@@ -139,7 +149,7 @@ class Detector:
         """What each part found: sure rules and possible rules (kind -> rule name), the
         classifier's probability per kind, whether a signal concept occurs, and the
         classifier's second opinion for the rules (its best sentence)."""
-        tokens = words(text, self.spelling, self.symbols, self.fillers)
+        tokens = words(text, self.spelling, self.symbols, self.fillers, self.skip)
         if not tokens:
             return {}, {}, (0.0, 0.0), False, (0.0, 0.0)
         per_token = [self.lexicon.bits(t) for t in tokens]  # EOS is no word: 0
@@ -188,8 +198,22 @@ class Detector:
                 continue
             if any(h & self.ordinary for h in heard[max(0, i - BEFORE) : i + 7]):
                 continue
+            if self.settled and self._settled_near(heard, i):
+                continue
             start = look_back(heard, i, BEFORE, self.eos_bit, self.particle)  # "не искам да умра"
             if not any(h & self.negation for h in heard[start:i]):
+                return True
+        return False
+
+    def _settled_near(self, heard: Sequence[int], i: int) -> bool:
+        """A word that says it is about someone else ("a girl who killed herself", "pleegde")
+        near the signal, not just after a "not", as far as a rule's `unless_far` reaches.
+        Only the classifier's say alone is held back: the rules still read the message."""
+        end = min(len(heard), i + FAR_AFTER + 1)
+        for j in range(look_back(heard, i, FAR_BEFORE, self.eos_bit), end):
+            if heard[j] & self.settled and not any(
+                h & self.negation for h in heard[max(0, j - 2) : j]
+            ):
                 return True
         return False
 
@@ -197,19 +221,19 @@ class Detector:
         """The classifier's probabilities alone (for the operator's `baken content crisis`)."""
         if self.model is None:
             return (0.0, 0.0)
-        tokens = words(text, self.spelling, self.symbols, self.fillers)
+        tokens = words(text, self.spelling, self.symbols, self.fillers, self.skip)
         return self.model.probabilities(self.anchored(text), [t == EOS for t in tokens])[0]
 
     def anchored(self, text: str) -> list[list[str]]:
         """The classifier's features of ``text``, per word."""
-        tokens = words(text, self.spelling, self.symbols, self.fillers)
+        tokens = words(text, self.spelling, self.symbols, self.fillers, self.skip)
         mask = (1 << self.concept_count) - 1
         concepts = [self.lexicon.bits(t) & mask for t in tokens]
         return features(tokens, concepts, self.names)
 
     def concepts_of(self, text: str) -> list[tuple[str, list[str]]]:
         """Each word as the detector reads it, with its concepts (for the operator)."""
-        tokens = words(text, self.spelling, self.symbols, self.fillers)
+        tokens = words(text, self.spelling, self.symbols, self.fillers, self.skip)
         found = [t for t in tokens if t != EOS]
         heard = self._heard(tokens, [self.lexicon.bits(t) for t in tokens])
         return [(t, names_of(h, self.names)) for t, h in zip(found, heard, strict=True)]
@@ -325,6 +349,15 @@ def build(
                 )
                 continue
             entries[norm] = entries.get(norm, 0) | 1 << bit
+    # Swear words and intensifiers are read as not there; a concept's own word never is,
+    # nor a word that a concept's stem covers ("bloody" when blood* were a concept's word).
+    stems = tuple(e[:-1] for e in entries if e.endswith("*") and not e.startswith("*"))
+    skip = frozenset(
+        w
+        for f in concepts.intensifiers
+        for w in Typed.of(f).tokens
+        if w not in entries and not w.startswith(stems)
+    )
     rules: list[Rule] = []
     phrase_words: dict[str, int] = {}
 
@@ -339,11 +372,12 @@ def build(
     laugh = index.get("laugh", 0)
     ordinary = index.get("joke", 0) | index.get("game", 0)
     signal_ordinary = ordinary | laugh | index.get("past", 0) | index.get("chore", 0)
+    signal_ordinary |= index.get("thing", 0) | index.get("feeling", 0)  # a shelf, a heartbeat
     negation = index.get("not", 0)
     for kind in KINDS:
         for lang, items in phrases[kind].items():
             for phrase in items:
-                spelled = [w for w in words(phrase, spelling, symbols, fillers) if w != EOS]
+                spelled = [w for w in words(phrase, spelling, symbols, fillers, skip) if w != EOS]
                 if not spelled:
                     continue
                 need = tuple(word_bit(w) for w in spelled)
@@ -405,8 +439,8 @@ def build(
     rules.sort(key=lambda r: r.level != "sure")
     # Words of the examples, and the fillers, are real words: never read as a typo.
     if trained or model is not None:
-        known = {w for text, _ in rows for w in words(text, spelling, symbols, fillers)} | fillers
-        lexicon = Lexicon.build(entries, known)
+        known = {w for text, _ in rows for w in words(text, spelling, symbols, fillers, skip)}
+        lexicon = Lexicon.build(entries, known | fillers)
     else:  # only checking the files: the typo index is not needed for that
         lexicon = Lexicon.build({}, ())
     signal_mask = 0
@@ -429,6 +463,8 @@ def build(
         index.get("particle", 0),
         symbols,
         fillers,
+        skip,
+        index.get("relative", 0),
         tuple(problems),
     )
     if model is not None:

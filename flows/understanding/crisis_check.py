@@ -3,6 +3,12 @@
 Held-out examples (``heldout:`` in ``phrases/crisis-examples/<lang>.yaml``) are never
 learnt from. Every held-out crisis example must be caught, and at most
 :data:`MAX_FALSE_ALARMS` of the ordinary ones may trigger anything.
+
+Fresh examples (``phrases/crisis-examples/fresh/<lang>.yaml``) were written later, by class
+of phrasing (swearing, indirect, long messages; figures of speech, how-to questions, long
+emotional posts, exploitation stories). They are measured and reported per class, and
+what they miss is listed, not a failure: they show where the detector stands on kinds
+of text it was not made for.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ class Example:
     kind: str  # suicide, danger, both, none
     index: int
     text: str
+    group: str = ""  # fresh examples: the class of phrasing ('rough', 'figurative', ...)
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,17 @@ def heldout(content: Content) -> Iterator[Example]:
                 yield Example(lang, kind, i, text)
 
 
+def fresh(content: Content) -> Iterator[Example]:
+    for lang, examples in content.crisis_fresh.items():
+        for group, positives in examples.crisis.items():
+            for kind in (*KINDS, "both"):
+                for i, text in enumerate(getattr(positives, kind)):
+                    yield Example(lang, kind, i, text, group)
+        for group, texts in examples.none.items():
+            for i, text in enumerate(texts):
+                yield Example(lang, "none", i, text, group)
+
+
 def evaluate(detector: Detector, examples: Iterable[Example]) -> Report:
     counts: dict[tuple[str, str], list[int]] = {}
     alarms_by_lang: dict[str, list[int]] = {}
@@ -96,6 +114,99 @@ def evaluate(detector: Detector, examples: Iterable[Example]) -> Report:
 
 def examples_file(lang: str) -> str:
     return f"phrases/crisis-examples/{lang}.yaml"
+
+
+def fresh_file(lang: str) -> str:
+    return f"phrases/crisis-examples/fresh/{lang}.yaml"
+
+
+@dataclass(frozen=True)
+class FreshReport:
+    """The fresh examples per language and class: (caught or triggered, total), and how
+    many ordinary messages got the crisis screen itself (``sure``)."""
+
+    crisis: Mapping[tuple[str, str], tuple[int, int]]  # (lang, class) -> (caught, total)
+    none: Mapping[tuple[str, str], tuple[int, int, int]]  # -> (triggered, sure, total)
+    missed: tuple[tuple[Example, Verdict], ...]
+    alarms: tuple[tuple[Example, Verdict], ...]
+
+
+def evaluate_fresh(detector: Detector, examples: Iterable[Example]) -> FreshReport:
+    crisis: dict[tuple[str, str], list[int]] = {}
+    none: dict[tuple[str, str], list[int]] = {}
+    missed: list[tuple[Example, Verdict]] = []
+    alarms: list[tuple[Example, Verdict]] = []
+    for example in examples:
+        verdict = detector.assess(example.text)
+        key = (example.lang, example.group)
+        if example.kind == "none":
+            tally = none.setdefault(key, [0, 0, 0])
+            tally[2] += 1
+            if verdict.outcome != "no":
+                tally[0] += 1
+                tally[1] += verdict.outcome == "sure"
+                alarms.append((example, verdict))
+            continue
+        tally = crisis.setdefault(key, [0, 0])
+        tally[1] += 1
+        if caught(example.kind, verdict):
+            tally[0] += 1
+        else:
+            missed.append((example, verdict))
+    return FreshReport(
+        {k: (v[0], v[1]) for k, v in sorted(crisis.items())},
+        {k: (v[0], v[1], v[2]) for k, v in sorted(none.items())},
+        tuple(missed),
+        tuple(alarms),
+    )
+
+
+def check_fresh(content: Content, detector: Detector) -> tuple[FreshReport, list[Problem]]:
+    """Evaluate on the fresh examples; a note (file:line) per miss and per false alarm."""
+    report = evaluate_fresh(detector, fresh(content))
+    loc = content.locator
+    problems: list[Problem] = []
+    for example, verdict in report.missed:
+        got = "nothing" if verdict.outcome == "no" else f"{verdict.outcome} {verdict.kind}"
+        problems.append(
+            loc.problem(
+                fresh_file(example.lang),
+                ("crisis", example.group, example.kind, example.index),
+                f"fresh {example.group} {example.kind} example missed (got {got}): "
+                f"{example.text!r}",
+                "warning",
+            )
+        )
+    for example, verdict in report.alarms:
+        problems.append(
+            loc.problem(
+                fresh_file(example.lang),
+                ("none", example.group, example.index),
+                f"fresh {example.group} example triggers {verdict.outcome} {verdict.kind} "
+                f"({verdict.reason}): {example.text!r}",
+                "warning",
+            )
+        )
+    return report, problems
+
+
+def describe_fresh(report: FreshReport) -> list[str]:
+    """The fresh report as lines: per language, recall per class and false alarms per class."""
+    lines = ["crisis detector, fresh examples by class (never trained on; misses are listed):"]
+    langs = sorted({lang for lang, _ in report.crisis} | {lang for lang, _ in report.none})
+    for lang in langs:
+        caught_ = [(g, v) for (lg, g), v in report.crisis.items() if lg == lang]
+        alarms = [(g, v) for (lg, g), v in report.none.items() if lg == lang]
+        hit = sum(v[0] for _, v in caught_)
+        total = sum(v[1] for _, v in caught_)
+        parts = ", ".join(f"{g} {v[0]}/{v[1]}" for g, v in caught_)
+        lines.append(f"  recall {lang}: {hit}/{total} ({parts})")
+        hit = sum(v[0] for _, v in alarms)
+        sure = sum(v[1] for _, v in alarms)
+        total = sum(v[2] for _, v in alarms)
+        parts = ", ".join(f"{g} {v[0]}/{v[2]}" for g, v in alarms)
+        lines.append(f"  false alarms {lang}: {hit}/{total}, screen {sure} ({parts})")
+    return lines
 
 
 def check(content: Content, detector: Detector) -> tuple[Report, list[Problem]]:

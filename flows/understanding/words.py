@@ -44,14 +44,17 @@ def words(
     spelling: Mapping[str, tuple[str, ...]],
     symbols: Mapping[int, str] | None = None,
     fillers: frozenset[str] = frozenset(),
+    ignore: frozenset[str] = frozenset(),
     *,
     digits: bool = False,
 ) -> list[str]:
     """The message as normalised words, contractions and youth spelling written out, with
     EOS after each sentence ("ik kan niet meer." ends there; "ik kan niet meer wachten" not).
-    ``symbols`` reads emoji as words (😂 as "lol"), before they are dropped. ``digits``:
-    numbers stay numbers ("12 uur"); else digits are read as the letters they look like
-    ("k1ll"), as the crisis detector reads them."""
+    ``symbols`` reads emoji as words (😂 as "lol"), before they are dropped. Words in
+    ``ignore`` (swear words, intensifiers: "fucking", "kanker", "letterlijk", "kurwa") are
+    read as if they were not there, after spelling, so "ik wil echt kanker graag dood"
+    reads as "ik wil graag dood". ``digits``: numbers stay numbers ("12 uur"); else digits
+    are read as the letters they look like ("k1ll"), as the crisis detector reads them."""
     if len(text) > MAX_CHARS:
         text = text[:MAX_CHARS]
     if symbols:
@@ -91,7 +94,7 @@ def words(
                         out.extend((pair[0], tokens[j + 1], *pair[1:]))
                         skip = 2
                         continue
-            out.extend(spelling.get(token, (token,)))
+            out.extend(w for w in spelling.get(token, (token,)) if w not in ignore)
         out.append(EOS)
         if len(out) >= MAX_WORDS:
             break

@@ -1,0 +1,104 @@
+"""The crisis detector on kinds of phrasing of issue 21, pinned on the shipped content:
+swear words inside a phrase, things as objects of "kill" and "hang", someone else's
+crisis in a story, and the fresh examples measured by class. (The sentences here are not in
+any example file: they name the mechanisms.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from flows import Engine
+from flows.content import Content
+from flows.understanding.crisis import training_set
+from flows.understanding.crisis_check import caught, evaluate_fresh, fresh
+from flows.understanding.words import EOS, words
+
+
+def test_ignored_words_are_read_as_not_there_after_spelling() -> None:
+    """Swear words and intensifiers are dropped, also when spelling wrote them out."""
+    ignore = frozenset({"kanker", "echt"})
+    assert words("ik wil kanker sterven", {}, ignore=ignore) == ["ik", "wil", "sterven", EOS]
+    assert words("k wil egt sterven", {"k": ("ik",), "egt": ("echt",)}, ignore=ignore) == [
+        "ik",
+        "wil",
+        "sterven",
+        EOS,
+    ]
+    assert words("ik wil kanker sterven", {}) == ["ik", "wil", "kanker", "sterven", EOS]
+
+
+def test_a_concept_word_is_never_ignored(engine: Engine) -> None:
+    """An intensifier that is also a concept's word stays a word: the detector's list of
+    ignored words holds no word of any concept."""
+    detector = engine.readers.crisis
+    assert detector.skip, "the shipped content lists intensifiers"
+    assert not {w for w in detector.skip if detector.lexicon.exact.get(w)}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        ("ik wil echt letterlijk kanker dood", "suicide"),  # three words between "wil dood"
+        ("i want to fucking literally die", "suicide"),
+        ("kurwa ja serio naprawdę chcę umrzeć", "suicide"),
+        ("з мене досить блін реально хочу померти", "suicide"),
+        ("والله العظيم رح يقتلوني", "danger"),
+    ],
+)
+def test_swearing_inside_a_phrase_still_gets_the_number(
+    engine: Engine, sentence: str, kind: str
+) -> None:
+    assert caught(kind, engine.crisis(sentence)), sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "how do i hang a poster in my room",  # a thing as the object
+        "we want to end poverty in our city",
+        "my knees are killing me",  # a body part as the subject
+        "ce traficul asta ma omoara",  # a nuisance
+        "mag ik pillen tegen koorts nemen",  # pills against an ache
+        "a boy in the series killed himself and i cried",  # someone else, in a story
+    ],
+)
+def test_figures_how_to_and_someone_elses_story_are_no_crisis(
+    engine: Engine, sentence: str
+) -> None:
+    assert engine.crisis(sentence).outcome == "no", sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "therapy does not help at all, i keep having suicidal thoughts",
+        "therapie helpt niks, ik wil zelfmoord plegen",
+        "terapia nic nie daje, chcę się zabić",
+    ],
+)
+def test_therapy_that_does_not_help_never_cancels_a_crisis(engine: Engine, sentence: str) -> None:
+    """Therapy, a therapist, treatment: not a sign that it is over (it often is not)."""
+    assert caught("suicide", engine.crisis(sentence)), sentence
+
+
+def test_fresh_examples_are_measured_per_language_and_class(
+    content: Content, engine: Engine
+) -> None:
+    """Every language has fresh examples, read by class; the report counts each class, and
+    none of them is a training example (a fresh sentence that is also in `train` measures
+    nothing)."""
+    assert set(content.crisis_fresh) >= {"nl", "en", "pl", "ro", "bg", "uk", "ar"}
+    examples = list(fresh(content))
+    assert {e.group for e in examples if e.kind != "none"} >= {"rough", "indirect", "long"}
+    assert {e.group for e in examples if e.kind == "none"} >= {
+        "figurative",
+        "howto",
+        "emotional",
+        "exploitation",
+    }
+    trained = {text for text, _ in training_set(content)}
+    assert not trained & {e.text for e in examples}
+    report = evaluate_fresh(engine.readers.crisis, examples)
+    counted = sum(t for _, t in report.crisis.values()) + sum(t for *_, t in report.none.values())
+    assert counted == len(examples)
+    assert len(report.missed) + len(report.alarms) <= len(examples)
