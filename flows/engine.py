@@ -196,6 +196,11 @@ class Engine:
             verdict = self.crisis(event.text)
             if verdict.outcome != "no":
                 current = self._touch(session, event.at) if session else self._fresh(event.at)
+                if verdict.outcome == "possible" and current.version == self.version:
+                    # Only a check: "Nee, ga verder" returns to the conversation, which then
+                    # knows what the story said (as codes), as it would without the check.
+                    story = self.readers.situation.read(event.text)
+                    current = self._keep_story(current, story.options)[0]
                 return current, self._crisis_answer(verdict, current.lang)
         elif isinstance(event, Choice) and _confirms_crisis(event.data):
             # Before anything else (a content reload, say): "yes" at the check is a crisis.
