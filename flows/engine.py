@@ -69,8 +69,9 @@ MAX_CHAIN = 64  # states passed through in one step; lint forbids cycles, this i
 PRESET = "_preset"  # answers key: questions answered by a deep link, not asked yet
 NOTED = "_noted"  # answers key: options a typed story stated, for questions still to come
 MISSED = "_missed"  # answers key: a typed message just now was not understood
+CRISIS = "_crisis"  # answers key: the kinds of crisis screen shown (suicide, danger)
 # Answers keys that are no question of the flow (kept across content reloads).
-OWN_KEYS = frozenset({PRESET, NOTED, MISSED})
+OWN_KEYS = frozenset({PRESET, NOTED, MISSED, CRISIS})
 NONE_OF_THESE = "!none"  # "none of these" under "did you mean": ask the question again
 SKIP = "skip"  # the option id of "Sla over" (a multiple-choice question skipped counts nothing)
 SHORT_ANSWER = "a short answer"  # a reading's reason when the message was only the answer
@@ -104,6 +105,14 @@ class _CompiledFlow:
 def _confirms_crisis(data: str) -> bool:
     """Callback data of "yes" at the crisis check: ``!crisis.<kind>``."""
     return data.startswith("!crisis.") and data != "!crisis.no"
+
+
+def _crisis_shown(session: Session, kind: str) -> Session:
+    """Remember (as codes) which crisis screens were shown, for the handoff."""
+    kinds = ("suicide", "danger") if kind not in ("suicide", "danger") else (kind,)
+    shown = session.answer(CRISIS)
+    new = tuple(k for k in kinds if k not in shown)
+    return session.with_answer(CRISIS, (*shown, *new)) if new else session
 
 
 def _bare_age(norm: str) -> str | None:
@@ -201,11 +210,14 @@ class Engine:
                     # knows what the story said (as codes), as it would without the check.
                     story = self.readers.situation.read(event.text)
                     current = self._keep_story(current, story.options)[0]
+                if verdict.outcome == "sure":
+                    current = _crisis_shown(current, verdict.kind or "both")
                 return current, self._crisis_answer(verdict, current.lang)
         elif isinstance(event, Choice) and _confirms_crisis(event.data):
             # Before anything else (a content reload, say): "yes" at the check is a crisis.
             current = self._touch(session, event.at) if session else self._fresh(event.at)
             said = Answered((self._t(current.lang, "button.check_yes"),))
+            current = _crisis_shown(current, event.data.removeprefix("!crisis."))
             return current, (said, *self._crisis_confirmed(event.data, current.lang))
         if isinstance(event, Start):
             return self._start(session, event)
@@ -920,7 +932,13 @@ class Engine:
         for ref in spec.refs():
             if holds(ref.when, session.answers) and all(r.id != ref.id for r in refs):
                 refs.append(ref)
-        refs = refs[: spec.max]
+        flow = self._flow(session).flow
+        first: list[ServiceRef] = []
+        for kind in session.answer(CRISIS):  # after a crisis screen: its number first
+            service = flow.crisis_services.get(kind)  # type: ignore[call-overload]
+            if service in self.content.services and all(r.id != service for r in first):
+                first.append(ServiceRef(id=service, why=f"why.after_crisis.{kind}"))
+        refs = [*first, *(r for r in refs if all(f.id != r.id for f in first))][: spec.max]
         outputs: list[Output] = [
             self._card(lang, self.content.services[ref.id], ref.why, at) for ref in refs
         ]
@@ -928,6 +946,10 @@ class Engine:
         if shown and lang != DEFAULT_LANG and not any(lang in s.languages for s in shown):
             outputs.append(self._say(lang, "service.other_language"))
         summary = self._summary(session) if spec.summary else ""
+        if summary and lang != DEFAULT_LANG:
+            # The services read Dutch: the same sentences in Dutch under the person's own.
+            dutch = self._summary(session, DEFAULT_LANG)
+            summary = f"{summary}\n\n{self._t(lang, 'system.summary_dutch')}\n{dutch}"
         outputs.append(Handoff(tuple(r.id for r in refs), summary))
         if summary:
             outputs.append(self._say(lang, "system.summary_intro"))
@@ -981,15 +1003,17 @@ class Engine:
         when = f"{day} {opens:%H:%M}"
         return self._t(lang, "service.closed_now").replace("{when}", when)
 
-    def _summary(self, session: Session) -> str:
-        """Sentences from the chosen options, in flow order. Nothing the person typed."""
+    def _summary(self, session: Session, lang: str | None = None) -> str:
+        """Sentences from the chosen options, in flow order, in ``lang`` (default: the
+        conversation's). Nothing the person typed."""
+        lang = lang or session.lang
         flow = self._flow(session).flow
         sentences = []
         for name, state in flow.states.items():
             for option_id in session.answer(name):
                 option = _option(state, option_id)
                 if option is not None and option.summary:
-                    sentences.append(self._t(session.lang, option.summary))
+                    sentences.append(self._t(lang, option.summary))
         return " ".join(sentences)
 
     # ------------------------------------------------------------ texts

@@ -128,6 +128,11 @@ class Flow(Strict):
         default_factory=list,
         description="Campaign codes accepted as /start payload; counted only in aggregate.",
     )
+    crisis_services: dict[Literal["suicide", "danger"], Id] = Field(
+        default_factory=dict,
+        description="After a crisis screen in the conversation, the handoff shows this "
+        "service first (suicide: 113, danger: 112).",
+    )
     human: Id | None = Field(
         default=None,
         description="The service (from services.yaml) offered as a human chat when baken "
