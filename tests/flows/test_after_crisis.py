@@ -18,7 +18,7 @@ def handoff(chat: Conversation) -> Handoff:
 
 
 def test_after_a_crisis_the_handoff_shows_113_first(engine: Engine) -> None:
-    """"ik wil niet meer leven" halfway: the crisis screen, then on; the services start
+    """ "ik wil niet meer leven" halfway: the crisis screen, then on; the services start
     with 113 and say why."""
     chat = Conversation(engine)
     chat.start()
