@@ -43,8 +43,8 @@ from bot.metrics import Metrics
 from bot.stores.base import SessionStore
 from flows import Answered, Choice, Count, Event, Handoff, Message, Output, Stale, Wipe
 from flows.content import DEFAULT_LANG
-from flows.engine import PARAGRAPH
 from flows.session import Session
+from flows.wording import PARAGRAPH
 
 A = TypeVar("A", contravariant=True)
 

@@ -790,6 +790,6 @@ def test_no_website_means_no_website_hint(tmp_path: Path) -> None:
 def test_right_to_left_isolates_numbers_and_addresses_only(text: str, isolated: str) -> None:
     """In a right-to-left language, phone numbers and addresses become isolated left-to-right
     runs; times and short numbers stay as they are, and a sentence's full stop stays out."""
-    from flows.engine import _LTR_RUN
+    from flows.wording import _LTR_RUN
 
     assert _LTR_RUN.sub(lambda m: f"\u2066{m.group(0)}\u2069", text) == isolated
