@@ -131,7 +131,7 @@ async def test_the_web_chat_through_caddy_survives_a_worker(
         held.proc.kill()
         await held.proc.wait()
         await held.stop()
-        await expect(me.page.locator(".msg.bot")).to_have_count(4)  # the question, again
+        await expect(me.page.locator(".baken-chat__message--bot")).to_have_count(4)  # the question, again
         await me.wait_for(DANGER)
         assert await connections(other) == 1
 
@@ -156,7 +156,7 @@ async def test_the_web_chat_through_caddy_survives_a_worker(
         said = [text for who, text in bubbles if who == "bot"]
         assert said.count(DANGER) == 2  # asked again by the other worker, once
         assert len(said) == len(set(said)) + 1  # nothing else shown twice
-        assert await me.page.locator(".msg.bot .answers").count() == 1
+        assert await me.page.locator(".baken-chat__message--bot .baken-chat__answers").count() == 1
 
         # Quick exit, through the proxy: the session is gone from Redis.
         token = await me.token()
