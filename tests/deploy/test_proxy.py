@@ -131,7 +131,8 @@ async def test_the_web_chat_through_caddy_survives_a_worker(
         held.proc.kill()
         await held.proc.wait()
         await held.stop()
-        await expect(me.page.locator(".baken-chat__message--bot")).to_have_count(4)  # the question, again
+        # The question, asked again by the other worker.
+        await expect(me.page.locator(".baken-chat__message--bot")).to_have_count(4)
         await me.wait_for(DANGER)
         assert await connections(other) == 1
 
