@@ -45,7 +45,7 @@ class StartupFigures:
 
 
 def content_load_ms(rounds: int = 5) -> float:
-    from bot.content import ContentHolder
+    from bot.serving import ContentHolder
     from flows.loader import default_content_dir
 
     samples = []

@@ -167,8 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _chat(settings: object, args: argparse.Namespace) -> int:
     from bot.channels.console import ConsoleChat
-    from bot.content import ContentHolder, install_reload
     from bot.conversation import Conversations
+    from bot.serving import ContentHolder, install_reload
     from bot.settings import Settings
     from bot.stores.memory import MemoryStore
 
@@ -276,7 +276,7 @@ def _content(args: argparse.Namespace) -> int:
     if args.content_command == "schema":
         print(json.dumps(content_schema(), indent=2, ensure_ascii=False))
         return 0
-    from bot.content import read
+    from bot.serving import read
 
     directory: Path = args.dir or Path(os.environ.get("BAKEN_CONTENT_DIR") or default_content_dir())
     if args.content_command in {"export", "import", "mark-current"}:

@@ -37,9 +37,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from bot.content import ContentHolder
 from bot.logs import get_logger
 from bot.metrics import Metrics
+from bot.serving import ContentHolder
 from bot.stores.base import SessionStore
 from flows import Answered, Choice, Count, Event, Handoff, Message, Output, Stale, Wipe
 from flows.content import DEFAULT_LANG
@@ -297,7 +297,7 @@ class Conversations:
     async def emergency(self, channel: Channel[A], to: A) -> None:
         """Last resort after a bug: the emergency screen (112, 113, Fier), without a session."""
         try:
-            engine = self.holder.engine.on(channel.name)
+            engine = self.holder.engine.speaking_on(channel.name)
             outputs = engine.without_session(Choice(at=self.now(), data=""))
             turn = Turn(DEFAULT_LANG, Priority.CRISIS)
             for output in outputs:
@@ -345,7 +345,7 @@ class Conversations:
         When the store cannot be reached (or the engine fails), the reply comes from
         ``Engine.without_session``: crisis, help, privacy and stop still work.
         """
-        engine = self.holder.engine.on(channel)
+        engine = self.holder.engine.speaking_on(channel)
 
         def change(session: Session | None) -> tuple[Session | None, Reply]:
             new, outputs = engine.step(session, event)
@@ -434,7 +434,7 @@ class Conversations:
     def _without_session(self, event: Event, channel: str = "") -> tuple[Output, ...]:
         engine = self.holder.engine
         try:
-            return engine.on(channel).without_session(event)
+            return engine.speaking_on(channel).without_session(event)
         except Exception as exc:  # pragma: no cover - last line of defence
             self.error("without_session", exc)
         try:  # the plain texts, without the channel's variants

@@ -61,7 +61,7 @@ class Answers(Stories):
             ticked = tuple(o for o in current if o != option.id) if state.multi else ()
             chosen = (*ticked, option.id)
             outputs.append(
-                Answered(tuple(self._t(session.lang, self._label(state, o)) for o in chosen))
+                Answered(tuple(self._text(session.lang, self._label(state, o)) for o in chosen))
             )
         if state.multi and not option.submit:
             picked = tuple(o for o in current if o != option.id)
@@ -121,10 +121,14 @@ class Answers(Stories):
         )
         if maybe:
             rows = [
-                (Button(self._t(lang, self._label(state, o)), compiled.data[(session.state, o)]),)
+                (
+                    Button(
+                        self._text(lang, self._label(state, o)), compiled.data[(session.state, o)]
+                    ),
+                )
                 for o in maybe[:3]
             ]
-            rows.append((Button(self._t(lang, "system.none_of_these"), NONE_OF_THESE),))
+            rows.append((Button(self._text(lang, "system.none_of_these"), NONE_OF_THESE),))
             return session, (
                 Count("typed", "unsure"),
                 self._say(lang, "system.did_you_mean", tuple(rows)),

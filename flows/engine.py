@@ -103,7 +103,7 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
 
     # ------------------------------------------------------------ public API
 
-    def on(self, channel: str) -> Engine:
+    def speaking_on(self, channel: str) -> Engine:
         """This engine as it speaks on ``channel``: the same flows, sessions and detector,
         with the channel's text variants (``key@channel``). Views are made once."""
         if channel == self.channel:
@@ -129,12 +129,29 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
         new, outputs = self._step(session, event)
         return new, one_message_per_turn(outputs)
 
+    # The order in which a step looks at an event: the first that answers, answers.
+    # (As h11 keeps its transitions: one small table, read top to bottom.)
+    #   1. crisis    a crisis sentence, or "yes" at the crisis check: 112/113 at once
+    #   2. start     /start (with a deep link or campaign code)
+    #   3. commands  help, stop, privacy, language, resume ... from any message
+    #   4. question  the current question: a press, or typed words (label, story, ...)
+    ORDER = ("_by_crisis", "_by_start", "_by_command", "_by_question")
+
     def _step(
         self, session: Session | None, event: Event
     ) -> tuple[Session | None, tuple[Output, ...]]:
         if isinstance(event, Timeout):
             return None, (End(),)
         typed = Typed.of(event.text) if isinstance(event, Text) else None
+        for name in self.ORDER:
+            answer = getattr(self, name)(session, event, typed)
+            if answer is not None:
+                return answer  # type: ignore[no-any-return]
+        return session, ()  # not reached: the question answers everything
+
+    def _by_crisis(
+        self, session: Session | None, event: Event, typed: Typed | None
+    ) -> tuple[Session | None, tuple[Output, ...]] | None:
         if isinstance(event, Text) and not self._names_an_option(session, typed):
             verdict = self.crisis(event.text)
             if verdict.outcome != "no":
@@ -150,16 +167,36 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
         elif isinstance(event, Choice) and confirms_crisis(event.data):
             # Before anything else (a content reload, say): "yes" at the check is a crisis.
             current = self._touch(session, event.at) if session else self._fresh(event.at)
-            said = Answered((self._t(current.lang, "button.check_yes"),))
+            said = Answered((self._text(current.lang, "button.check_yes"),))
             current = crisis_shown(current, event.data.removeprefix("!crisis."))
             return current, (said, *self._crisis_confirmed(event.data, current.lang))
-        if isinstance(event, Start):
-            return self._start(session, event)
+        return None
+
+    def _by_start(
+        self, session: Session | None, event: Event, typed: Typed | None
+    ) -> tuple[Session | None, tuple[Output, ...]] | None:
+        return self._start(session, event) if isinstance(event, Start) else None
+
+    def _by_command(
+        self, session: Session | None, event: Event, typed: Typed | None
+    ) -> tuple[Session | None, tuple[Output, ...]] | None:
         wanted = self._global_for(event, typed)
+        if wanted is None:
+            return None
         pressed = isinstance(event, Choice)
         if session is None:
-            if wanted is not None:
-                return self._global(self._fresh(event.at), wanted, event.at, pressed=pressed)
+            return self._global(self._fresh(event.at), wanted, event.at, pressed=pressed)
+        session, notice = self._refresh(session, event.at)
+        if notice is not None:
+            restarted, outputs = notice
+            return restarted, ((Stale(), *outputs) if pressed else outputs)
+        return self._global(self._touch(session, event.at), wanted, event.at, pressed=pressed)
+
+    def _by_question(
+        self, session: Session | None, event: Event, typed: Typed | None
+    ) -> tuple[Session | None, tuple[Output, ...]] | None:
+        pressed = isinstance(event, Choice)
+        if session is None:
             fresh, outputs = self._start(None, Start(at=event.at))
             if isinstance(event, Text):  # a story as the first message: kept, as codes
                 fresh, thanks = self._first_story(fresh, event.text)
@@ -170,8 +207,6 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
             restarted, outputs = notice
             return restarted, ((Stale(), *outputs) if pressed else outputs)
         session = self._touch(session, event.at)
-        if wanted is not None:
-            return self._global(session, wanted, event.at, pressed=pressed)
         if isinstance(event, Choice):
             return self._choice(session, event)
         if isinstance(event, Command):
@@ -198,7 +233,7 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
             return self._crisis_confirmed(event.data, lang, resume=False)
         wanted = self._global_for(event)
         if wanted == "!stop":
-            return (Count("erase", "no_session"), Wipe(self._t(lang, "system.erased")), End())
+            return (Count("erase", "no_session"), Wipe(self._text(lang, "system.erased")), End())
         if wanted == "!stop_maybe":
             return (self._erase_question(lang),)
         if wanted == "!help":
@@ -336,7 +371,7 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
 
     def _offer_language(self, outputs: list[Output], code: str) -> None:
         """Put a button in the language ``code`` (in its own name) first on the question."""
-        offer = (Button(self._t(code, f"language.{code}"), f"!lang.{code}"),)
+        offer = (Button(self._text(code, f"language.{code}"), f"!lang.{code}"),)
         for i in range(len(outputs) - 1, -1, -1):
             last = outputs[i]
             if isinstance(last, Message) and last.buttons:
@@ -400,10 +435,10 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
         data = self._flow(session).data
         rows: list[tuple[Button, ...]] = []
         for option in state.options:
-            label = self._t(lang, option.label_key)
+            label = self._text(lang, option.label_key)
             button = Button(label, data[(session.state, option.id)])
             if option.id in chosen:
-                ticked = self._t(lang, "button.selected").replace("{label}", label)
+                ticked = self._text(lang, "button.selected").replace("{label}", label)
                 button = dataclasses.replace(button, selected=True, ticked=ticked)
             rows.append((button,))
         rows.append(self._global_row(lang))
@@ -419,7 +454,7 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
         keys = state.say[-1:] if only_last else state.say
         outputs: list[Output] = list(self._bubbles(session.lang, keys, state.links))
         if not outputs:
-            outputs.append(Message(self._t(session.lang, "system.not_understood")))
+            outputs.append(Message(self._text(session.lang, "system.not_understood")))
         self._attach_buttons(session, state, outputs, replaces=replaces)
         return outputs
 
@@ -436,7 +471,7 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
                 return
         outputs.append(
             Message(
-                self._t(session.lang, "system.not_understood"),
+                self._text(session.lang, "system.not_understood"),
                 self._rows(session, state),
                 replaces=replaces,
             )

@@ -59,7 +59,7 @@ class Handoffs(Wording):
         if summary and lang != DEFAULT_LANG:
             # The services read Dutch: the same sentences in Dutch under the person's own.
             dutch = self._summary(session, DEFAULT_LANG)
-            summary = f"{summary}\n\n{self._t(lang, 'system.summary_dutch')}\n{dutch}"
+            summary = f"{summary}\n\n{self._text(lang, 'system.summary_dutch')}\n{dutch}"
         outputs.append(Handoff(tuple(r.id for r in refs), summary))
         if summary:
             outputs.append(self._say(lang, "system.summary_intro"))
@@ -69,23 +69,23 @@ class Handoffs(Wording):
     def _card(self, lang: str, service: Service, why: str | None, at: int) -> Message:
         """One service: name, purpose, why it fits, open now or when, phone, e-mail,
         languages, and its web link as a button."""
-        lines = [self._name(lang, service), self._pick(lang, service.purpose)]
+        lines = [self._name(lang, service), self._in_language(lang, service.purpose)]
         if why:
-            lines.append(self._t(lang, why))
+            lines.append(self._text(lang, why))
         status = self._status(lang, service, at)
         if status:
             lines.append(status)
         if service.phone:
             key = "service.phone_free" if service.phone_free else "service.phone"
-            lines.append(self._t(lang, key).replace("{phone}", self._ltr(lang, service.phone)))
+            lines.append(self._text(lang, key).replace("{phone}", self._ltr(lang, service.phone)))
         if service.email:
             email = self._ltr(lang, service.email)
-            lines.append(self._t(lang, "service.email").replace("{email}", email))
+            lines.append(self._text(lang, "service.email").replace("{email}", email))
         if service.languages:
             names = ", ".join(self._language_name(code) for code in service.languages)
-            lines.append(self._t(lang, "service.languages").replace("{languages}", names))
+            lines.append(self._text(lang, "service.languages").replace("{languages}", names))
         if service.interpreter:
-            lines.append(self._t(lang, "service.interpreter"))
+            lines.append(self._text(lang, "service.interpreter"))
         link = self._link(lang, service)
         return Message("\n".join(lines), links=(link,) if link else ())
 
@@ -94,24 +94,24 @@ class Handoffs(Wording):
         if hours is None or not service.hours_verified:
             # "See the website for opening hours" only makes sense when there is one.
             has_site = service.url or service.chat_url or service.report_url
-            return self._t(lang, "service.hours_unknown") if has_site else ""
+            return self._text(lang, "service.hours_unknown") if has_site else ""
         if hours.always:
-            return self._t(lang, "service.always_open")
+            return self._text(lang, "service.always_open")
         if is_open(hours, at):
-            return self._t(lang, "service.open_now")
+            return self._text(lang, "service.open_now")
         opens = next_opening(hours, at)
         if opens is None:
-            return self._t(lang, "service.hours_unknown")
+            return self._text(lang, "service.hours_unknown")
         today = local(at).date()
         days = (opens.date() - today).days
         if days == 0:
-            day = self._t(lang, "day.today")
+            day = self._text(lang, "day.today")
         elif days == 1:
-            day = self._t(lang, "day.tomorrow")
+            day = self._text(lang, "day.tomorrow")
         else:
-            day = self._t(lang, f"day.{DAYS[opens.weekday()]}")
+            day = self._text(lang, f"day.{DAYS[opens.weekday()]}")
         when = f"{day} {opens:%H:%M}"
-        return self._t(lang, "service.closed_now").replace("{when}", when)
+        return self._text(lang, "service.closed_now").replace("{when}", when)
 
     def _summary(self, session: Session, lang: str | None = None) -> str:
         """Sentences from the chosen options, in flow order, in ``lang`` (default: the
@@ -123,5 +123,5 @@ class Handoffs(Wording):
             for option_id in session.answer(name):
                 option = option_of(state, option_id)
                 if option is not None and option.summary:
-                    sentences.append(self._t(lang, option.summary))
+                    sentences.append(self._text(lang, option.summary))
         return " ".join(sentences)

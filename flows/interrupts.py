@@ -127,10 +127,10 @@ class Interrupts(Wording):
         """The label of the global button with this callback data, as the person saw it."""
         key = GLOBAL_LABELS.get(action)
         if key is not None:
-            return self._t(lang, key)
+            return self._text(lang, key)
         code = action.removeprefix("!lang.")
         if code != action and code in self.content.texts:
-            return self._t(code, f"language.{code}")
+            return self._text(code, f"language.{code}")
         return None
 
     def _global_action(
@@ -138,7 +138,7 @@ class Interrupts(Wording):
     ) -> tuple[Session | None, tuple[Output, ...]]:
         lang = session.lang
         if action == "!stop":
-            return None, (Count("erase", "stop"), Wipe(self._t(lang, "system.erased")), End())
+            return None, (Count("erase", "stop"), Wipe(self._text(lang, "system.erased")), End())
         if action == "!stop_maybe":  # "kappen", "stoppen": may mean something else; ask once
             return session, (self._erase_question(lang),)
         if action == "!help":
@@ -153,7 +153,7 @@ class Interrupts(Wording):
             return self._start(session, Start(at=at))
         if action == "!lang":
             rows = tuple(
-                (Button(self._t(code, f"language.{code}"), f"!lang.{code}"),)
+                (Button(self._text(code, f"language.{code}"), f"!lang.{code}"),)
                 for code in self.content.languages
             )
             return session, (self._say(lang, "system.choose_language", rows),)
@@ -175,16 +175,16 @@ class Interrupts(Wording):
     def _erase_question(self, lang: str) -> Message:
         """ "Everything erased?" with yes (the global stop) and no (back to the question)."""
         row = (
-            Button(self._t(lang, "button.erase_yes"), "!stop"),
-            Button(self._t(lang, "button.erase_no"), "!keep"),
+            Button(self._text(lang, "button.erase_yes"), "!stop"),
+            Button(self._text(lang, "button.erase_no"), "!keep"),
         )
-        return Message(self._t(lang, "system.erase_question"), (row,))
+        return Message(self._text(lang, "system.erase_question"), (row,))
 
     def _screen(self, screen: Screen, lang: str, *, resume: bool = True) -> tuple[Output, ...]:
         bubbles = self._bubbles(lang, screen.say, screen.links, required=True)
         row: tuple[Button, ...] = (
-            (Button(self._t(lang, "button.resume"), "!resume"),) if resume else ()
-        ) + (Button(self._t(lang, "button.stop"), "!stop"),)
+            (Button(self._text(lang, "button.resume"), "!resume"),) if resume else ()
+        ) + (Button(self._text(lang, "button.stop"), "!stop"),)
         bubbles[-1] = dataclasses.replace(bubbles[-1], buttons=(row,))
         return tuple(bubbles)
 
@@ -218,10 +218,10 @@ class Interrupts(Wording):
         bubbles = self._bubbles(lang, screen.say, screen.links, required=True)
         rows = (
             (
-                Button(self._t(lang, "button.check_yes"), f"!crisis.{kind}"),
-                Button(self._t(lang, "button.check_no"), "!crisis.no"),
+                Button(self._text(lang, "button.check_yes"), f"!crisis.{kind}"),
+                Button(self._text(lang, "button.check_no"), "!crisis.no"),
             ),
-            (Button(self._t(lang, "button.stop"), "!stop"),),
+            (Button(self._text(lang, "button.stop"), "!stop"),),
         )
         bubbles[-1] = dataclasses.replace(bubbles[-1], buttons=rows)
         return (Count("crisis_check", kind), *marked_urgent(bubbles))

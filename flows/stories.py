@@ -101,15 +101,17 @@ class Stories(Wording):
             outputs.extend(self._question(session, state, only_last=True))
             return session, tuple(outputs)
         if not state.multi and len(here) == 1:
-            label = self._t(lang, here[0].label_key)
+            label = self._text(lang, here[0].label_key)
             if reading.reasons.get(here[0].id) == SHORT_ANSWER:
                 # "15", "ik ben 15": an answer, chosen and said.
-                chosen_text = self._t(lang, "understand.chosen").replace("{option}", label)
+                chosen_text = self._text(lang, "understand.chosen").replace("{option}", label)
                 outputs.append(Message(chosen_text))
                 session, chosen = self._choose(session, state, here[0], at, pressed=False)
                 return session, (*outputs, *chosen)
             # Read from a sentence: said, and the person presses (a story may name others).
-            outputs.append(Message(self._t(lang, "understand.confirm").replace("{option}", label)))
+            outputs.append(
+                Message(self._text(lang, "understand.confirm").replace("{option}", label))
+            )
             outputs.extend(self._ask(session))
             return session, tuple(outputs)
         if not earlier:
@@ -178,10 +180,10 @@ class Stories(Wording):
             session = session.with_answer(session.state, tuple(o.id for o in mine))
             keys = [o.label_key for o in mine]
             return session, [self._listed(lang, "understand.preticked", keys)]
-        label = self._t(lang, mine[0].label_key)
-        return session, [Message(self._t(lang, "understand.confirm").replace("{option}", label))]
+        label = self._text(lang, mine[0].label_key)
+        return session, [Message(self._text(lang, "understand.confirm").replace("{option}", label))]
 
     def _listed(self, lang: str, key: str, label_keys: Iterable[str]) -> Message:
         """A text with ``{options}`` filled in as a list of option labels, one per line."""
-        lines = "\n".join(f"• {self._t(lang, k)}" for k in label_keys)
-        return Message(self._t(lang, key).replace("{options}", lines))
+        lines = "\n".join(f"• {self._text(lang, k)}" for k in label_keys)
+        return Message(self._text(lang, key).replace("{options}", lines))

@@ -1,7 +1,7 @@
 """The text keys the engine itself uses, as data (``baken content check`` requires them).
 
 A data-only module, so that :mod:`flows.lint` can check them without importing the
-engine. Channels declare their own keys (see ``bot/channels/texts.py``) and the host
+engine. Channels declare their own keys (see ``bot/channels/channel_texts.py``) and the host
 hands them to the loader.
 """
 

@@ -30,7 +30,7 @@ class Wording:
     channel: str
     _rtl: frozenset[str]
 
-    def _t(self, lang: str, key: str) -> str:
+    def _text(self, lang: str, key: str) -> str:
         text = self.content.text(lang, key)
         if self.channel:
             # This language's variant, else its plain text, else the Dutch variant.
@@ -56,13 +56,13 @@ class Wording:
         return name
 
     def _say(self, lang: str, key: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> Message:
-        return Message(self._t(lang, key), buttons)
+        return Message(self._text(lang, key), buttons)
 
     def _name(self, lang: str, service: Service) -> str:
-        return self._pick(lang, service.name)
+        return self._in_language(lang, service.name)
 
     @staticmethod
-    def _pick(lang: str, texts: Mapping[str, str]) -> str:
+    def _in_language(lang: str, texts: Mapping[str, str]) -> str:
         return texts.get(lang) or texts.get(DEFAULT_LANG) or next(iter(texts.values()), "")
 
     def _link(self, lang: str, service: Service) -> Link | None:
@@ -76,7 +76,7 @@ class Wording:
         something (crisis, help): when every text is empty on this channel, the plain texts,
         and when those are empty too, the help text with 112 and 113."""
         keys = tuple(keys)
-        said = (self._t(lang, key) for key in keys)
+        said = (self._text(lang, key) for key in keys)
         out = [Message(text) for text in said if text]
         if required and not out:
             plain = (self.content.text(lang, key) for key in keys)
@@ -91,8 +91,8 @@ class Wording:
 
     def _global_row(self, lang: str) -> tuple[Button, ...]:
         return (
-            Button(self._t(lang, "button.help"), "!help"),
-            Button(self._t(lang, "button.stop"), "!stop"),
+            Button(self._text(lang, "button.help"), "!help"),
+            Button(self._text(lang, "button.stop"), "!stop"),
         )
 
 

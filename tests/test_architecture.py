@@ -122,7 +122,7 @@ def test_telegram_stays_in_its_package() -> None:
         }
         if "telegram" in third:
             assert name.startswith("bot.channels.telegram") or name == "bot.cli", name
-    core = {"bot.conversation", "bot.content", "bot.stores", "bot.keys", "bot.metrics"}
+    core = {"bot.conversation", "bot.serving", "bot.stores", "bot.keys", "bot.metrics"}
     for name in core:
         assert not any(t.startswith("bot.channels.telegram") for t in edges[name]), name
 
@@ -172,9 +172,9 @@ def test_only_the_machine_module_imports_transitions() -> None:
 
 def test_every_channel_is_one_that_texts_may_name() -> None:
     """Text variants name a channel (``key@web``); the check knows the channels' names."""
+    from bot.channels.channel_texts import CHANNELS
     from bot.channels.console import ConsoleChat
     from bot.channels.telegram.channel import TelegramChannel
-    from bot.channels.texts import CHANNELS
     from bot.channels.web.channel import WebChannel
 
     assert {ConsoleChat.name, TelegramChannel.name, WebChannel.name} == set(CHANNELS)

@@ -53,10 +53,10 @@ from flows.understanding.classifier import (
 )
 from flows.understanding.lexicon import Lexicon, bits_of, names_of
 from flows.understanding.rules import (
-    BEFORE,
     FAR_AFTER,
     FAR_BEFORE,
     PHRASE_GAP,
+    UNLESS_BEFORE,
     WINDOW_SLACK,
     Rule,
     look_back,
@@ -196,11 +196,13 @@ class Detector:
         for i, bits in enumerate(heard):
             if not bits & self.signal_mask:
                 continue
-            if any(h & self.ordinary for h in heard[max(0, i - BEFORE) : i + 7]):
+            if any(h & self.ordinary for h in heard[max(0, i - UNLESS_BEFORE) : i + 7]):
                 continue
             if self.settled and self._settled_near(heard, i):
                 continue
-            start = look_back(heard, i, BEFORE, self.eos_bit, self.particle)  # "не искам да умра"
+            start = look_back(
+                heard, i, UNLESS_BEFORE, self.eos_bit, self.particle
+            )  # "не искам да умра"
             if not any(h & self.negation for h in heard[start:i]):
                 return True
         return False

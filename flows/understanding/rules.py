@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 PHRASE_GAP = 2  # other words allowed between two words of a phrase
 WINDOW_SLACK = 1  # one more word than a pattern's window says: room for a filler ("echt")
-AFTER = 3  # words after a rule's match where an `unless` concept still cancels it
-BEFORE = 2  # and words before it
+UNLESS_AFTER = 3  # words after a rule's match where an `unless` concept still cancels it
+UNLESS_BEFORE = 2  # and words before it
 FAR_BEFORE = 4  # `unless_far` concepts (it is over, I am safe now) reach further
 FAR_AFTER = 10
 
@@ -55,13 +55,13 @@ class Rule:
     window: int
     unless: int  # concept bits that cancel the match
     gap_block: int = 0  # concept bits that may not be among the words between a phrase's words
-    after: int = AFTER  # how many words after the match an `unless` concept still cancels
+    after: int = UNLESS_AFTER  # how many words after the match an `unless` concept still cancels
     far: int = 0  # concept bits that cancel further away, unless "not" comes just before them
     negation: int = 0  # the concept `not`
     particle: int = 0  # the concept `particle`: passed over when looking back for a "not"
     eos: int = 0  # the concept `eos`: cancelling words before a match stay in its sentence
     gap: int = PHRASE_GAP  # in order: other words allowed between two of its words
-    before: int = BEFORE  # words before the match where a "not" still cancels it
+    before: int = UNLESS_BEFORE  # words before the match where a "not" still cancels it
     mask: int = field(init=False)  # every concept it needs, ORed: one AND says "all present?"
 
     def __post_init__(self) -> None:
@@ -84,7 +84,7 @@ class Rule:
 
     def _cancelled(self, heard: Sequence[int], first: int, last: int) -> bool:
         outer = self.unless & ~self.negation
-        reach = heard[max(0, first - BEFORE) : last + self.after + 1]
+        reach = heard[max(0, first - UNLESS_BEFORE) : last + self.after + 1]
         if outer and any(h & outer for h in reach):
             return True
         start = look_back(heard, first, self.before, self.eos, self.particle)

@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 
 from flows.match import Typed, normalise
 
-MAX_WORDS = 1200  # a Telegram message holds at most 4,096 characters: far fewer words
-MAX_CHARS = 16_384  # four Telegram messages; nothing longer is one message
+MAX_WORDS = 1200  # far more words than any one chat message holds
+MAX_CHARS = 16_384  # far longer than any one chat message a channel delivers
 
 _REPEATS = re.compile(r"([a-z])\1+")
 _CONTRACTIONS = (

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bot.content import ContentHolder
 from bot.conversation import (
     ConversationGoneError,
     Conversations,
@@ -24,6 +23,7 @@ from bot.conversation import (
     Turn,
 )
 from bot.keys import SessionKeys
+from bot.serving import ContentHolder
 from bot.stores import MemoryStore
 from flows import Answered, Choice, Command, Message, Resume, Stale, Start, Text
 from flows.loader import default_content_dir

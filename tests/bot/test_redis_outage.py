@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.content import ContentHolder
 from bot.conversation import Conversations, Reply
 from bot.keys import SessionKeys
+from bot.serving import ContentHolder
 from bot.settings import Settings
 from bot.stores import StoreUnavailableError
 from bot.stores.redis import RedisStore

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.content import ContentHolder
 from bot.conversation import Conversations
 from bot.keys import SessionKeys
+from bot.serving import ContentHolder
 from bot.settings import MAX_TTL, Settings
 from bot.stores import MemoryStore
 from bot.stores.redis import RedisStore

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 import pytest
 import redis as sync_redis
 
-from bot.content import ContentHolder
 from bot.conversation import Conversations
 from bot.keys import SessionKeys
+from bot.serving import ContentHolder
 from bot.settings import Settings
 from bot.stores import MemoryStore, SessionStore
 from bot.stores.redis import SEEN_UPDATES_TTL, RedisStore

@@ -335,8 +335,8 @@ def test_command_menus_per_language() -> None:
 
 def test_channel_texts_are_required_by_the_content_check(tmp_path: Path) -> None:
     """Every text the channel shows is required, so content without one is refused."""
-    from bot.channels import texts
-    from bot.content import read
+    from bot.channels import channel_texts as texts
+    from bot.serving import read
     from flows.loader import default_content_dir
 
     used = {

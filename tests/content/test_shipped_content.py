@@ -27,7 +27,7 @@ from flows import (
     Text,
     load_content,
 )
-from flows.lint import average_words
+from flows.lint_texts import average_words
 from flows.loader import DEFAULT_LANG, default_content_dir, read_content
 
 AT = 1_795_528_800  # 2026-11-24 15:00, Amsterdam
@@ -316,7 +316,7 @@ def test_privacy_speaks_of_the_channel_it_is_read_on(
     """Texts with a variant per channel (``key@channel``): Telegram's cloud is only named on
     Telegram, the browser's history only on the web page, the terminal gets neither and no
     empty paragraph."""
-    on = engine.on(channel)
+    on = engine.speaking_on(channel)
     session = on.new_session(AT)
     for typed in ("privacy", "nee"):  # the privacy screen; the not-safe advice (welcome)
         _, outputs = on.step(session, Text(at=AT, text=typed))
@@ -328,7 +328,7 @@ def test_privacy_speaks_of_the_channel_it_is_read_on(
                 assert words in said, (channel, words)
         for words in absent:
             assert words not in said, (channel, words)
-    assert engine.on(channel) is on  # made once
+    assert engine.speaking_on(channel) is on  # made once
 
 
 def test_a_suggested_language_is_offered_never_switched(engine: Engine) -> None:

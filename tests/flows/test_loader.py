@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from flows import ContentError, load_content
-from flows.lint import lint, readability
+from flows.lint import lint
+from flows.lint_texts import readability
 from flows.loader import default_content_dir, read_content
 from tests.flows.mini import FLOW, make_content
 

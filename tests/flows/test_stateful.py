@@ -20,9 +20,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from bot.content import ContentHolder
 from bot.conversation import Conversations as Core
 from bot.conversation import Reply
+from bot.serving import ContentHolder
 from bot.stores import MemoryStore
 from flows import Choice, Command, Event, Message, Start, Text, Timeout, Wipe
 from flows.loader import default_content_dir

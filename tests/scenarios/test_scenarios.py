@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from bot.content import ContentHolder
 from bot.conversation import Conversations
+from bot.serving import ContentHolder
 from bot.stores.memory import MemoryStore
 from bot.transcript import Scenario, describe, latest_buttons, parse_line
 from flows import Button, Start

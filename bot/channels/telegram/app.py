@@ -69,15 +69,14 @@ from bot.channels.telegram.ratelimit import make_scheduler
 from bot.channels.telegram.request import RetryingRequest
 from bot.channels.telegram.transport import AiohttpRequest
 from bot.channels.telegram.webhook import build_webhook_app
-from bot.content import ContentHolder, install_reload
 from bot.conversation import Conversations
-from bot.derived import DerivedCache
-from bot.keys import SessionKeys
+from bot.host import build_host
 from bot.lifecycle import until_stopped
 from bot.logs import get_logger
 from bot.metrics import Metrics
+from bot.serving import ContentHolder, install_reload
 from bot.settings import Settings
-from bot.stores import SessionStore, make_store
+from bot.stores import SessionStore
 from flows.content import DEFAULT_LANG
 
 TgApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -176,16 +175,14 @@ def build(
     if settings.TELEGRAM_BOT_TOKEN is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     token = settings.TELEGRAM_BOT_TOKEN.get_secret_value()
-    holder = (
-        holder
-        if holder is not None
-        else ContentHolder(settings.BAKEN_CONTENT_DIR, cache=DerivedCache(settings.BAKEN_CACHE_DIR))
+    host = build_host(settings, store=store, holder=holder, metrics=metrics, clock=clock)
+    holder, store, metrics, keys, core = (
+        host.holder,
+        host.store,
+        host.metrics,
+        host.keys,
+        host.core,
     )
-    store = store if store is not None else make_store(settings)  # an empty store is falsy
-    metrics = metrics if metrics is not None else Metrics()
-    secret = settings.BAKEN_SESSION_SECRET
-    keys = SessionKeys(secret.get_secret_value().encode() if secret else None)
-    core = Conversations(holder, store, metrics=metrics, clock=clock)
     scheduler = make_scheduler(settings, store)
     channel = TelegramChannel(core, keys, scheduler)
     limited = settings.BAKEN_RATE_LIMIT == "on"

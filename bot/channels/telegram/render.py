@@ -55,7 +55,7 @@ from telegram import Message as TgMessage
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import filters
 
-from bot.channels import texts
+from bot.channels import channel_texts as texts
 from flows import Choice, Event, Message, Resume, Text
 from flows.commands import typed_event
 

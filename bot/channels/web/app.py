@@ -54,16 +54,15 @@ from bot.channels.web.channel import (
     WebChannel,
     dumps,
 )
-from bot.content import ContentHolder, install_reload
 from bot.conversation import Conversations
-from bot.derived import DerivedCache
-from bot.keys import SessionKeys
+from bot.host import build_host
 from bot.lifecycle import until_stopped
 from bot.logs import get_logger
 from bot.metrics import Metrics
 from bot.monitoring import add_monitoring
+from bot.serving import ContentHolder, install_reload
 from bot.settings import Settings
-from bot.stores import SessionStore, make_store
+from bot.stores import SessionStore
 from flows.content import DEFAULT_LANG
 
 HEARTBEAT = 30.0  # seconds between pings; a socket that does not answer is closed
@@ -412,16 +411,14 @@ def build(
     clock: Callable[[], float] = time.time,
 ) -> WebChat:
     """The web chat on the settings' content and store; nothing is opened until it runs."""
-    holder = (
-        holder
-        if holder is not None
-        else ContentHolder(settings.BAKEN_CONTENT_DIR, cache=DerivedCache(settings.BAKEN_CACHE_DIR))
+    host = build_host(settings, store=store, holder=holder, metrics=metrics, clock=clock)
+    holder, store, metrics, keys, core = (
+        host.holder,
+        host.store,
+        host.metrics,
+        host.keys,
+        host.core,
     )
-    store = store if store is not None else make_store(settings)
-    metrics = metrics if metrics is not None else Metrics()
-    secret = settings.BAKEN_SESSION_SECRET
-    keys = SessionKeys(secret.get_secret_value().encode() if secret else None)
-    core = Conversations(holder, store, metrics=metrics, clock=clock)
     channel = WebChannel(core, keys, limits=limits)
     app = build_web_app(channel, Policy.of(settings), watch=watch)
     return WebChat(app, channel, core, store, metrics, holder, settings)

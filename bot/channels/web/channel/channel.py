@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bot.channels.texts import WEB_TEXTS
+from bot.channels.channel_texts import WEB_TEXTS
 from bot.channels.web.channel.outbox import Outbox, Page
 from bot.channels.web.channel.protocol import (
     OUTBOX_SECONDS,

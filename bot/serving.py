@@ -14,7 +14,7 @@ import signal
 from collections.abc import Iterable
 from pathlib import Path
 
-from bot.channels import texts
+from bot.channels import channel_texts as texts
 from bot.derived import DerivedCache, build_engine
 from bot.logs import get_logger
 from flows.content import Content
