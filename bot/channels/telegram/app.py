@@ -176,15 +176,8 @@ def build(
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     token = settings.TELEGRAM_BOT_TOKEN.get_secret_value()
     host = build_host(settings, store=store, holder=holder, metrics=metrics, clock=clock)
-    holder, store, metrics, keys, core = (
-        host.holder,
-        host.store,
-        host.metrics,
-        host.keys,
-        host.core,
-    )
-    scheduler = make_scheduler(settings, store)
-    channel = TelegramChannel(core, keys, scheduler)
+    scheduler = make_scheduler(settings, host.store)
+    channel = TelegramChannel(host.core, host.keys, scheduler)
     limited = settings.BAKEN_RATE_LIMIT == "on"
     request = RetryingRequest(
         AiohttpRequest(
@@ -222,7 +215,9 @@ def build(
     application: TgApplication = builder.build()
     application.add_handler(TypeHandler(Update, channel.on_update))
     application.add_error_handler(channel.on_error)
-    return TelegramBot(application, channel, request, core, store, metrics, holder, settings)
+    return TelegramBot(
+        application, channel, request, host.core, host.store, host.metrics, host.holder, settings
+    )
 
 
 def build_application(

@@ -412,16 +412,9 @@ def build(
 ) -> WebChat:
     """The web chat on the settings' content and store; nothing is opened until it runs."""
     host = build_host(settings, store=store, holder=holder, metrics=metrics, clock=clock)
-    holder, store, metrics, keys, core = (
-        host.holder,
-        host.store,
-        host.metrics,
-        host.keys,
-        host.core,
-    )
-    channel = WebChannel(core, keys, limits=limits)
+    channel = WebChannel(host.core, host.keys, limits=limits)
     app = build_web_app(channel, Policy.of(settings), watch=watch)
-    return WebChat(app, channel, core, store, metrics, holder, settings)
+    return WebChat(app, channel, host.core, host.store, host.metrics, host.holder, settings)
 
 
 async def serve_web(chat: WebChat, *, host: str, port: int, watch: bool = False) -> None:
