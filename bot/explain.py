@@ -12,8 +12,6 @@ from bot.derived import DerivedCache, build_readers
 from flows.content import Content, Problem
 from flows.understanding.crisis import Detector, decide
 from flows.understanding.readers import Readers
-from flows.understanding.situation import age_of
-from flows.understanding.situation import decide as read_decide
 
 
 def readers(content: Content) -> Readers:
@@ -67,10 +65,8 @@ def understand(content: Content, text: str, lang: str) -> int:
     if verdict.outcome != "no":
         print(f"crisis:  {verdict.outcome} {verdict.kind} (the crisis answer comes first)")
     reader = built.situation
-    fired, probs, count = reader.evidence(text)
-    reading = read_decide(
-        fired, probs, age_of(text, reader.age_words, reader.not_ages), reader.labels
-    )
+    reading = reader.read(text)
+    fired, probs, count = reader.evidence(text)  # how each part saw it, for the lines below
     labels = _labels(content, lang)
     ticked = [f"{code} ({labels.get(code, code)})" for code in reading.options]
     print(f"ticked:  {', '.join(ticked) or '-'}")

@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from ruamel.yaml import YAML
@@ -92,6 +92,9 @@ def _plain_value(node: Any) -> Any:
     if isinstance(node, str | bool | int | float | dt.date) or node is None:
         return node
     return str(node)
+
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class _LineTables(Mapping[str, Mapping[YamlPath, int]]):
@@ -193,6 +196,17 @@ class _Reader:
             )
             return None
         return _plain(doc, (), table)
+
+    def read_folder(self, folder: str, kind: type[M]) -> dict[str, M]:
+        """Every ``*.yaml`` file directly in ``folder``, validated as ``kind``, by file stem
+        (``crisis-examples/nl.yaml`` -> ``nl``); invalid files are left out, with problems."""
+        out: dict[str, M] = {}
+        for path in sorted((self.root / folder).glob("*.yaml")):
+            rel = f"{folder}/{path.name}"
+            found = self.validate(rel, self.read(rel), kind)
+            if found is not None:
+                out[path.stem] = found
+        return out
 
     def validate(self, rel: str, data: Any, kind: Any) -> Any:
         """``data`` validated as ``kind`` (a model or a type), or None with problems recorded."""
@@ -343,12 +357,7 @@ def read_content(
     synonyms = reader.validate("phrases/synonyms.yaml", synonyms_raw, SynonymsFile) or {}
     rel = "phrases/crisis-concepts.yaml"
     crisis_concepts = reader.validate(rel, reader.read(rel), CrisisConceptsFile)
-    crisis_examples: dict[str, CrisisExamplesFile] = {}
-    for path in sorted((reader.root / "phrases" / "crisis-examples").glob("*.yaml")):
-        rel = f"phrases/crisis-examples/{path.name}"
-        examples = reader.validate(rel, reader.read(rel), CrisisExamplesFile)
-        if examples is not None:
-            crisis_examples[path.stem] = examples
+    crisis_examples = reader.read_folder("phrases/crisis-examples", CrisisExamplesFile)
     rel = "phrases/situation-concepts.yaml"
     situation_raw = reader.read(rel, required=False)
     situation_concepts = (
@@ -356,18 +365,8 @@ def read_content(
         if situation_raw is not None
         else SituationConceptsFile(concepts={})
     )
-    situation_examples: dict[str, SituationExamplesFile] = {}
-    for path in sorted((reader.root / "phrases" / "situation-examples").glob("*.yaml")):
-        rel = f"phrases/situation-examples/{path.name}"
-        found = reader.validate(rel, reader.read(rel), SituationExamplesFile)
-        if found is not None:
-            situation_examples[path.stem] = found
-    crisis_fresh: dict[str, CrisisFreshFile] = {}
-    for path in sorted((reader.root / "phrases" / "crisis-examples" / "fresh").glob("*.yaml")):
-        rel = f"phrases/crisis-examples/fresh/{path.name}"
-        fresh = reader.validate(rel, reader.read(rel), CrisisFreshFile)
-        if fresh is not None:
-            crisis_fresh[path.stem] = fresh
+    situation_examples = reader.read_folder("phrases/situation-examples", SituationExamplesFile)
+    crisis_fresh = reader.read_folder("phrases/crisis-examples/fresh", CrisisFreshFile)
 
     services: dict[str, Service] = {}
     if services_file is not None:

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from testkit.redisserver import under_ci
 
@@ -65,3 +68,20 @@ def missing_reason() -> str | None:
     except ImportError:
         return "needs Playwright: pip install -e '.[dev]'"
     return None
+
+
+@asynccontextmanager
+async def launched() -> AsyncIterator[Any]:
+    """A headless Chromium for a test module (a Playwright ``Browser``); skips, or fails
+    under CI, with the reason when there is none."""
+    reason = missing_reason()
+    if reason is not None:
+        unavailable(reason)
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium(), args=list(ARGS))
+        try:
+            yield browser
+        finally:
+            await browser.close()

@@ -59,6 +59,7 @@ from flows.understanding.rules import (
     UNLESS_BEFORE,
     WINDOW_SLACK,
     Rule,
+    heard_of,
     look_back,
 )
 from flows.understanding.words import EOS, norm_word, words
@@ -153,7 +154,7 @@ class Detector:
         if not tokens:
             return {}, {}, (0.0, 0.0), False, (0.0, 0.0)
         per_token = [self.lexicon.bits(t) for t in tokens]  # EOS is no word: 0
-        heard = self._heard(tokens, per_token)
+        heard = heard_of(tokens, per_token, self.eos_bit)
         present = 0
         for bits in heard:
             present |= bits
@@ -177,17 +178,6 @@ class Detector:
             concepts = [b & mask for b in per_token]
             probs, floors = self.model.score(tokens, concepts, self.names)
         return sure, hints, probs, self._signal(heard), floors
-
-    def _heard(self, tokens: Sequence[str], bits: Sequence[int]) -> list[int]:
-        """Concept bits per word for the rules; the last word of a sentence also gets `eos`."""
-        heard: list[int] = []
-        for token, b in zip(tokens, bits, strict=True):
-            if token == EOS:
-                if heard:
-                    heard[-1] |= self.eos_bit
-            else:
-                heard.append(b)
-        return heard
 
     def _signal(self, heard: Sequence[int]) -> bool:
         """A signal concept that is not near an ordinary-context word ("dood van het lachen",
@@ -237,7 +227,7 @@ class Detector:
         """Each word as the detector reads it, with its concepts (for the operator)."""
         tokens = words(text, self.spelling, self.symbols, self.fillers, self.skip)
         found = [t for t in tokens if t != EOS]
-        heard = self._heard(tokens, [self.lexicon.bits(t) for t in tokens])
+        heard = heard_of(tokens, [self.lexicon.bits(t) for t in tokens], self.eos_bit)
         return [(t, names_of(h, self.names)) for t, h in zip(found, heard, strict=True)]
 
 

@@ -13,12 +13,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from flows.understanding.words import EOS
+
 PHRASE_GAP = 2  # other words allowed between two words of a phrase
 WINDOW_SLACK = 1  # one more word than a pattern's window says: room for a filler ("echt")
 UNLESS_AFTER = 3  # words after a rule's match where an `unless` concept still cancels it
 UNLESS_BEFORE = 2  # and words before it
 FAR_BEFORE = 4  # `unless_far` concepts (it is over, I am safe now) reach further
 FAR_AFTER = 10
+
+
+def heard_of(tokens: Sequence[str], bits: Sequence[int], eos: int) -> list[int]:
+    """Concept bits per word, as rules read them: the end-of-sentence words dropped, and
+    the last word of each sentence given the concept ``eos`` instead."""
+    heard: list[int] = []
+    for token, b in zip(tokens, bits, strict=True):
+        if token == EOS:
+            if heard:
+                heard[-1] |= eos
+        else:
+            heard.append(b)
+    return heard
 
 
 def _positions(heard: Sequence[int], bit: int, where: dict[int, list[int]]) -> list[int]:

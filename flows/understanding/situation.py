@@ -40,7 +40,7 @@ from flows.understanding.classifier import (
     weights_to_data,
 )
 from flows.understanding.lexicon import Lexicon, bits_of, names_of
-from flows.understanding.rules import PHRASE_GAP, WINDOW_SLACK, Rule
+from flows.understanding.rules import PHRASE_GAP, WINDOW_SLACK, Rule, heard_of
 from flows.understanding.words import EOS, norm_word, words
 
 if TYPE_CHECKING:
@@ -172,13 +172,7 @@ class Reader:
         if not count:
             return {}, {}, 0
         per_token = [self.lexicon.bits(t) for t in tokens]
-        heard: list[int] = []
-        for token, bits in zip(tokens, per_token, strict=True):
-            if token == EOS:
-                if heard:
-                    heard[-1] |= self.eos_bit
-            else:
-                heard.append(bits)
+        heard = heard_of(tokens, per_token, self.eos_bit)
         present = 0
         for bits in heard:
             present |= bits

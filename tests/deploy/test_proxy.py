@@ -18,7 +18,7 @@ import pytest_asyncio
 
 from bot.keys import SessionKeys
 from bot.stores import make_store
-from testkit.browser import ARGS, chromium, unavailable
+from testkit.browser import launched
 from testkit.browser import missing_reason as browser_missing
 from testkit.caddy import CaddyProcess
 from testkit.caddy import missing_reason as caddy_missing
@@ -54,15 +54,8 @@ else:  # pragma: no cover - the browser fixture skips (or fails under CI) with t
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    reason = browser_missing()
-    if reason is not None:
-        unavailable(reason)
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium(), args=list(ARGS))
-        yield launched
-        await launched.close()
+    async with launched() as browser:
+        yield browser
 
 
 async def connections(worker: WebProcess) -> float:

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from flows import Engine, Handoff, Message
 from tests.flows.test_engine import Conversation
-
-
-def to(chat: Conversation, *labels: str) -> None:
-    for label in labels:
-        chat.press(label)
+from tests.flows.test_situation import to
 
 
 def handoff(chat: Conversation) -> Handoff:

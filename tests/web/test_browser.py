@@ -24,7 +24,7 @@ from bot.derived import build_engine
 from bot.keys import SessionKeys
 from flows import load_content
 from flows.loader import default_content_dir
-from testkit.browser import ARGS, chromium, missing_reason, unavailable
+from testkit.browser import launched, missing_reason
 from testkit.tcpproxy import TcpProxy
 from testkit.walk import path_to_handoff
 from testkit.web import WebProcess
@@ -56,15 +56,8 @@ FIER_CHAT = "https://www.chatmetfier.nl"
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Browser]:
     """One headless Chromium for the module."""
-    reason = missing_reason()
-    if reason is not None:
-        unavailable(reason)
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium(), args=list(ARGS))
-        yield launched
-        await launched.close()
+    async with launched() as browser:
+        yield browser
 
 
 @pytest_asyncio.fixture(loop_scope="module")
