@@ -461,6 +461,8 @@ def content_schema() -> dict[str, object]:
         IntentsFile,
         Screens,
         ServicesFile,
+        SituationConceptsFile,
+        SituationExamplesFile,
         SynonymsFile,
     )
 
@@ -471,6 +473,8 @@ def content_schema() -> dict[str, object]:
         "crisis": CrisisFile.model_json_schema(),
         "crisis_concepts": CrisisConceptsFile.model_json_schema(),
         "crisis_examples": CrisisExamplesFile.model_json_schema(),
+        "situation_concepts": SituationConceptsFile.model_json_schema(),
+        "situation_examples": SituationExamplesFile.model_json_schema(),
         "intents": IntentsFile.model_json_schema(),
         "synonyms": TypeAdapter(SynonymsFile).json_schema(),
     }
@@ -479,7 +483,9 @@ def content_schema() -> dict[str, object]:
         "title": "baken content",
         "description": "flows/*.yaml: flow; services.yaml: services; screens.yaml: screens; "
         "phrases/crisis.yaml: crisis; phrases/crisis-concepts.yaml: crisis_concepts; "
-        "phrases/crisis-examples/<lang>.yaml: crisis_examples; phrases/intents.yaml: intents; "
+        "phrases/crisis-examples/<lang>.yaml: crisis_examples; phrases/situation-concepts.yaml: "
+        "situation_concepts; phrases/situation-examples/<lang>.yaml: situation_examples; "
+        "phrases/intents.yaml: intents; "
         "phrases/synonyms.yaml: synonyms. texts/<lang>.yaml: nested key: text pairs.",
         "$defs": parts,
     }
