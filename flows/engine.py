@@ -50,7 +50,7 @@ from flows.events import (
     Wipe,
 )
 from flows.handoff import Handoffs
-from flows.interrupts import Interrupts, confirms_crisis, crisis_shown
+from flows.interrupts import Interrupts, confirms_crisis, crisis_seen, crisis_shown
 from flows.machine import ADVANCE, FlowMachine
 from flows.match import Candidates, Typed, WholeMessage
 from flows.schema import Flow, State
@@ -94,11 +94,17 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
             for lang in content.languages
             if f"language.{code}" in content.texts.get(lang, {})
         }
+        # Place names ("Westland", "Delfzijl") to the option they answer, in every language.
+        self._places = {
+            Typed.of(name).norm: option
+            for option, names in content.places.items()
+            for name in names
+        }
         self._intents = {
             name: WholeMessage.build(
                 phrase for phrases in getattr(content.intents, name).values() for phrase in phrases
             )
-            for name in ("stop", "stop_maybe", "help", "privacy", "language")
+            for name in ("stop", "stop_maybe", "help", "privacy", "language", "restart")
         }
 
     # ------------------------------------------------------------ public API
@@ -161,15 +167,20 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
                     # knows what the story said (as codes), as it would without the check.
                     story = self.readers.situation.read(event.text)
                     current = self._keep_story(current, story.options, tick_earlier=False)[0]
+                again = False
                 if verdict.outcome == "sure":
+                    again = crisis_seen(current, verdict.kind or "both")
                     current = crisis_shown(current, verdict.kind or "both")
-                return current, self._crisis_answer(verdict, current.lang)
+                return current, self._crisis_answer(verdict, current.lang, again=again)
         elif isinstance(event, Choice) and confirms_crisis(event.data):
             # Before anything else (a content reload, say): "yes" at the check is a crisis.
             current = self._touch(session, event.at) if session else self._fresh(event.at)
             said = Answered((self._text(current.lang, "button.check_yes"),))
-            current = crisis_shown(current, event.data.removeprefix("!crisis."))
-            return current, (said, *self._crisis_confirmed(event.data, current.lang))
+            kind = event.data.removeprefix("!crisis.")
+            again = crisis_seen(current, kind)
+            current = crisis_shown(current, kind)
+            confirmed = self._crisis_confirmed(event.data, current.lang, again=again)
+            return current, (said, *confirmed)
         return None
 
     def _by_start(
@@ -391,7 +402,7 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
                 # Answered by the deep link: take that answer without asking.
                 session = session.with_answer(PRESET, tuple(p for p in presets if p != name))
                 chosen = session.answer(name)[0]
-                target = compiled.machine.fire(name, chosen, session.answers)
+                target = compiled.machine.fire(name, chosen, session.facts())
                 if target is None:
                     break
                 name = target
@@ -413,7 +424,7 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
                 return session
             else:
                 outputs.extend(self._bubbles(session.lang, state.say, state.links))
-            target = compiled.machine.fire(name, ADVANCE, session.answers)
+            target = compiled.machine.fire(name, ADVANCE, session.facts())
             if target is None:
                 break
             name = target

@@ -39,8 +39,9 @@ class Handoffs(Wording):
     def _handoff(self, session: Session, spec: HandoffSpec, at: int) -> list[Output]:
         lang = session.lang
         refs: list[ServiceRef] = []
+        facts = session.facts()
         for ref in spec.refs():
-            if holds(ref.when, session.answers) and all(r.id != ref.id for r in refs):
+            if holds(ref.when, facts) and all(r.id != ref.id for r in refs):
                 refs.append(ref)
         flow = self._flow(session).flow
         first: list[ServiceRef] = []
@@ -84,12 +85,14 @@ class Handoffs(Wording):
         if service.languages:
             names = ", ".join(self._language_name(code) for code in service.languages)
             lines.append(self._text(lang, "service.languages").replace("{languages}", names))
-        if service.interpreter:
+        if service.interpreter and lang != DEFAULT_LANG:  # a Dutch reader needs none
             lines.append(self._text(lang, "service.interpreter"))
         link = self._link(lang, service)
         return Message("\n".join(lines), links=(link,) if link else ())
 
     def _status(self, lang: str, service: Service, at: int) -> str:
+        if not (service.phone or service.chat_url or service.email):
+            return ""  # only a website: it is always there, "open day and night" says nothing
         hours = service.hours
         if hours is None or not service.hours_verified:
             # "See the website for opening hours" only makes sense when there is one.

@@ -23,7 +23,9 @@ from flows.lint_texts import (
     lint_variants,
 )
 from flows.machine import branches
+from flows.match import normalise
 from flows.schema import Branch, Condition, Flow
+from flows.session import FACT_CRISIS, FACT_LANGUAGE
 from flows.texts import DAYS, SYSTEM_TEXTS
 from flows.understanding.crisis_check import lint_crisis
 
@@ -55,6 +57,8 @@ def lint(
     screens_file = "screens.yaml"
     for screen_name in type(content.screens).model_fields:
         screen = getattr(content.screens, screen_name)
+        if screen is None:
+            continue
         for i, key in enumerate(screen.say):
             used.setdefault(key, (screens_file, (screen_name, "say", i)))
         for i, service in enumerate(screen.links):
@@ -92,6 +96,14 @@ def _lint_flow(
     if flow.start not in states:
         yield loc.problem(file, ("start",), f"start state '{flow.start}' does not exist")
 
+    # Facts a condition can test besides the questions (flows/session.py).
+    facts = {FACT_CRISIS: {"suicide", "danger"}, FACT_LANGUAGE: set(content.languages)}
+    for fact in facts:
+        if fact in states:
+            yield loc.problem(
+                file, ("states", fact), f"'{fact}' is a fact for conditions; name the state else"
+            )
+
     def check_target(path: tuple[str | int, ...], target: str) -> Iterator[Problem]:
         if target not in states:
             hint = _closest(target, names)
@@ -100,12 +112,15 @@ def _lint_flow(
     def check_condition(path: tuple[str | int, ...], when: Condition | None) -> Iterator[Problem]:
         for question, options in (when or {}).items():
             state = states.get(question)
-            if state is None or not state.options:
+            if question in facts and state is None:
+                known = facts[question]
+            elif state is None or not state.options:
                 yield loc.problem(
                     file, path, f"condition on '{question}', which is not a question here"
                 )
                 continue
-            known = {o.id for o in state.options}
+            else:
+                known = {o.id for o in state.options}
             for option in options:
                 if option not in known:
                     yield loc.problem(
@@ -355,6 +370,22 @@ def _lint_phrases(content: Content) -> Iterator[Problem]:
                     "phrases/intents.yaml", (name,), f"no '{name}' phrases for '{lang}'", "warning"
                 )
     options = {o.id for f in content.flows.values() for s in f.states.values() for o in s.options}
+    owner: dict[str, str] = {}
+    for option, names in content.places.items():
+        if option not in options:
+            yield loc.problem(
+                "phrases/places.yaml",
+                (option,),
+                f"places for '{option}', but no flow has that option",
+                "warning",
+            )
+        for i, name in enumerate(names):
+            if owner.setdefault(normalise(name), option) != option:
+                yield loc.problem(
+                    "phrases/places.yaml",
+                    (option, i),
+                    f"'{name}' is also listed under '{owner[normalise(name)]}'",
+                )
     for lang, table in content.synonyms.items():
         for option in table:
             if option not in options:

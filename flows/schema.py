@@ -161,6 +161,11 @@ class Screens(Strict):
         description="Possible danger now: a short yes/no check, 112 already shown."
     )
     check_both: Screen = Field(description="Possibly both: a check with 113 and 112 shown.")
+    crisis_again: Screen | None = Field(
+        default=None,
+        description="A crisis screen of a kind already shown in this conversation: shorter, "
+        "not the same words again. Without it, the same screen is shown again.",
+    )
     emergency: Screen = Field(description="When the session store cannot be reached.")
 
 
@@ -433,9 +438,16 @@ class IntentsFile(Strict):
     )
     privacy: PhraseLists
     language: PhraseLists
+    restart: PhraseLists = Field(
+        default_factory=dict,
+        description="Whole messages that ask to start again ('opnieuw beginnen'): a clean "
+        "start, earlier answers forgotten.",
+    )
 
 
 SynonymsFile = dict[Lang, dict[Id, list[str]]]
+# Place names per option id (the same in every language): phrases/places.yaml.
+PlacesFile = dict[Id, list[str]]
 TextsFile = dict[str, object]
 
 

@@ -299,6 +299,12 @@ def test_living_in_care_alone_is_no_sign(engine: Engine, content: Content, path:
     assert ticked.answer(question) == ("sig_care",)
     after, _ = engine.step(ticked, Text(at=AT, text="klaar"))
     assert after is not None
+    if path == "other":  # then the signs a parent sees first: a risk too, no sign
+        after, _ = engine.step(after, Text(at=AT, text="Een tweede telefoon"))
+        assert after is not None
+        assert after.answer("other_seen") == ("sig_phone2",)
+        after, _ = engine.step(after, Text(at=AT, text="klaar"))
+        assert after is not None
     assert after.state == f"{path}_unsure"
 
 
