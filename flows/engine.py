@@ -447,7 +447,12 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
         rows: list[tuple[Button, ...]] = []
         for option in state.options:
             label = self._text(lang, option.label_key)
-            button = Button(label, data[(session.state, option.id)])
+            button = Button(
+                label,
+                data[(session.state, option.id)],
+                tickable=state.multi and not option.submit,
+                submit=state.multi and option.submit,
+            )
             if option.id in chosen:
                 ticked = self._text(lang, "button.selected").replace("{label}", label)
                 button = dataclasses.replace(button, selected=True, ticked=ticked)
@@ -476,8 +481,8 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
         for i in range(len(outputs) - 1, -1, -1):
             last = outputs[i]
             if isinstance(last, Message):
-                outputs[i] = Message(
-                    last.text, self._rows(session, state), last.links, replaces, last.copyable
+                outputs[i] = dataclasses.replace(
+                    last, buttons=self._rows(session, state), replaces=replaces, urgent=False
                 )
                 return
         outputs.append(

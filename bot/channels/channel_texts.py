@@ -55,6 +55,11 @@ WEB_TEXTS = {
     "too_fast": "web.too_fast",
     "error": "web.error",
     "noscript": "web.noscript",
+    "call": "web.call",
+    "call_free": "web.call_free",
+    "chat": "web.chat",
+    "site": "web.site",
+    "languages": "web.languages",
 }
 WEB = tuple(WEB_TEXTS.values())
 
