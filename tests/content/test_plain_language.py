@@ -8,6 +8,8 @@ counters are the content checker's own (flows.lint_texts), so what is counted he
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.derived import build_engine
@@ -18,6 +20,11 @@ from flows.loader import DEFAULT_LANG, default_content_dir
 AT = 1_795_528_800
 MAX_OPENING_WORDS = 59  # "under 60 words before the first choice"
 MAX_SENTENCE = 15  # Dutch, in the opening, the reflection and the handoff
+MAX_SENTENCE_TRANSLATED = 18  # other languages: word counts differ a little by language
+
+# Words and sentence ends in any script (the checker's own counter reads Latin letters).
+_ANY_WORD = re.compile(r"[\w'’-]+")
+_ANY_END = re.compile(r"(?<=[.!?…؟])\s+|\n+")
 
 # Text keys (prefixes) of the opening, the reflection and the handoff.
 IN_SCOPE = (
@@ -132,6 +139,20 @@ def test_not_a_criminal_only_after_a_sign_of_crime(engine: Engine) -> None:
     assert "Het is niet jouw schuld." in reflection(("sig_sex",))
     assert line in reflection(("sig_drugs",))
     assert line in reflection(("sig_sex", "sig_bank"))
+
+
+def test_translations_keep_the_same_short_sentences(content: Content) -> None:
+    """The translations of the opening, the reflection and the handoff are as plain: no
+    sentence over 18 words in any language."""
+    long = {
+        (lang, key): sentence
+        for lang in content.languages[1:]
+        for key, text in content.texts[lang].items()
+        if key.startswith(IN_SCOPE)
+        for sentence in _ANY_END.split(text)
+        if len(_ANY_WORD.findall(sentence)) > MAX_SENTENCE_TRANSLATED
+    }
+    assert long == {}
 
 
 @pytest.mark.parametrize("lang", list(OWN_WORDS))
