@@ -51,7 +51,7 @@ from flows.events import (
 )
 from flows.handoff import Handoffs
 from flows.interrupts import Interrupts, confirms_crisis, crisis_seen, crisis_shown
-from flows.machine import ADVANCE, FlowMachine
+from flows.machine import ADVANCE, FlowMachine, said_now
 from flows.match import Candidates, Typed, WholeMessage
 from flows.schema import Flow, State
 from flows.session import Session
@@ -409,7 +409,9 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
                 continue
             if state.handoff is not None:
                 # Intro first, then the services and the summary; the buttons go last.
-                outputs.extend(self._bubbles(session.lang, state.say, state.links))
+                outputs.extend(
+                    self._bubbles(session.lang, said_now(state.say, session.facts()), state.links)
+                )
                 outputs.extend(self._handoff(session, state.handoff, at))
                 if state.options or state.end:
                     self._attach_buttons(session, state, outputs)
@@ -423,7 +425,9 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
                 outputs.extend([*asked[:-1], *said, asked[-1]])
                 return session
             else:
-                outputs.extend(self._bubbles(session.lang, state.say, state.links))
+                outputs.extend(
+                    self._bubbles(session.lang, said_now(state.say, session.facts()), state.links)
+                )
             target = compiled.machine.fire(name, ADVANCE, session.facts())
             if target is None:
                 break
@@ -467,7 +471,8 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
         self, session: Session, state: State, *, replaces: bool = False, only_last: bool = False
     ) -> list[Output]:
         """The state's bubbles; the last carries the answer buttons and the help/stop row."""
-        keys = state.say[-1:] if only_last else state.say
+        keys = said_now(state.say, session.facts())
+        keys = keys[-1:] if only_last else keys
         outputs: list[Output] = list(self._bubbles(session.lang, keys, state.links))
         if not outputs:
             outputs.append(Message(self._text(session.lang, "system.not_understood")))

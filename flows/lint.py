@@ -18,6 +18,7 @@ from rapidfuzz import process
 from flows.content import DEFAULT_LANG, Content, Problem, Severity
 from flows.lint_texts import (
     lint_empty,
+    lint_labels,
     lint_stale,
     lint_texts,
     lint_variants,
@@ -75,6 +76,10 @@ def lint(
     problems.extend(lint_variants(content, used, channels))
     problems.extend(lint_empty(content, used, (*SYSTEM_TEXTS, *channel_texts)))
     problems.extend(lint_texts(content, used))
+    labels = {
+        o.label_key for f in content.flows.values() for s in f.states.values() for o in s.options
+    }
+    problems.extend(lint_labels(content, labels))
     problems.extend(lint_stale(content))
     problems.extend(_lint_services(content, today))
     problems.extend(_lint_phrases(content))
@@ -162,10 +167,18 @@ def _lint_flow(
         base: tuple[str | int, ...] = ("states", state_name)
         following = names[position + 1] if position + 1 < len(names) else None
         last = following is None
-        for i, key in enumerate(state.say):
-            used.setdefault(key, (file, (*base, "say", i)))
+        for i, line in enumerate(state.say):
+            if isinstance(line, str):
+                used.setdefault(line, (file, (*base, "say", i)))
+            else:
+                used.setdefault(line.text, (file, (*base, "say", i, "text")))
+                yield from check_condition((*base, "say", i, "when"), line.when)
         if state.options and not state.say:
             yield loc.problem(file, base, "a question needs text: add `say:` with a text key")
+        elif state.options and all(not isinstance(line, str) for line in state.say):
+            yield loc.problem(
+                file, (*base, "say"), "a question needs a text without `when`, said every time"
+            )
         if not state.options and not state.say and state.handoff is None:
             yield loc.problem(file, base, "this state says nothing: add `say:`")
         for i, option in enumerate(state.options):

@@ -27,13 +27,12 @@ from flows import (
     Text,
     load_content,
 )
-from flows.lint_texts import average_words
+from flows.lint_texts import MAX_LABEL, average_words
 from flows.loader import DEFAULT_LANG, default_content_dir, read_content
 
 AT = 1_795_528_800  # 2026-11-24 15:00, Amsterdam
 MAX_AVERAGE_WORDS = 12  # per message, Dutch: short plain sentences (B1)
 MAX_PARAGRAPHS = 3
-MAX_LABEL = 44  # letters on one button; longer ones are cut off on small phones
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +50,7 @@ def flow_text_keys(content: Content) -> Iterator[tuple[str, str]]:
     for name, flow in content.flows.items():
         for state_name, state in flow.states.items():
             where = f"{name}.{state_name}"
-            for key in state.say:
+            for key in state.texts():
                 yield where, key
             for option in state.options:
                 yield f"{where}.{option.id}", option.label_key

@@ -222,6 +222,25 @@ def test_condition_picks_the_other_branch(mini: Engine) -> None:
     assert not any(isinstance(o, Message) and o.copyable for o in out)
 
 
+def test_a_text_with_when_is_said_only_after_that_answer(tmp_path: Path) -> None:
+    """A line of `say:` with `when` is said only when that answer was chosen: "you are not a
+    criminal" after a sign of crime, never to someone who chose nothing like it."""
+    flow = FLOW.replace(
+        "    say: [t.info]\n",
+        "    say:\n      - t.info\n      - {text: end.bye, when: {signs: [money]}}\n",
+    )
+    engine = build_engine(load_content(make_content(tmp_path, flow)))
+    for sign, said in (("Geld", True), ("Seks", False)):
+        chat = Conversation(engine)
+        chat.start()
+        chat.press("Ja")
+        chat.press("Over mij")
+        chat.press(sign)
+        out = texts(chat.press("Klaar"))
+        assert "Dank je." in out
+        assert ("Goed dat je dit hebt gedaan." in out) is said, (sign, out)
+
+
 @pytest.mark.parametrize(
     ("at", "expected"),
     [
