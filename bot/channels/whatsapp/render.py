@@ -272,33 +272,35 @@ def render_message(message: Message, words: Words) -> tuple[list[JSON], int]:
     if message.copyable:
         out += plain(text)
         text = ""
-    if cards:  # the text, the cards, then the question with its buttons last
+    after: list[JSON] = []
+    if cards and PARAGRAPH in text.strip():  # the text, the cards, the question last
         lead, _, text = text.rpartition(PARAGRAPH)
         out += [*plain(lead), *cards]
+    else:  # one paragraph (help, say): it comes first, the cards after it
+        after = cards
     answers = [b for b in buttons if b.data not in TYPABLE]
     typed_away = len(answers) < len(buttons)
     if len(buttons) <= limits.MAX_BUTTONS and all(limits.fits_button(b.shown) for b in buttons):
         before, body = _with_body(text)
-        out += [*before, _reply_buttons(body, buttons)]
+        question = [_reply_buttons(body, buttons)]
     elif (
         typed_away
         and 0 < len(answers) <= limits.MAX_BUTTONS
         and all(limits.fits_button(b.shown) for b in answers)
     ):
         before, body = _with_body(text, words.typed)
-        out += [*before, _reply_buttons(body, answers)]
+        question = [_reply_buttons(body, answers)]
     elif len(buttons) <= limits.MAX_ROWS:
         before, body = _with_body(text)
-        out += [*before, _list(body, buttons, words)]
+        question = [_list(body, buttons, words)]
     else:
         rows = answers or buttons
-        extra = words.typed if typed_away and answers else None
-        before, body = _with_body(text, extra)
-        out += before
-        for start in range(0, len(rows), limits.MAX_ROWS):
-            chunk = rows[start : start + limits.MAX_ROWS]
-            out.append(_list(body if start == 0 else words.more, chunk, words))
-    return out, dropped
+        before, body = _with_body(text, words.typed if typed_away and answers else None)
+        question = [
+            _list(body if start == 0 else words.more, rows[start : start + limits.MAX_ROWS], words)
+            for start in range(0, len(rows), limits.MAX_ROWS)
+        ]
+    return [*out, *before, *question, *after], dropped
 
 
 def plain(text: str) -> list[JSON]:
