@@ -185,7 +185,8 @@ def build(
         phone_number_id=phone_number_id,
         token=token.get_secret_value(),
     )
-    channel = WhatsAppChannel(host.core, host.keys, client, pacer or Pacer())
+    pacer = pacer or Pacer(rate=settings.WHATSAPP_RATE)
+    channel = WhatsAppChannel(host.core, host.keys, client, pacer)
     app = build_whatsapp_app(
         channel,
         app_secret=secret.get_secret_value(),
