@@ -69,7 +69,7 @@ async def _worker(api: StandinCloudAPI, **env: str) -> WhatsAppBaken:
 
 async def throughput(people: int = 200, turns: int = 5) -> Throughput:
     async with StandinCloudAPI(history=50) as api:
-        baken = await _worker(api, WHATSAPP_RATE="1000", BAKEN_LOG_LEVEL="WARNING")
+        baken = await _worker(api, WHATSAPP_RATE="1000")
         latencies: list[float] = []
         incomplete = 0
 
@@ -102,7 +102,7 @@ async def throughput(people: int = 200, turns: int = 5) -> Throughput:
 
 async def peak(people: int = 1000, crisis: int = 20, after: float = 3.0) -> Peak:
     async with StandinCloudAPI() as api:
-        baken = await _worker(api, BAKEN_LOG_LEVEL="WARNING")
+        baken = await _worker(api)
         try:
             crowd = [Person(baken) for _ in range(people)]
             in_crisis = crowd[:: max(1, people // crisis)][:crisis]

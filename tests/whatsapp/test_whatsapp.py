@@ -206,7 +206,8 @@ async def test_a_person_out_of_reach_ends_the_turn_quietly(baken: WhatsAppBaken)
     body = api.notification(person.wa_id, notifications.text("hoi"))
     assert await api.post(baken.webhook, body) == 200
     await api.wait_for(lambda c: c.to == person.wa_id and c.fault == "gone", since=mark)
-    await baken.wait_log("api_recipient_gone")
+    gone = await baken.wait_log("api_recipient_gone")
+    assert gone["reason"] == "outside_24_hours"
     await Person(baken).say("hoi")  # and the next person is answered as ever
     assert [c.fault for c in api.calls[mark:] if c.to == person.wa_id] == ["gone"]
 

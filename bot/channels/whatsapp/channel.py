@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.channels.whatsapp import render
-from bot.channels.whatsapp.graph import GraphClient, GraphError, RecipientGoneError
+from bot.channels.whatsapp.graph import GraphClient, GraphError, RecipientGoneError, reason
 from bot.channels.whatsapp.pacing import Pacer
 from bot.conversation import ConversationGoneError, Conversations, Incoming, Priority, Turn
 from bot.keys import SessionKeys
@@ -151,10 +151,12 @@ class WhatsAppChannel:
             await self.client.send(to.wa_id, call)
         except RecipientGoneError as exc:
             self.metrics.error("api", exc)
-            log.info("api_recipient_gone", code=exc.code)
+            log.info("api_recipient_gone", reason=reason(exc.code))
             raise ConversationGoneError from None
         except GraphError as exc:
             self.metrics.error("api", exc)
-            log.warning("api_failed", code=exc.code, status=exc.status, seq=next(self._seq))
+            log.warning(
+                "api_failed", reason=reason(exc.code), status=exc.status, seq=next(self._seq)
+            )
             return
         self.metrics.reply("sent")

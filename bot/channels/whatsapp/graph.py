@@ -55,6 +55,27 @@ STOP_CODES = frozenset(
         131050,  # the person stopped messages from this business
     }
 )
+# Meta's codes as words for the logs (a closed list; a number of 5+ digits would be redacted).
+REASONS = {
+    0: "network",
+    4: "app_rate_limit",
+    100: "invalid_parameter",
+    190: "access_token",
+    130429: "throughput",
+    131000: "meta_error",
+    131016: "service_unavailable",
+    131026: "undeliverable",
+    131047: "outside_24_hours",
+    131050: "stopped_by_person",
+    131056: "pair_rate_limit",
+}
+
+
+def reason(code: int) -> str:
+    """A word for Meta's error ``code`` (``other`` for codes baken does not name)."""
+    return REASONS.get(code, "other")
+
+
 # Failures after which the request surely did not reach Meta (see the Telegram transport).
 _NOT_ARRIVED = (
     aiohttp.ClientConnectorError,
