@@ -93,6 +93,13 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
 
+    @field_validator("WHATSAPP_API_URL")
+    @classmethod
+    def _graph_api(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+(/[^\s]*)?$", value):
+            raise ValueError("must be the Graph API's address, such as " + WHATSAPP_GRAPH_API)
+        return value.rstrip("/")
+
     @field_validator("BAKEN_WEB_PUBLIC_URL")
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:

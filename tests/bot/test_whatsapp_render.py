@@ -196,3 +196,17 @@ def test_the_profile_name_is_not_kept() -> None:
     (inbound,) = read(notifications.text("hoi"))
     assert "Kwikstaart" not in repr(inbound)
     assert WA_ID not in repr(inbound)
+
+
+def test_several_messages_in_one_notification_keep_their_order() -> None:
+    body = notifications.envelope("42", WA_ID, notifications.text("een"))
+    value = body["entry"][0]["changes"][0]["value"]
+    later = notifications.envelope("42", "31698765432", notifications.text("twee"))
+    value["messages"].append(later["entry"][0]["changes"][0]["value"]["messages"][0])
+    value["messages"].append({**value["messages"][0], "text": {"body": "drie"}, "id": "wamid.3"})
+    found = render.read_notification(body, 7, phone_number_id="42", is_crisis=bool)
+    assert [(i.wa_id, i.event) for i in found] == [
+        (WA_ID, Text(at=7, text="een")),
+        ("31698765432", Text(at=7, text="twee")),
+        (WA_ID, Text(at=7, text="drie")),
+    ]
