@@ -59,8 +59,8 @@ class Settings(BaseSettings):
     WHATSAPP_VERIFY_TOKEN: SecretStr | None = None
     WHATSAPP_PHONE_NUMBER_ID: str | None = None
     WHATSAPP_API_URL: str = WHATSAPP_GRAPH_API
-    # Messages a second this worker sends (Meta: 80 per number, more once upgraded; with
-    # several workers, give each its share).
+    # Messages a second to send (Meta: 80 per number, more once upgraded); with Redis, one
+    # budget shared by every worker.
     WHATSAPP_RATE: float = Field(default=75.0, gt=0, le=1000)
 
     @model_validator(mode="before")

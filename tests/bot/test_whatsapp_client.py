@@ -15,6 +15,7 @@ import pytest_asyncio
 from bot.channels.whatsapp.graph import GraphClient, GraphError, RecipientGoneError
 from bot.channels.whatsapp.pacing import Pacer
 from bot.conversation import Priority
+from bot.stores.base import StoreUnavailableError
 from testkit.cloudapi import FAULTS, StandinCloudAPI
 
 WA_ID = "31612345678"
@@ -140,4 +141,34 @@ async def test_quiet_conversations_are_forgotten() -> None:
     now[0] += 10  # longer than a bucket takes to fill up again
     await pacer.turn("c")
     assert pacer.people_known() == 1
+    await pacer.close()
+
+
+async def test_workers_share_the_number_s_budget_through_redis(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """Two pacers on one Redis: each release books a slot in the one shared budget."""
+    from bot.stores.redis import RedisStore
+
+    store = RedisStore(redis_url, 60, prefix=redis_prefix)
+    try:
+        pacers = [Pacer(rate=1000.0, budget=store.budget("wa-flood", 1000.0, 1)) for _ in "ab"]
+        await asyncio.gather(*(p.turn(f"k{i}") for i, p in enumerate(pacers)))
+        assert [p.unshared for p in pacers] == [0, 0]
+        assert await store.redis.exists(f"{redis_prefix}wa-flood")  # the one shared slot
+        for pacer in pacers:
+            await pacer.close()
+    finally:
+        await store.close()
+
+
+async def test_an_unreachable_budget_never_holds_a_reply_back() -> None:
+    class Down:
+        async def reserve(self) -> float:
+            raise StoreUnavailableError
+
+    pacer = Pacer(rate=1000.0, budget=Down())
+    await pacer.turn("k", Priority.CRISIS)
+    await pacer.turn("k", Priority.REST)
+    assert pacer.unshared == 2
     await pacer.close()

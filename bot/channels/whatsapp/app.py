@@ -35,7 +35,7 @@ from aiohttp import web
 
 from bot.channels.whatsapp.channel import WhatsAppChannel
 from bot.channels.whatsapp.graph import GraphClient
-from bot.channels.whatsapp.pacing import Pacer
+from bot.channels.whatsapp.pacing import BUDGET, Pacer
 from bot.conversation import Conversations
 from bot.host import build_host
 from bot.lifecycle import until_stopped
@@ -185,7 +185,9 @@ def build(
         phone_number_id=phone_number_id,
         token=token.get_secret_value(),
     )
-    pacer = pacer or Pacer(rate=settings.WHATSAPP_RATE)
+    if pacer is None:  # with Redis, one budget for the number, shared by every worker
+        budget = host.store.budget(BUDGET, settings.WHATSAPP_RATE, 1)
+        pacer = Pacer(rate=settings.WHATSAPP_RATE, budget=budget)
     channel = WhatsAppChannel(host.core, host.keys, client, pacer)
     app = build_whatsapp_app(
         channel,

@@ -9,16 +9,17 @@ above that it answers with error 130429 or 131056 and the message is not sent. S
   second, waited for *before* a message joins the overall queue, so a busy conversation
   never holds up another; keyed by the conversation's HMAC key, never by a number, and
   forgotten once the bucket is full again;
-- **overall**: at most ``rate`` messages a second from this worker, released one every
-  ``1/rate`` seconds, the lowest :class:`~bot.conversation.Priority` first (a crisis
-  reply or an erase, then the first reply to someone new, then the rest);
+- **overall**: at most ``rate`` messages a second, released one every ``1/rate`` seconds,
+  the lowest :class:`~bot.conversation.Priority` first (a crisis reply or an erase, then
+  the first reply to someone new, then the rest); with Redis, the ``rate`` is shared by
+  every worker through the store's budget (``SessionStore.budget``), and when Redis cannot
+  be reached each worker keeps its own spacing (a crisis reply matters more);
   :meth:`Pacer.hurry` moves a conversation's waiting messages to the front, for a person
   who writes a crisis sentence while an earlier reply to them still waits.
 
 The same rules as Telegram's scheduler (``bot/channels/telegram/scheduler.py``), without
 python-telegram-bot's rate-limiter interface; the retries after a refusal are the
-client's (:mod:`bot.channels.whatsapp.graph`). With several workers, give each a share
-of the number's throughput (``rate``).
+client's (:mod:`bot.channels.whatsapp.graph`).
 """
 
 from __future__ import annotations
@@ -31,12 +32,15 @@ import time
 from dataclasses import dataclass, field
 
 from bot.conversation import Priority
+from bot.stores.base import Budget, StoreUnavailableError
 from bot.tokenbucket import Clock, TokenBucket
 
 RATE = 75.0  # messages a second from this worker (Cloud API: 80 per phone number)
 PERSON_RATE = 1 / 6  # messages a second to one person in the long run (pair rate limit)
 PERSON_BURST = 40  # messages to one person at once after a quiet spell (Meta: 45)
 HURRY_SECONDS = 30.0
+SKIP_BUDGET = 5.0  # seconds without asking an unreachable shared budget
+BUDGET = "wa-flood"  # the shared budget's name in the store
 
 
 @dataclass(order=True)
@@ -56,6 +60,7 @@ class Pacer:
         rate: float = RATE,
         person_rate: float = PERSON_RATE,
         person_burst: int = PERSON_BURST,
+        budget: Budget | None = None,
         clock: Clock = time.monotonic,
     ) -> None:
         if rate <= 0:
@@ -70,6 +75,9 @@ class Pacer:
         self._hurried: dict[str, float] = {}
         self._next_slot = -math.inf
         self._dispatcher: asyncio.Task[None] | None = None
+        self._budget = budget
+        self._skip_budget_until = -math.inf
+        self.unshared = 0  # releases without the shared budget (store unreachable)
         self.released: list[int] = []  # priorities in the order released (bounded; tests)
 
     def hurry(self, key: str) -> None:
@@ -122,7 +130,8 @@ class Pacer:
             if wait > 0:
                 await asyncio.sleep(wait)
                 continue
-            waiting = heapq.heappop(self._queue)
+            await self._shared_slot()
+            waiting = heapq.heappop(self._queue)  # the priority is decided now
             if waiting.ready.done():
                 continue  # its sender was cancelled
             waiting.ready.set_result(None)
@@ -130,6 +139,22 @@ class Pacer:
             self.released.append(waiting.priority)
             if len(self.released) > 10_000:
                 del self.released[:5_000]
+
+    async def _shared_slot(self) -> None:
+        """Book a slot in the budget every worker shares, and wait for it."""
+        if self._budget is None:
+            return
+        if self.clock() < self._skip_budget_until:
+            self.unshared += 1
+            return
+        try:
+            wait = await self._budget.reserve()
+        except StoreUnavailableError:
+            self._skip_budget_until = self.clock() + SKIP_BUDGET
+            self.unshared += 1
+            return
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     async def close(self) -> None:
         task, self._dispatcher = self._dispatcher, None
