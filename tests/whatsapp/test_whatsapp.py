@@ -215,3 +215,15 @@ async def test_a_person_out_of_reach_ends_the_turn_quietly(baken: WhatsAppBaken)
 async def test_no_question_ever_broke_a_limit(baken: WhatsAppBaken) -> None:
     assert baken.api.violations() == []
     assert all(is_question(c) or c.kind in ("text", "cta_url") for c in baken.api.calls)
+
+
+async def test_in_another_language_the_whatsapp_texts_come_in_it(baken: WhatsAppBaken) -> None:
+    """The language list is a WhatsApp list too; the privacy and erase texts follow."""
+    person = Person(baken)
+    await person.say("hoi")
+    await person.press("Taal / Language")
+    await person.press("English")
+    calls = await person.say("privacy", until=lambda c: "Meta" in c.text)
+    assert any("WhatsApp belongs to Meta" in c.text for c in calls)
+    calls = await person.say("stop", until=lambda c: c.text.startswith("The chat has stopped."))
+    assert "Choose Delete" in calls[-1].text
