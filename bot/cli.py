@@ -5,6 +5,7 @@ baken chat [--lang CODE]  the real dialogue in the terminal (no token needed)
 baken run                 Telegram, long polling
 baken webhook             Telegram, webhook server (POST /telegram, /healthz, /metrics)
 baken web                 the web chat: a page, its WebSocket, /healthz, /metrics
+baken whatsapp            WhatsApp, webhook server (GET/POST /whatsapp, /healthz, /metrics)
 baken content check       validate the content; errors as path:line: message
 baken content graph       the flow as a Mermaid (or SVG) diagram
 baken content schema      JSON Schema of the content files
@@ -73,6 +74,10 @@ def _parser() -> argparse.ArgumentParser:
         help="reload content when a file changes, and restart open pages on it (live preview)",
     )
 
+    wa = sub.add_parser("whatsapp", help="run on WhatsApp behind a webhook (off by default)")
+    wa.add_argument("--host", default="127.0.0.1")
+    wa.add_argument("--port", type=int, default=8081)
+    wa.add_argument("--watch", action="store_true", help="reload content when a file changes")
     content = sub.add_parser("content", help="check, draw or describe the content")
     csub = content.add_subparsers(dest="content_command", metavar="ACTION", required=True)
     check = csub.add_parser("check", help="validate; exit 1 on errors")
@@ -144,6 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_chat(settings, args))
         if command == "web":
             return _web(settings, args)
+        if command == "whatsapp":
+            from bot.channels.whatsapp.app import run
+
+            return run(settings, host=args.host, port=args.port, watch=args.watch)
         if settings.TELEGRAM_BOT_TOKEN is None:
             print(
                 f"baken {command}: TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather, "
