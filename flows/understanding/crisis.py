@@ -96,6 +96,15 @@ class Verdict:
 NO = Verdict("no", None, "nothing found")
 
 
+# A signal word is ordinary for the classifier alone with one of these right next to it
+# (signal concept, ordinary concepts, words before, words after).
+NEAR_ORDINARY = (
+    ("kill", "body", 2, 2),  # "my legs are killing me"
+    ("kill", "period", 2, 2),  # "se termina contractul"
+    ("end", "period", 2, 2),  # "when my contract ends", "at the end of the month"
+    ("miss", "they|you", 0, 2),  # "i miss her every day"; not "they won't miss me"
+)
+
 _GLUE = r"\w\u200b-\u200f\u2060\ufeff\u00ad"  # a word character, or an invisible one
 _NUMBER = re.compile(rf"(?<![{_GLUE}])(?!11[23](?!\w))\d\d+(?![{_GLUE}])")
 
@@ -140,9 +149,10 @@ class Detector:
     skip: frozenset[str] = frozenset()  # swear words and intensifiers: read as not there
     settled: int = 0  # concepts that make a signal ordinary from further away (relative)
     problems: tuple[tuple[str, tuple[str | int, ...], str], ...] = field(default=())
-    # (signal concepts, concepts that make them ordinary right next to them): a body part
-    # by "kill" ("my legs are killing me"), a period by "end" ("when my contract ends")
-    near_ordinary: tuple[tuple[int, int], ...] = ()
+    # (signal concepts, concepts that make them ordinary, words before, words after): a
+    # body part by "kill" ("my legs are killing me"), a period by "end" ("when my contract
+    # ends"), someone just after "miss" ("i miss her", not "nobody would miss me")
+    near_ordinary: tuple[tuple[int, int, int, int], ...] = ()
 
     @functools.cached_property
     def table(self) -> tuple[tuple[int, Rule, tuple[str, ...], bool], ...]:
@@ -242,8 +252,8 @@ class Detector:
             # mnie zabijają"; self-harm is told with other verbs: cut, hurt); a contract or
             # a month next to "end" is a date. Only the classifier's say alone is held back.
             if any(
-                bits & signal and any(h & near for h in heard[max(0, i - 2) : i + 3])
-                for signal, near in self.near_ordinary
+                bits & signal and any(h & near for h in heard[max(0, i - before) : i + after + 1])
+                for signal, near, before, after in self.near_ordinary
             ):
                 continue
             if self.settled and self._settled_near(heard, i):
@@ -519,9 +529,9 @@ def build(
         index.get("relative", 0),
         tuple(problems),
         near_ordinary=tuple(
-            (index[signal], index[near])
-            for signal, near in (("kill", "body"), ("end", "period"), ("kill", "period"))
-            if signal in index and near in index
+            (index[signal], bits_of(index, near.split("|")), before, after)
+            for signal, near, before, after in NEAR_ORDINARY
+            if signal in index and all(n in index for n in near.split("|"))
         ),
     )
     if model is not None:
