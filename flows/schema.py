@@ -420,6 +420,11 @@ class SituationConceptsFile(Strict):
         description="Per language, words that make a number next to them no age (uur, euro, "
         "tot): 'van 10 tot 22 uur'.",
     )
+    spelling: dict[str, str] = Field(
+        default_factory=dict,
+        description="One or two typed words read as other words by this reader only, after "
+        "the crisis detector's spelling list: 'have to: must'.",
+    )
 
 
 class CrisisPositives(Strict):
