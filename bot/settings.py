@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     BAKEN_WEB_FRAME_ANCESTORS: str = "'none'"
     BAKEN_WEB_ORIGINS: str = ""
     BAKEN_WEB_MAX_CONNECTIONS: int = Field(default=2000, ge=1, le=100_000)
+    # Service links counted through GET /go/<service> (bot/golinks.py); "off": direct links.
+    BAKEN_GO_LINKS: Literal["on", "off"] = "on"
 
     @model_validator(mode="before")
     @classmethod

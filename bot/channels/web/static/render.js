@@ -109,7 +109,8 @@ export class Conversation {
       const links = document.createElement("div");
       links.className = "baken-chat__links";
       frame.links.forEach(function (link) {
-        if (!/^https?:\/\//i.test(link.url)) return;
+        // A service's site, or its counted link on this server (/go/<service>).
+        if (!/^(https?:\/\/|\/go\/[a-z0-9_]+$)/i.test(link.url)) return;
         const a = document.createElement("a");
         a.href = link.url;
         a.target = "_blank";
