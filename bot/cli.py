@@ -13,6 +13,7 @@ baken content understand TEXT [--lang L]  what baken reads in a typed story (pri
 baken content export LANG -o FILE.po   a language's texts as a PO file for translators
 baken content import FILE.po           translations from a PO file into texts/<lang>.yaml
 baken content mark-current LANG [KEY]  record that translations fit today's Dutch texts
+baken report --prometheus URL --from DATE --to DATE [-o FILE] [--lang nl|en]  figures to publish
 """
 
 from __future__ import annotations
@@ -116,6 +117,9 @@ def _parser() -> argparse.ArgumentParser:
     mark.add_argument("lang", help="two-letter language code, like pl")
     mark.add_argument("keys", nargs="*", metavar="KEY", help="only these text keys")
     mark.add_argument("--dir", type=Path, help="content folder (default: the shipped one)")
+    from bot.report import arguments
+
+    arguments(sub.add_parser("report", help="a page of figures to publish, from Prometheus"))
     return parser
 
 
@@ -124,6 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "content":
         return _content(args)
+    if args.command == "report":
+        from bot.report import run
+
+        return run(args)
     try:
         from bot.settings import Settings
 
