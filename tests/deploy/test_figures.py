@@ -66,6 +66,12 @@ SELF_TG = [
     ("self_unsure", "Nu niet"),
 ]  # then `bye` is reached
 WEB_OTHER, WEB_EN, TELEGRAM = 12, 2, 3
+# Canaries: a person's words, an unknown campaign code, a made-up service, a browser.
+CANARY_TEXT = "Ik heet Zwaluwstaart Kievitsbloem en woon op Merelpad 88"
+CANARY_CODE = "kanarie_poster_zz"
+CANARY_SERVICE = "kanarie_hulp"
+CANARY_AGENT = "KanarieBrowser/3.1 (Roodborst)"
+CANARIES = ("Zwaluwstaart", "Kievitsbloem", "Merelpad", "kanarie", "Roodborst")
 
 
 @dataclass
@@ -101,6 +107,13 @@ def scrape_page(url: str) -> str:
         return str(response.read().decode())
 
 
+def every_series(prometheus: PrometheusServer) -> str:
+    """Every baken series Prometheus keeps, as its API lists them (JSON)."""
+    url = f"{prometheus.url}/api/v1/series?match[]={{__name__=~%22baken_.%2B%22}}"
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310
+        return str(response.read().decode())
+
+
 def figures_total(page: str) -> float:
     names = "|".join(FIGURES)
     return sum(
@@ -109,7 +122,22 @@ def figures_total(page: str) -> float:
     )
 
 
+async def canary_visit(url: str, script: Script) -> None:
+    """Someone who types who they are, came by an unknown code and tries a made-up link."""
+    async with aiohttp.ClientSession(headers={"User-Agent": CANARY_AGENT}) as http:
+        page = PageSocket(url, session=http)
+        await page.connect()
+        await page.turn(page.start(CANARY_CODE))
+        await page.turn(page.say(CANARY_TEXT))
+        await page.close()
+        async with http.get(f"{url}/go/{CANARY_SERVICE}", allow_redirects=False) as response:
+            assert response.status == 404
+    script.started[("web", "nl", "other")] += 1
+    script.funnel[("welcome", "reached")] += 1
+
+
 async def web_script(url: str, script: Script) -> None:
+    await canary_visit(url, script)
     for i in range(WEB_OTHER):
         page = PageSocket(url)
         await page.connect()
@@ -317,6 +345,7 @@ async def test_the_report_says_what_the_script_did(run: Run, tmp_path: Path) -> 
         "Link naar een vraag: iemand": shown(WEB_OTHER),
         "Link naar een vraag: zelf": shown(TELEGRAM),
         "Code van poster, flyer of website: poster_school": shown(WEB_EN),
+        "Een onbekende code": shown(1),
     }
     steps = ("reached", "answered", "skipped", "left")
     funnel = {
@@ -368,3 +397,14 @@ async def test_every_dashboard_panel_returns_series(run: Run) -> None:
         assert "$" not in promql, (title, promql)
         result = run.prometheus.query(promql)
         assert result, f"{title}: {promql} gave no series"
+
+
+async def test_no_canary_in_the_report_or_in_prometheus(run: Run, tmp_path: Path) -> None:
+    """What the canary visitor typed, the unknown code, the made-up service and the browser
+    appear nowhere: not in the report (nl, en), not in any series Prometheus keeps."""
+    pages = [await report(run, tmp_path, lang) for lang in ("nl", "en")]
+    series = every_series(run.prometheus)
+    assert '"baken_conversations_started_total"' in series
+    for where, text in (("report nl", pages[0]), ("report en", pages[1]), ("series", series)):
+        for canary in CANARIES:
+            assert canary.lower() not in text.lower(), (where, canary)
