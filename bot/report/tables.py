@@ -125,7 +125,12 @@ class Words:
         state = self.content.flows[self.content.default_flow].states.get(state_id)
         if state is None or not state.say:
             return state_id
-        text = " ".join(self.content.text(self.lang, state.say[-1]).split())
+        if state.handoff is not None:  # its text is the handoff's intro: name it instead
+            text = f"{self('handoffs')}: {self.audience(state_id)}"
+            return f"{text} ({state_id})" if code else text
+        paragraphs = self.content.text(self.lang, state.say[-1]).split("\n\n")
+        asked = [p for p in paragraphs if "?" in p] or paragraphs
+        text = " ".join(asked[0].split())
         if len(text) > chars:
             text = text[: chars - 1].rstrip() + "…"
         return f"{text} ({state_id})" if code else text
