@@ -37,7 +37,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from bot.figures import Figures
+from bot.figures import FIGURES_ONLY, Figures
 from bot.logs import get_logger
 from bot.metrics import Metrics
 from bot.serving import ContentHolder
@@ -471,7 +471,8 @@ class Conversations:
             self.error("step", exc)
         for output in outputs:
             if isinstance(output, Count):
-                self.metrics.count(output.metric, output.label)
+                if output.metric not in FIGURES_ONLY:
+                    self.metrics.count(output.metric, output.label)
             elif isinstance(output, Handoff):
                 for service in output.services:
                     self.metrics.count("handoff", service)

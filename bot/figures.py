@@ -40,6 +40,8 @@ CRISIS_KINDS = frozenset({"suicide", "danger", "both", "any"})
 CRISIS_OUTCOMES = ("sure", "possible", "yes", "no")
 LEAVING = ("erase", "quick_exit")
 DIRECT = "direct"
+# The engine's counts that only the figures use (the older conversation_events leaves them).
+FIGURES_ONLY = frozenset({*STEPS, "crisis_screen", "chosen"})
 
 
 @dataclass(frozen=True)
@@ -125,13 +127,13 @@ class Figures:
     """Turns one step's outputs into the published counters (see the module docstring)."""
 
     def __init__(self) -> None:
-        self._labels: tuple[int, Labels] | None = None
+        self._labels: tuple[str, Labels] | None = None
 
     def labels(self, content: Content) -> Labels:
-        """The label lists of ``content`` (made once per content object)."""
+        """The label lists of ``content`` (made once per content version)."""
         cached = self._labels
-        if cached is None or cached[0] != id(content):
-            cached = self._labels = (id(content), Labels.of(content))
+        if cached is None or cached[0] != content.version:
+            cached = self._labels = (content.version, Labels.of(content))
         return cached[1]
 
     def of_step(

@@ -17,7 +17,7 @@ from bot.figures import CHANNELS, Figures, Labels
 from bot.metrics import FIGURES, Metrics
 from bot.serving import ContentHolder
 from bot.stores import MemoryStore
-from flows import Choice, Command, Count, Handoff, Start, Text
+from flows import Choice, Command, Content, Count, Handoff, Start, Text
 from tests.bot.test_conversation import KEYS, Screen
 
 SAFE_YES = "Ja, het is veilig"
@@ -178,3 +178,70 @@ def test_no_label_outside_its_list(
     for (name, labels), _ in figures_on(metrics).items():
         for label, value in labels:
             assert value in sets[name][label], (name, label, value)
+
+
+def allowed_values(content: Content) -> set[str]:
+    """Every label value any baken counter may show with this content: the figures' lists,
+    the operators' fixed words, and the content's own ids (never anything else)."""
+    from bot import metrics
+
+    allowed: set[str] = {"other"}
+    for labels in Labels.of(content).sets().values():
+        for values in labels.values():
+            allowed |= values
+    allowed |= metrics.UPDATE_TYPES | metrics.REPLY_KINDS | metrics.WHERE
+    allowed |= metrics.WEB_REFUSALS | metrics.WEB_RESUMED
+    for flow in content.flows.values():
+        allowed |= set(flow.deep_links) | set(flow.campaigns) | set(flow.states)
+        for name, state in flow.states.items():
+            allowed |= {o.id for o in state.options}
+            allowed |= {f"{name}.{o.id}" for o in state.options}
+    allowed |= set(content.texts) | set(content.services)
+    engine_words = {  # what flows/ counts besides content ids (Count outputs)
+        *("entry", "campaign", "language", "stale", "typed", "crisis", "crisis_check"),
+        *("erase", "help", "error", "answer", "direct", "button", "global", "stop"),
+        *("no_session", "asked", "not_understood", "not_understood_twice", "story"),
+        *("unsure", "suicide", "danger", "both", "no"),
+    }
+    return allowed | engine_words
+
+
+TYPED = st.text(max_size=60) | st.sampled_from(
+    ["ik wil dood", "stop", "/start kanarie_x", "help", "English", "Over mij", "15", "ja"]
+)
+EVENTS = st.lists(
+    st.one_of(
+        st.builds(lambda t: Text(at=0, text=t), TYPED),
+        st.builds(lambda d: Choice(at=0, data=d), st.text(max_size=30) | st.just("!stop")),
+        st.builds(lambda p: Start(at=0, payload=p), st.none() | st.text(max_size=20)),
+        st.builds(
+            lambda n, a: Command(at=0, name=n, arg=a),
+            st.sampled_from(["help", "stop", "taal", "privacy"]) | st.text(max_size=8),
+            st.none() | st.text(max_size=10),
+        ),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(events=EVENTS, channel=st.sampled_from(["telegram", "web", "console"]))
+async def test_whatever_people_do_every_label_is_known(
+    holder: ContentHolder, events: list[Start | Choice | Text | Command], channel: str
+) -> None:
+    """Real conversations with anything typed, pressed or sent as a code: every label value
+    of every counter on the scrape page is in the closed lists (:func:`allowed_values`)."""
+    core = Conversations(holder, MemoryStore(3600))
+    person = Person(core, channel, "fuzz")
+    for event in events:
+        await person.do(event)
+    allowed = allowed_values(holder.engine.content)
+    page = core.metrics.render()[0].decode()
+    for family in text_string_to_metric_families(page):
+        for sample in family.samples:
+            for label, value in sample.labels.items():
+                if label != "le":
+                    assert value in allowed, (sample.name, label, value)
