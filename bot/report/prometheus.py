@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -46,6 +46,24 @@ def midnight(day: dt.date) -> float:
 
 def day_of(moment: float) -> dt.date:
     return dt.datetime.fromtimestamp(moment, ZONE).date()
+
+
+def daily_growth(
+    series: Mapping[Labels, Sequence[tuple[float, float]]], first: dt.date, last: dt.date
+) -> Daily:
+    """Per series (labels with the worker's), values over time -> growth per day, summed
+    over the workers: a new series counts its first value, a drop is a restart."""
+    found: Daily = defaultdict(lambda: defaultdict(int))
+    for series_key, values in series.items():
+        key = tuple((k, v) for k, v in series_key if k not in DROPPED)  # workers summed
+        before: float | None = None
+        for at, value in values:
+            grew = value if before is None or value < before else value - before
+            before = value
+            day = day_of(at)
+            if first <= day <= last and grew > 0:
+                found[key][day] += round(grew)
+    return {key: dict(days) for key, days in found.items()}
 
 
 class Source:
@@ -82,19 +100,9 @@ class Source:
         """How much ``metric`` grew per day from ``first`` to ``last`` (Dutch days)."""
         start = midnight(first - dt.timedelta(days=1))
         end = min(midnight(last + dt.timedelta(days=1)) - 1, self.clock())
-        found: Daily = defaultdict(lambda: defaultdict(int))
         if end <= start:
             return {}
-        for series_key, series in self._timed(metric, start, end).items():
-            key = tuple((k, v) for k, v in series_key if k not in DROPPED)  # workers summed
-            before: float | None = None
-            for at, value in series:
-                grew = value if before is None or value < before else value - before
-                before = value
-                day = day_of(at)
-                if first <= day <= last and grew > 0:
-                    found[key][day] += round(grew)
-        return {key: dict(days) for key, days in found.items()}
+        return daily_growth(self._timed(metric, start, end), first, last)
 
     def _timed(
         self, metric: str, start: float, end: float
