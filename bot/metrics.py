@@ -27,6 +27,7 @@ against closed lists in :mod:`bot.figures`).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
@@ -155,6 +156,7 @@ class Metrics:
             f"{name}_total": Counter(name, text, list(labels), registry=registry)
             for name, (text, labels) in FIGURES.items()
         }
+        self._children: dict[tuple[str, ...], Any] = {}  # a figure's series, by its labels
         self._step = Histogram(
             "baken_step_seconds",
             "Time of one conversation step (store included).",
@@ -180,8 +182,13 @@ class Metrics:
         self._events.labels(_label(metric), _label(label)).inc()
 
     def figure(self, name: str, labels: dict[str, str]) -> None:
-        """Increase a published figure (``FIGURES``); the labels come from bot.figures."""
-        self._figures[name].labels(**labels).inc()
+        """Increase a published figure (``FIGURES``); the labels come from bot.figures,
+        checked against closed lists, so this cache of series is bounded too."""
+        key = (name, *labels.values())
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self._figures[name].labels(**labels)
+        child.inc()
 
     def error(self, where: str, exc: BaseException) -> None:
         """An error; only the exception's class name is kept (``Conversations.error``)."""

@@ -60,6 +60,7 @@ from flows.understanding.crisis import Verdict
 from flows.understanding.readers import Readers
 from flows.wording import one_message_per_turn
 
+LEFT = "left"  # the count of a conversation erased at its question
 MAX_CHAIN = 64  # states passed through in one step; lint forbids cycles, this is a backstop
 
 
@@ -184,8 +185,9 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
         if wanted is None:
             return None
         pressed = isinstance(event, Choice)
-        if session is None:
-            return self._global(self._fresh(event.at), wanted, event.at, pressed=pressed)
+        if session is None:  # no conversation: nobody left a question (the funnel)
+            new, outputs = self._global(self._fresh(event.at), wanted, event.at, pressed=pressed)
+            return new, tuple(o for o in outputs if not (isinstance(o, Count) and o.metric == LEFT))
         session, notice = self._refresh(session, event.at)
         if notice is not None:
             restarted, outputs = notice

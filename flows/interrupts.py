@@ -140,7 +140,7 @@ class Interrupts(Wording):
         if action == "!stop":
             return None, (
                 Count("erase", "stop"),
-                Count("left", session.state),
+                Count("left", session.state),  # the funnel: erased at this question
                 Wipe(self._text(lang, "system.erased")),
                 End(),
             )

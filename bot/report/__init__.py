@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -42,7 +43,9 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-o", "--output", type=Path, help="the page to write (default: stdout)")
     parser.add_argument("--lang", choices=REPORT_LANGS, default="nl", help="nl (default) or en")
-    parser.add_argument("--dir", type=Path, help="content folder (default: the shipped one)")
+    parser.add_argument(
+        "--dir", type=Path, help="content folder (default: BAKEN_CONTENT_DIR, else the shipped)"
+    )
 
 
 def page(content: Content, source: Source, first: dt.date, last: dt.date, lang: str) -> str:
@@ -60,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         print("baken report: --to is before --from", file=sys.stderr)
         return 2
     try:
-        content = load_content(args.dir or default_content_dir())
+        directory = args.dir or Path(os.environ.get("BAKEN_CONTENT_DIR") or default_content_dir())
+        content = load_content(directory)
     except ContentError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

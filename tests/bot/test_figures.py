@@ -245,3 +245,13 @@ async def test_whatever_people_do_every_label_is_known(
             for label, value in sample.labels.items():
                 if label != "le":
                     assert value in allowed, (sample.name, label, value)
+
+
+async def test_stop_without_a_conversation_leaves_no_question(holder: ContentHolder) -> None:
+    """/stop as the very first thing: an erase is counted, but no question was left."""
+    core = Conversations(holder, MemoryStore(3600))
+    await Person(core, "telegram", "dee").do(Command(at=core.now(), name="stop"))
+    assert core.metrics.value("baken_leaving_total", channel="telegram", how="erase") == 1
+    at_welcome = {"channel": "telegram", "question": "welcome", "step": "left"}
+    left = core.metrics.value("baken_funnel_total", **at_welcome)
+    assert left == 0
