@@ -119,7 +119,9 @@ def with_note(outputs: tuple[Output, ...], note: str) -> tuple[Output, ...]:
         if isinstance(output, Message):
             if output.copyable or output.replaces:
                 break
-            joined = Message(f"{note}{PARAGRAPH}{output.text}", output.buttons, output.links)
+            parts = (note, *output.parts) if output.parts else ()
+            text = f"{note}{PARAGRAPH}{output.text}"
+            joined = Message(text, output.buttons, output.links, parts=parts)
             return (*outputs[:i], joined, *outputs[i + 1 :])
     return (Message(note), *outputs)
 
@@ -465,6 +467,7 @@ class Conversations:
                 channel=channel,
                 lang=reply.lang or DEFAULT_LANG,
                 quick_exit=quick_exit,
+                new=reply.new,
             ):
                 self.metrics.figure(name, labels)
         except Exception as exc:  # pragma: no cover - counting never stops a turn

@@ -144,8 +144,12 @@ class Figures:
         channel: str,
         lang: str,
         quick_exit: bool = False,
+        new: bool = False,
     ) -> list[tuple[str, dict[str, str]]]:
-        """The counters one step increases, as (name, labels), every value checked."""
+        """The counters one step increases, as (name, labels), every value checked.
+
+        ``new``: there was no conversation before the step (a stop then leaves no question).
+        """
         known = self.labels(content)
         where = _in(channel, CHANNELS)
         lang = _in(lang, known.langs)
@@ -168,6 +172,8 @@ class Figures:
             metric, label, detail = output.metric, output.label, output.detail
             if metric in ("entry", "campaign"):
                 add("baken_conversations_started_total", lang=lang, way=_in(label, known.ways))
+            elif metric == "left" and new:
+                continue
             elif metric in STEPS:
                 add("baken_funnel_total", question=_in(label, known.questions), step=metric)
             elif metric == "crisis_screen":

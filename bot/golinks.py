@@ -21,6 +21,7 @@ from aiohttp import web
 from bot.metrics import Metrics
 from bot.serving import ContentHolder
 from flows import Message
+from flows.events import Card, Link
 
 PREFIX = "/go/"
 
@@ -31,15 +32,23 @@ def go_url(base: str, service: str) -> str:
     return f"{base.rstrip('/')}{PREFIX}{service}"
 
 
+def _via(link: Link, base: str) -> Link:
+    return dataclasses.replace(link, url=go_url(base, link.service)) if link.service else link
+
+
 def through_go(message: Message, base: str) -> Message:
-    """The message with its service links pointing to ``/go/<service>`` under ``base``."""
+    """The message with its service links (and its cards' links) pointing to
+    ``/go/<service>`` under ``base``."""
     if not any(link.service for link in message.links):
         return message
-    links = tuple(
-        dataclasses.replace(link, url=go_url(base, link.service)) if link.service else link
-        for link in message.links
+    parts = tuple(
+        dataclasses.replace(part, link=_via(part.link, base))
+        if isinstance(part, Card) and part.link is not None
+        else part
+        for part in message.parts
     )
-    return dataclasses.replace(message, links=links)
+    links = tuple(_via(link, base) for link in message.links)
+    return dataclasses.replace(message, links=links, parts=parts)
 
 
 def add_go_links(

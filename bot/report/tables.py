@@ -128,7 +128,9 @@ class Words:
         if state.handoff is not None:  # its text is the handoff's intro: name it instead
             text = f"{self('handoffs')}: {self.audience(state_id)}"
             return f"{text} ({state_id})" if code else text
-        paragraphs = self.content.text(self.lang, state.say[-1]).split("\n\n")
+        last = state.say[-1]
+        key = last if isinstance(last, str) else last.text
+        paragraphs = self.content.text(self.lang, key).split("\n\n")
         asked = [p for p in paragraphs if "?" in p] or paragraphs
         text = " ".join(asked[0].split())
         if len(text) > chars:

@@ -46,6 +46,7 @@ OTHER = [
     ("other_age", "16 of 17"),
     ("other_do", "Klaar"),
     ("other_life", "Klaar"),
+    ("other_seen", "Klaar"),
     ("other_unsure", "Nee, laat de hulp zien"),
     ("other_region", "Provincie Groningen"),
     ("other_handoff", "Verder"),

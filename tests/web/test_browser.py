@@ -207,7 +207,8 @@ async def test_a_whole_conversation_to_chat_met_fier(
 
     The choices show as the person's own bubbles, ticks are visible, the link opens
     chatmetfier.nl in a new tab without a referrer, the summary can be copied, phone
-    numbers are tappable. Screenshots at this width go to tests/artifacts/.
+    numbers are large "Bel" buttons on the service's card. Screenshots at this width go
+    to tests/artifacts/.
     """
     _, url = site
     context = await new_context(browser, width)
@@ -233,7 +234,7 @@ async def test_a_whole_conversation_to_chat_met_fier(
     await expect(fier).to_have_attribute("href", FIER_LINK)
     await expect(fier).to_have_attribute("target", "_blank")
     await expect(fier).to_have_attribute("rel", "noopener noreferrer")
-    await expect(me.page.locator('a[href="tel:08000432"]')).to_have_text("0800-0432")
+    await expect(me.page.locator('a[href="tel:08000432"]')).to_have_text("Bel gratis 0800-0432")
     summary = me.page.locator(".baken-chat__message--bot pre")
     await expect(summary).to_contain_text("Ik ben jonger dan 16.")
     await me.page.get_by_role("button", name="Kopieer de tekst").click()

@@ -17,7 +17,7 @@ from tests.web.conftest import Serve
 
 Pages = Callable[..., PageSocket]
 CONTENT = default_content_dir()
-TO_THE_HANDOFF = ("Ja, het is veilig", "Nee", "16 of 17", "Klaar", "Klaar")
+TO_THE_HANDOFF = ("Ja, het is veilig", "Nee", "16 of 17", "Klaar", "Klaar", "Klaar")
 
 
 async def fetch(url: str) -> tuple[int, dict[str, str], str]:

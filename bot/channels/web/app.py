@@ -43,6 +43,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import WSMsgType, web
 
@@ -67,6 +68,7 @@ from bot.serving import ContentHolder, install_reload
 from bot.settings import Settings
 from bot.stores import SessionStore
 from flows.content import DEFAULT_LANG
+from flows.wording import language_name
 
 HEARTBEAT = 30.0  # seconds between pings; a socket that does not answer is closed
 SWEEP_EVERY = 5.0  # seconds between outbox clean-ups
@@ -141,6 +143,24 @@ def suggested_language(request: web.Request, languages: tuple[str, ...], page: s
             offers.append((-quality, i, primary))
     best = min(offers)[2] if offers else None
     return best if best != page else None
+
+
+def language_links(request: web.Request, channel: WebChannel, lang: str) -> str:
+    """The opening screen's languages, each in its own name: links to this page in that
+    language (a campaign's ``?start=`` kept), the page's own marked as current."""
+    content = channel.core.holder.engine.content
+    start = request.query.get("start")
+    items = []
+    for code in content.languages:
+        name = content.texts.get(code, {}).get(f"language.{code}") or language_name(code)
+        query = {"lang": code, **({"start": start} if start else {})}
+        direction = channel.texts(code)["dir"]
+        current = ' aria-current="page"' if code == lang else ""
+        items.append(
+            f'<li><a href="?{html.escape(urlencode(query), quote=True)}" lang="{code}" '
+            f'hreflang="{code}" dir="{direction}"{current}>{html.escape(name)}</a></li>'
+        )
+    return "".join(items)
 
 
 def render_page(template: str, values: dict[str, str]) -> str:
@@ -287,6 +307,7 @@ def build_web_app(channel: WebChannel, policy: Policy, *, watch: bool = False) -
         }
         page = render_page(template, values)
         page = page.replace("<!--config-->", script_json({**config, "texts": texts}), 1)
+        page = page.replace("<!--languages-->", language_links(request, channel, lang), 1)
         return web.Response(text=page, content_type="text/html", charset="utf-8")
 
     async def static(request: web.Request) -> web.Response:
