@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     # Messages a second to send (Meta: 80 per number, more once upgraded); with Redis, one
     # budget shared by every worker.
     WHATSAPP_RATE: float = Field(default=75.0, gt=0, le=1000)
+    # Service links counted through GET /go/<service> (bot/golinks.py); "off": direct links.
+    BAKEN_GO_LINKS: Literal["on", "off"] = "on"
 
     @model_validator(mode="before")
     @classmethod

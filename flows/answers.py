@@ -56,6 +56,7 @@ class Answers(Stories):
             session = session.with_answer(MISSED, ())
         if option.count:
             outputs.append(Count("answer", f"{session.state}.{option.id}"))
+            outputs.append(Count("chosen", session.state, option.id))
         current = session.answer(session.state)
         if pressed and not (state.multi and not option.submit):
             # What was chosen, as the person saw it: the ticks, then the button pressed.
@@ -64,6 +65,8 @@ class Answers(Stories):
             outputs.append(
                 Answered(tuple(self._text(session.lang, self._label(state, o)) for o in chosen))
             )
+        if not state.multi or option.submit:  # the question is done with: the funnel
+            outputs.append(Count("skipped" if option.id == SKIP else "answered", session.state))
         if state.multi and not option.submit:
             picked = tuple(o for o in current if o != option.id)
             if option.id not in current:

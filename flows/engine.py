@@ -407,6 +407,8 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
                     break
                 name = target
                 continue
+            if state.options or state.end:  # a question (or an end) reached: the funnel
+                outputs.append(Count("reached", name))
             if state.handoff is not None:
                 # Intro first, then the services and the summary; the buttons go last.
                 outputs.extend(

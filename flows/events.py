@@ -105,6 +105,7 @@ class Link:
 
     label: str
     url: str
+    service: str = ""  # the service's id in the content, when the link is a service's
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +164,7 @@ class Handoff:
 
     services: tuple[str, ...]
     summary: str
+    at: str = ""  # the handoff's state in the flow (which audience it serves)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,10 +202,15 @@ class Stale:
 
 @dataclass(frozen=True, slots=True)
 class Count:
-    """An aggregate counter to increase: never carries anything about a person."""
+    """An aggregate counter to increase: never carries anything about a person.
+
+    ``label`` and ``detail`` are codes from the content or the engine (a state id, an option
+    id, a crisis kind and outcome), never anything typed.
+    """
 
     metric: str
     label: str
+    detail: str = ""
 
 
 Output = Message | Handoff | Answered | Stale | Wipe | End | Count

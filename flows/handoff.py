@@ -62,7 +62,7 @@ class Handoffs(Wording):
             # The services read Dutch: the same sentences in Dutch under the person's own.
             dutch = self._summary(session, DEFAULT_LANG)
             summary = f"{summary}\n\n{self._text(lang, 'system.summary_dutch')}\n{dutch}"
-        outputs.append(Handoff(tuple(r.id for r in refs), summary))
+        outputs.append(Handoff(tuple(r.id for r in refs), summary, session.state))
         if summary:
             outputs.append(self._say(lang, "system.summary_intro"))
             outputs.append(Message(summary, copyable=True))

@@ -144,7 +144,12 @@ class Interrupts(Wording):
     ) -> tuple[Session | None, tuple[Output, ...]]:
         lang = session.lang
         if action == "!stop":
-            return None, (Count("erase", "stop"), Wipe(self._text(lang, "system.erased")), End())
+            return None, (
+                Count("erase", "stop"),
+                Count("left", session.state),  # the funnel: erased at this question
+                Wipe(self._text(lang, "system.erased")),
+                End(),
+            )
         if action == "!stop_maybe":  # "kappen", "stoppen": may mean something else; ask once
             return session, (self._erase_question(lang),)
         if action == "!help":
@@ -154,7 +159,11 @@ class Interrupts(Wording):
         if action in ("!resume", "!keep", NONE_OF_THESE):
             return session, tuple(self._ask(session))
         if action == "!crisis.no":  # "not a crisis": back to the question, answers kept
-            return session, (Count("crisis_check", "no"), *marked_urgent(self._ask(session)))
+            return session, (
+                Count("crisis_check", "no"),
+                Count("crisis_screen", "any", "no"),
+                *marked_urgent(self._ask(session)),
+            )
         if action == "!restart":
             return self._start(session, Start(at=at))
         if action == "!lang":
@@ -203,15 +212,27 @@ class Interrupts(Wording):
         return found is not None and typed.norm in found.choices
 
     def _crisis(
-        self, kind: str, lang: str, *, resume: bool = True, again: bool = False
+        self,
+        kind: str,
+        lang: str,
+        *,
+        resume: bool = True,
+        again: bool = False,
+        outcome: str = "sure",
     ) -> tuple[Output, ...]:
+        """The crisis screen of ``kind`` (shorter when ``again``); ``outcome``: ``sure`` (the
+        detector) or ``yes`` (confirmed at the check)."""
         screens = self.content.screens
         screen = {"suicide": screens.crisis_suicide, "danger": screens.crisis_danger}.get(
             kind, screens.crisis_both
         )
         if again and screens.crisis_again is not None:
             screen = screens.crisis_again  # the same words twice read as a machine: shorter
-        return (Count("crisis", kind), *marked_urgent(self._screen(screen, lang, resume=resume)))
+        return (
+            Count("crisis", kind),
+            Count("crisis_screen", kind, outcome),
+            *marked_urgent(self._screen(screen, lang, resume=resume)),
+        )
 
     def _crisis_answer(
         self, verdict: Verdict, lang: str, *, resume: bool = True, again: bool = False
@@ -235,7 +256,11 @@ class Interrupts(Wording):
             (Button(self._text(lang, "button.stop"), "!stop"),),
         )
         bubbles[-1] = dataclasses.replace(bubbles[-1], buttons=rows)
-        return (Count("crisis_check", kind), *marked_urgent(bubbles))
+        return (
+            Count("crisis_check", kind),
+            Count("crisis_screen", kind, "possible"),
+            *marked_urgent(bubbles),
+        )
 
     def _crisis_confirmed(
         self, action: str, lang: str, *, resume: bool = True, again: bool = False
@@ -243,4 +268,4 @@ class Interrupts(Wording):
         """Yes at the check: the crisis screen of that kind (both when the data is odd)."""
         kind = action.removeprefix("!crisis.")
         kind = kind if kind in ("suicide", "danger") else "both"
-        return self._crisis(kind, lang, resume=resume, again=again)
+        return self._crisis(kind, lang, resume=resume, again=again, outcome="yes")

@@ -244,6 +244,11 @@ class Service(Strict):
     verified_on: dt.date | None = None
     notes: str | None = None
 
+    @property
+    def link(self) -> str | None:
+        """The address the service's button opens: its chat, else its site, else its form."""
+        return self.chat_url or self.url or self.report_url
+
     @model_validator(mode="after")
     def _language_facts_have_sources(self) -> Service:
         if self.languages and self.languages_source is None:

@@ -67,8 +67,8 @@ class Wording:
         return texts.get(lang) or texts.get(DEFAULT_LANG) or next(iter(texts.values()), "")
 
     def _link(self, lang: str, service: Service) -> Link | None:
-        url = service.chat_url or service.url or service.report_url
-        return Link(self._name(lang, service), url) if url else None
+        url = service.link
+        return Link(self._name(lang, service), url, service.id) if url else None
 
     def _bubbles(
         self, lang: str, keys: Iterable[str], links: Iterable[str], *, required: bool = False

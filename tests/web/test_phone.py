@@ -253,7 +253,7 @@ async def test_one_card_per_service_with_large_call_and_chat_buttons(
         assert count >= 2
         names = [await cards.nth(i).get_by_role("heading").inner_text() for i in range(count)]
         assert len(set(names)) == count  # one card per service
-        fier = me.page.locator(".baken-chat__card", has=me.page.locator("a[href*='chatmetfier']"))
+        fier = me.page.locator(".baken-chat__card", has=me.page.locator("a[href='/go/fier']"))
         await expect(fier).to_have_count(1)
         chat = fier.locator("a.baken-chat__open")
         await expect(chat).to_have_attribute("target", "_blank")

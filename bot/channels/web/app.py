@@ -14,6 +14,8 @@ Routes:
   ``Origin`` must be the page's own (the ``Host`` it was served from), ``BAKEN_WEB_PUBLIC_URL``
   or one of ``BAKEN_WEB_ORIGINS`` (**403** otherwise). Beyond ``BAKEN_WEB_MAX_CONNECTIONS`` open
   sockets a new one gets a ``busy`` frame and is closed (1013); the page tries again.
+- ``GET /go/<service>``: a service link opened, counted, and sent on (303) to the
+  service (see :mod:`bot.golinks`).
 - ``GET /healthz``, ``GET /metrics``: see :mod:`bot.monitoring`; keep them off the
   internet (the README's proxy snippets pass on only ``/``, ``/static/`` and ``/ws``).
 
@@ -56,6 +58,7 @@ from bot.channels.web.channel import (
     dumps,
 )
 from bot.conversation import Conversations
+from bot.golinks import add_go_links
 from bot.host import build_host
 from bot.lifecycle import until_stopped
 from bot.logs import get_logger
@@ -225,6 +228,7 @@ class Policy:
     origins: frozenset[str]
     max_connections: int
     public_url: str | None = None  # BAKEN_WEB_PUBLIC_URL: the page's address, whatever Host says
+    go_links: bool = True  # BAKEN_GO_LINKS: service links counted through /go/<service>
 
     @classmethod
     def of(cls, settings: Settings) -> Policy:
@@ -238,6 +242,7 @@ class Policy:
             origins=frozenset(origins),
             max_connections=settings.BAKEN_WEB_MAX_CONNECTIONS,
             public_url=public,
+            go_links=settings.BAKEN_GO_LINKS == "on",
         )
 
     def csp(self, request: web.Request) -> str:
@@ -382,6 +387,7 @@ def build_web_app(channel: WebChannel, policy: Policy, *, watch: bool = False) -
     app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/ws", socket)
     add_monitoring(app, health=core.store.ping, metrics=core.metrics)
+    add_go_links(app, holder=core.holder, metrics=core.metrics, counting=policy.go_links)
     app.on_response_prepare.append(headers)
     app.cleanup_ctx.append(background)
     app.on_shutdown.append(goodbye)
@@ -434,6 +440,8 @@ def build(
     """The web chat on the settings' content and store; nothing is opened until it runs."""
     host = build_host(settings, store=store, holder=holder, metrics=metrics, clock=clock)
     channel = WebChannel(host.core, host.keys, limits=limits)
+    if settings.BAKEN_GO_LINKS == "on":
+        channel.go_base = ""  # the page's own server
     app = build_web_app(channel, Policy.of(settings), watch=watch)
     return WebChat(app, channel, host.core, host.store, host.metrics, host.holder, settings)
 

@@ -18,6 +18,7 @@ from bot.channels.web.channel.protocol import (
 )
 from bot.channels.web.channel.tab import Tab
 from bot.conversation import Conversations, Incoming, Turn
+from bot.golinks import through_go
 from bot.keys import SessionKeys
 from flows import Answered, Button, Card, Message, Resume, Stale
 
@@ -28,6 +29,7 @@ class WebChannel:
     name = "web"
     remembers = False  # the page clears itself: no message ids are kept for erase
     erase_window = None
+    go_base: str | None = None  # service links through /go/<service> at this base ("": here)
 
     def __init__(
         self,
@@ -88,6 +90,8 @@ class WebChannel:
 
     async def show(self, to: Page, message: Message, turn: Turn) -> Sequence[int]:
         """One bot message as a numbered frame (after the page's words, if the language changed)."""
+        if self.go_base is not None:
+            message = through_go(message, self.go_base)
         box = to.box
         now = self.clock()
         box.ended = False

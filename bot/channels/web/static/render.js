@@ -3,6 +3,8 @@
 
 import { withPhones } from "./phones.js?v={{version}}";
 
+// A service's site, or its counted link on this server (/go/<service>, bot/golinks.py).
+const SERVICE_LINK = /^(https?:\/\/|\/go\/[a-z0-9_]+$)/i;
 const calm = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
 export class Conversation {
@@ -131,7 +133,7 @@ export class Conversation {
       const list = document.createElement("div");
       list.className = "baken-chat__links";
       links.forEach(function (link) {
-        if (!/^https?:\/\//i.test(link.url)) return;
+        if (!SERVICE_LINK.test(link.url)) return;
         const a = document.createElement("a");
         a.href = link.url;
         a.target = "_blank";
@@ -218,7 +220,7 @@ export class Conversation {
       call.appendChild(label);
       actions.appendChild(call);
     }
-    if (url && /^https?:\/\//i.test(url)) {
+    if (url && SERVICE_LINK.test(url)) {
       const open = document.createElement("a");
       open.href = url;
       open.target = "_blank";
