@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from flows.content import DEFAULT_LANG, Content
 from flows.machine import FlowMachine
 from flows.match import Candidates
 from flows.schema import Flow, Option, State
@@ -49,3 +50,28 @@ def option_of(state: State, option_id: str) -> Option | None:
         if option.id == option_id:
             return option
     return None
+
+
+def compile_flow(content: Content, name: str, flow: Flow) -> CompiledFlow:
+    """Everything per flow that a step needs: the machine, the callback data of every
+    answer button, and what may name each option, per question and language."""
+    candidates: dict[tuple[str, str], Candidates] = {}
+    for state_name, state in flow.states.items():
+        for lang in content.languages:
+            synonyms = content.synonyms.get(lang, {})
+            candidates[(state_name, lang)] = Candidates.build(
+                [
+                    (o.id, [content.text(lang, o.label_key), *synonyms.get(o.id, [])])
+                    for o in state.options
+                ]
+            )
+    data = {
+        (state_name, o.id): button_data(
+            name, state_name, o.id, content.text(DEFAULT_LANG, o.label_key)
+        )
+        for state_name, state in flow.states.items()
+        for o in state.options
+    }
+    return CompiledFlow(
+        name=name, flow=flow, machine=FlowMachine(flow), data=data, candidates=candidates
+    )

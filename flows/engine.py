@@ -30,7 +30,7 @@ from flows.compiled import (
     OWN_KEYS,
     PRESET,
     CompiledFlow,
-    button_data,
+    compile_flow,
 )
 from flows.content import DEFAULT_LANG, Content
 from flows.events import (
@@ -51,9 +51,9 @@ from flows.events import (
 )
 from flows.handoff import Handoffs
 from flows.interrupts import Interrupts, confirms_crisis, crisis_seen, crisis_shown
-from flows.machine import ADVANCE, FlowMachine, said_now
-from flows.match import Candidates, Typed, WholeMessage
-from flows.schema import Flow, State
+from flows.machine import ADVANCE, said_now
+from flows.match import Typed, WholeMessage
+from flows.schema import State
 from flows.session import Session
 from flows.stories import Stories
 from flows.understanding.crisis import Verdict
@@ -82,7 +82,9 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
         self._rtl = frozenset(
             lang for lang, meta in content.reviews.items() if meta.direction == "rtl"
         )
-        self._flows = {name: self._compile(name, flow) for name, flow in content.flows.items()}
+        self._flows = {
+            name: compile_flow(content, name, flow) for name, flow in content.flows.items()
+        }
         # Buttons are immutable values; a question's rows are built once per language.
         self._row_cache: dict[tuple[str, str, str], tuple[tuple[Button, ...], ...]] = {}
         self.readers = readers if readers is not None else Readers.build(content)
@@ -280,33 +282,6 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
         return self._fresh(at, lang)
 
     # ------------------------------------------------------------ compile
-
-    def _compile(self, name: str, flow: Flow) -> CompiledFlow:
-        content = self.content
-        candidates: dict[tuple[str, str], Candidates] = {}
-        for state_name, state in flow.states.items():
-            for lang in content.languages:
-                synonyms = content.synonyms.get(lang, {})
-                candidates[(state_name, lang)] = Candidates.build(
-                    [
-                        (o.id, [content.text(lang, o.label_key), *synonyms.get(o.id, [])])
-                        for o in state.options
-                    ]
-                )
-        data = {
-            (state_name, o.id): button_data(
-                name, state_name, o.id, content.text(DEFAULT_LANG, o.label_key)
-            )
-            for state_name, state in flow.states.items()
-            for o in state.options
-        }
-        return CompiledFlow(
-            name=name,
-            flow=flow,
-            machine=FlowMachine(flow),
-            data=data,
-            candidates=candidates,
-        )
 
     # ------------------------------------------------------------ sessions
 
