@@ -8,21 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.derived import build_engine
-from flows import Content, Engine, Handoff, Message, Output, Session, Text, load_content
-from flows.loader import default_content_dir
+from flows import Content, Engine, Handoff, Message, Output, Session, Text
 
 AT = 1_795_528_800  # 2026-11-24 15:00, Amsterdam
-
-
-@pytest.fixture(scope="module")
-def content() -> Content:
-    return load_content(default_content_dir())
-
-
-@pytest.fixture(scope="module")
-def engine(content: Content) -> Engine:
-    return build_engine(content)
 
 
 def at(engine: Engine, state: str, lang: str = "nl", **answers: tuple[str, ...]) -> Session:

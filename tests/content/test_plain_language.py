@@ -12,10 +12,9 @@ import re
 
 import pytest
 
-from bot.derived import build_engine
-from flows import Content, Engine, Message, Text, Wipe, load_content
+from flows import Content, Engine, Message, Text, Wipe
 from flows.lint_texts import _SENTENCE_END, _WORD, MAX_LABEL
-from flows.loader import DEFAULT_LANG, default_content_dir
+from flows.loader import DEFAULT_LANG
 
 AT = 1_795_528_800
 MAX_OPENING_WORDS = 59  # "under 60 words before the first choice"
@@ -54,16 +53,6 @@ OWN_WORDS = {
     "uk": ("стоп", "приватність"),
     "ar": ("امسح", "الخصوصية"),
 }
-
-
-@pytest.fixture(scope="module")
-def content() -> Content:
-    return load_content(default_content_dir())
-
-
-@pytest.fixture(scope="module")
-def engine(content: Content) -> Engine:
-    return build_engine(content)
 
 
 def words(text: str) -> int:

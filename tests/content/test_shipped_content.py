@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.derived import build_engine
 from flows import (
     Button,
     Choice,
@@ -25,7 +24,6 @@ from flows import (
     Session,
     Start,
     Text,
-    load_content,
 )
 from flows.lint_texts import MAX_LABEL, average_words
 from flows.loader import DEFAULT_LANG, default_content_dir, read_content
@@ -33,16 +31,6 @@ from flows.loader import DEFAULT_LANG, default_content_dir, read_content
 AT = 1_795_528_800  # 2026-11-24 15:00, Amsterdam
 MAX_AVERAGE_WORDS = 12  # per message, Dutch: short plain sentences (B1)
 MAX_PARAGRAPHS = 3
-
-
-@pytest.fixture(scope="module")
-def content() -> Content:
-    return load_content(default_content_dir())
-
-
-@pytest.fixture(scope="module")
-def engine(content: Content) -> Engine:
-    return build_engine(content)
 
 
 def flow_text_keys(content: Content) -> Iterator[tuple[str, str]]:
