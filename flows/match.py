@@ -48,6 +48,7 @@ _PLAIN = str.maketrans(
         **{chr(0x06F0 + d): str(d) for d in range(10)},  # Extended Arabic-Indic digits
     }
 )
+_ASCII_CONTROLS = str.maketrans({chr(c): " " for c in (*range(32), 127)})  # category Cc
 # Leetspeak and look-alikes people use to dodge filters.
 _LOOKALIKE = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "€": "e"}
@@ -64,6 +65,9 @@ def normalise(text: str) -> str:
     >>> normalise("Я хочу ПОМЕРТИ!!!")
     'я хочу померти'
     """
+    if text.isascii():  # no accents, marks or format characters: the same, sooner
+        text = text.translate(_ASCII_CONTROLS).casefold()
+        return " ".join(_REPEATS.sub(r"\1", _NON_WORD.sub(" ", text)).split())
     text = unicodedata.normalize("NFKD", text)
     kept = []
     for ch in text:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 # Bump when the meaning of the derived data changes (features, scoring): older data is then
 # never trusted, whatever its digest says.
-FORMAT = 1
+FORMAT = 2
 
 
 def digest_of(content: Content) -> str:

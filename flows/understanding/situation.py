@@ -34,6 +34,7 @@ from flows.match import Typed
 from flows.schema import AGE_BANDS, ROLES
 from flows.understanding.classifier import (
     features,
+    known_words,
     sigmoid,
     train,
     weights_from_data,
@@ -234,6 +235,7 @@ class Reader:
                 dense[f][index] = w
         data = weights_to_data(dense, self.intercept)
         data["labels"] = list(self.labels)
+        data["known"] = sorted(self.lexicon.known)  # so a warm start tokenises no stories
         return data
 
 
@@ -401,9 +403,12 @@ def reader_for(
                 )
             )
     rows = training_set(content)
-    known = {
-        w for text, _ in rows for w in words(text, spelling, symbols, fillers, digits=True)
-    } | fillers
+    if model is not None:
+        known = known_words(model) | fillers
+    else:
+        known = {
+            w for text, _ in rows for w in words(text, spelling, symbols, fillers, digits=True)
+        } | fillers
     not_ages = frozenset(
         w
         for per_lang in concepts.not_ages.values()
