@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bot.channels import channel_texts as texts
-from bot.derived import DerivedCache, build_engine
+from bot.derived import DerivedCache, ParsedFiles, build_engine
 from bot.logs import get_logger
 from flows.content import Content
 from flows.loader import ContentError, Problem, read_content
@@ -24,15 +24,25 @@ log = get_logger("baken.content")
 
 
 def read(
-    directory: Path, channel_texts: Iterable[str] = texts.ALL, *, today: dt.date | None = None
+    directory: Path,
+    channel_texts: Iterable[str] = texts.ALL,
+    *,
+    today: dt.date | None = None,
+    cache: DerivedCache | None = None,
 ) -> tuple[Content | None, list[Problem]]:
-    """Read a content folder as a running baken does: judged today, with every channel's texts."""
-    return read_content(
+    """Read a content folder as a running baken does: judged today, with every channel's
+    texts; with ``cache``, files parsed before (same bytes) are not parsed again."""
+    parsed = ParsedFiles(cache) if cache is not None else None
+    found = read_content(
         directory,
         today=today or dt.date.today(),
         channel_texts=channel_texts,
         channels=texts.CHANNELS,
+        parsed=parsed,
     )
+    if parsed is not None:
+        parsed.save()
+    return found
 
 
 class ContentHolder:
@@ -47,7 +57,7 @@ class ContentHolder:
         self.directory = directory
         self.channel_texts = tuple(channel_texts)
         self.cache = cache or DerivedCache()
-        content, problems = read(directory, self.channel_texts)
+        content, problems = read(directory, self.channel_texts, cache=self.cache)
         if content is None:
             raise ContentError(problems)
         self.engine = build_engine(content, self.cache)
@@ -60,11 +70,11 @@ class ContentHolder:
         the old one in a single assignment, so each turn sees one or the other.
         """
         self._stamp = self._mtimes()
-        content, problems = read(self.directory, self.channel_texts)
+        content, problems = read(self.directory, self.channel_texts, cache=self.cache)
         if content is None:
             return False, problems
         if content.version != self.engine.version:
-            self.engine = build_engine(content, self.cache)
+            self.engine = build_engine(content, self.cache, self.engine.readers)
         return True, problems
 
     def changed(self) -> bool:
