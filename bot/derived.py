@@ -180,13 +180,13 @@ def build_readers(
     if previous is not None and previous.digest == digest:
         return previous
     data = cache.load(digest)
-    readers = Readers.build(content, data)
+    readers = Readers.build(content, data, digest)
     if readers.trained:
         derived = readers.derived()
         cache.save(derived)
         # Built again from the data as written (weights rounded to six digits), so that
         # this process reads text exactly as every later one that starts from the cache.
-        readers = dataclasses.replace(Readers.build(content, derived), trained=True)
+        readers = dataclasses.replace(Readers.build(content, derived, digest), trained=True)
     return readers
 
 
