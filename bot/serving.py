@@ -18,11 +18,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from bot.channels import channel_texts as texts
-from bot.derived import DerivedCache, ParsedFiles, build_engine
+from bot.derived import DerivedCache, ParsedFiles, build_readers
 from bot.logs import get_logger
 from flows import Engine
 from flows.content import Content, Locator
 from flows.loader import ContentError, Problem, read_content
+from flows.understanding.readers import Readers
 
 log = get_logger("baken.content")
 
@@ -50,9 +51,24 @@ def read(
 
 
 def served(content: Content) -> Content:
-    """``content`` without what only its checks needed: the text of every file, kept to find
-    a problem's line (megabytes; served content has no problems left to place)."""
-    return dataclasses.replace(content, locator=Locator({}, content.locator.display))
+    """``content`` without what only its checks and the readers' training needed: the text
+    of every file, kept to find a problem's line, and the example messages (megabytes;
+    the readers are built from the whole content, see :func:`serving_engine`)."""
+    return dataclasses.replace(
+        content,
+        locator=Locator({}, content.locator.display),
+        crisis_examples={},
+        situation_examples={},
+        crisis_fresh={},
+    )
+
+
+def serving_engine(
+    content: Content, cache: DerivedCache, previous: Readers | None = None
+) -> Engine:
+    """The engine a process serves: readers from the whole ``content`` (by its digest),
+    the rest on :func:`served` content."""
+    return Engine(served(content), build_readers(content, cache, previous))
 
 
 class ContentHolder:
@@ -70,7 +86,7 @@ class ContentHolder:
         content, problems = read(directory, self.channel_texts, cache=self.cache)
         if content is None:
             raise ContentError(problems)
-        self.engine = build_engine(served(content), self.cache)
+        self.engine = serving_engine(content, self.cache)
         self._stamp = self._mtimes()
 
     def reload(self) -> tuple[bool, list[Problem]]:
@@ -92,7 +108,7 @@ class ContentHolder:
             return None, problems
         if content.version == current.version:
             return current, problems
-        return build_engine(served(content), self.cache, current.readers), problems
+        return serving_engine(content, self.cache, current.readers), problems
 
     def stamp(self) -> None:
         """Note the files as they are now: :meth:`changed` is about later edits."""
