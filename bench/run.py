@@ -197,7 +197,7 @@ def render(out: dict[str, Any], sizes: Sizes, seconds: float) -> str:
         f"| `baken run` start to the first reply, warm cache (cold) | {up.warm.run_s:.2f} s "
         f"({up.cold.run_s:.1f} s) | < 1 s | {_mark(up.warm.run_s < 1)} |",
         f"| `baken run` / `baken web` resident after start-up, warm cache | "
-        f"{up.warm.run_rss / 2**20:.0f} / {up.warm.web_rss / 2**20:.0f} MB | ≤ 100 MB | "
+        f"{up.warm.run_rss / 2**20:.0f} / {up.warm.web_rss / 2**20:.0f} MiB | ≤ 100 MB | "
         f"{_mark(max(up.warm.run_rss, up.warm.web_rss) <= 100 * 2**20)} |",
         f"| updates/s during reloads ÷ without | {rl.ratio:.2f} | ≥ 0.80 | "
         f"{_mark(rl.ratio >= 0.8)} |",

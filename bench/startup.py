@@ -246,10 +246,10 @@ def render(s: StartupFigures, r: ReloadFigures, number: int) -> list[str]:
         f"{_mark(s.warm.run_s < 1)} |",
         f"| `baken web`: start to listening | {s.cold.web_s:.2f} s | **{s.warm.web_s:.2f} s** "
         f"| < 1 s | {_mark(s.warm.web_s < 1)} |",
-        f"| `baken run`: resident memory then | {s.cold.run_rss / mib:.0f} MB | "
-        f"**{s.warm.run_rss / mib:.0f} MB** | ≤ 100 MB | {_mark(s.warm.run_rss <= 100 * mib)} |",
-        f"| `baken web`: resident memory then | {s.cold.web_rss / mib:.0f} MB | "
-        f"**{s.warm.web_rss / mib:.0f} MB** | ≤ 100 MB | {_mark(s.warm.web_rss <= 100 * mib)} |",
+        f"| `baken run`: resident memory then | {s.cold.run_rss / mib:.0f} MiB | "
+        f"**{s.warm.run_rss / mib:.0f} MiB** | ≤ 100 MB | {_mark(s.warm.run_rss <= 100 * mib)} |",
+        f"| `baken web`: resident memory then | {s.cold.web_rss / mib:.0f} MiB | "
+        f"**{s.warm.web_rss / mib:.0f} MiB** | ≤ 100 MB | {_mark(s.warm.web_rss <= 100 * mib)} |",
         "",
         f"Reload under load: `baken run` (warm cache, a copy of the content), {r.users} users "
         f"× {r.turns} turns closed-loop as in section 1; with reloads, one file of the copy "
