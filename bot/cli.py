@@ -5,6 +5,7 @@ baken chat [--lang CODE]  the real dialogue in the terminal (no token needed)
 baken run                 Telegram, long polling
 baken webhook             Telegram, webhook server (POST /telegram, /healthz, /metrics)
 baken web                 the web chat: a page, its WebSocket, /healthz, /metrics
+baken whatsapp            WhatsApp, webhook server (GET/POST /whatsapp, /healthz, /metrics)
 baken content check       validate the content; errors as path:line: message
 baken content graph       the flow as a Mermaid (or SVG) diagram
 baken content schema      JSON Schema of the content files
@@ -13,6 +14,7 @@ baken content understand TEXT [--lang L]  what baken reads in a typed story (pri
 baken content export LANG -o FILE.po   a language's texts as a PO file for translators
 baken content import FILE.po           translations from a PO file into texts/<lang>.yaml
 baken content mark-current LANG [KEY]  record that translations fit today's Dutch texts
+baken report --prometheus URL --from DATE --to DATE [-o FILE] [--lang nl|en]  figures to publish
 """
 
 from __future__ import annotations
@@ -73,6 +75,10 @@ def _parser() -> argparse.ArgumentParser:
         help="reload content when a file changes, and restart open pages on it (live preview)",
     )
 
+    wa = sub.add_parser("whatsapp", help="run on WhatsApp behind a webhook (off by default)")
+    wa.add_argument("--host", default="127.0.0.1")
+    wa.add_argument("--port", type=int, default=8081)
+    wa.add_argument("--watch", action="store_true", help="reload content when a file changes")
     content = sub.add_parser("content", help="check, draw or describe the content")
     csub = content.add_subparsers(dest="content_command", metavar="ACTION", required=True)
     check = csub.add_parser("check", help="validate; exit 1 on errors")
@@ -116,6 +122,9 @@ def _parser() -> argparse.ArgumentParser:
     mark.add_argument("lang", help="two-letter language code, like pl")
     mark.add_argument("keys", nargs="*", metavar="KEY", help="only these text keys")
     mark.add_argument("--dir", type=Path, help="content folder (default: the shipped one)")
+    from bot.report import arguments
+
+    arguments(sub.add_parser("report", help="a page of figures to publish, from Prometheus"))
     return parser
 
 
@@ -124,6 +133,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "content":
         return _content(args)
+    if args.command == "report":
+        from bot.report import run as report
+
+        return report(args)
     try:
         from bot.settings import Settings
 
@@ -144,6 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_chat(settings, args))
         if command == "web":
             return _web(settings, args)
+        if command == "whatsapp":
+            from bot.channels.whatsapp.app import run
+
+            return run(settings, host=args.host, port=args.port, watch=args.watch)
         if settings.TELEGRAM_BOT_TOKEN is None:
             print(
                 f"baken {command}: TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather, "
@@ -280,7 +297,9 @@ def _content(args: argparse.Namespace) -> int:
 
     directory: Path = args.dir or Path(os.environ.get("BAKEN_CONTENT_DIR") or default_content_dir())
     if args.content_command in {"export", "import", "mark-current"}:
-        return _translations(args, directory)
+        from bot.translations.command import command
+
+        return command(args, directory)
     content, problems = read(directory, today=getattr(args, "today", None))
     if args.content_command == "crisis":
         if content is None:
@@ -370,83 +389,6 @@ def _content(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
-
-
-def _translations(args: argparse.Namespace, directory: Path) -> int:
-    """`baken content export|import|mark-current`: PO files for translators, stale texts."""
-    from bot import translations
-
-    try:
-        if args.content_command == "export":
-            exported = translations.export_po(directory, args.lang)
-            if args.output is None:
-                sys.stdout.buffer.write(exported.po)
-            else:
-                args.output.write_bytes(exported.po)
-            print(
-                f"{args.output or 'PO file'}: {exported.entries} texts, {exported.translated} "
-                f"translated into {args.lang}, {exported.fuzzy} of them marked fuzzy (stale)",
-                file=sys.stderr,
-            )
-            return 0
-        if args.content_command == "import":
-            return _imported(translations.import_po(directory, args.po))
-        marked = translations.mark_current(directory, args.lang, args.keys)
-    except translations.TranslationError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 1
-    unchanged = "" if marked.written else "; nothing changed"
-    print(
-        f"{_shown(marked.sources_file)}: {marked.recorded} translation(s) recorded as "
-        f"made from today's Dutch texts ({marked.were_stale} were stale, "
-        f"{marked.were_unrecorded} had no record){unchanged}"
-    )
-    return 0
-
-
-def _imported(report: object) -> int:
-    from bot.translations import Imported
-
-    assert isinstance(report, Imported)
-    where = _shown(report.texts_file)
-    if not report.written:
-        print(f"{where}: no text changed", end="")
-    else:
-        print(
-            f"{where}: {len(report.changed)} text(s) changed, {len(report.added)} added"
-            + (" (new file, review: draft)" if report.created else ""),
-            end="",
-        )
-    print(f"; {report.empty} empty entries left alone")
-    if report.fuzzy:
-        print(f"  {len(report.fuzzy)} marked fuzzy in the PO file: imported, but still stale")
-    if report.older:
-        print(
-            f"  {len(report.older)} translated from an older Dutch text: imported, and stale "
-            "(the Dutch text changed since the export)"
-        )
-    if report.sources_written:
-        print(f"  recorded which Dutch text each was made from (texts/sources/{report.lang}.yaml)")
-    if report.reviewed:
-        print(
-            f"  note: texts/{report.lang}.yaml says `review: reviewed`, but the texts that just "
-            "changed have not been reviewed: set `review: draft` until someone has read them"
-        )
-    if report.written or report.sources_written:
-        print(
-            f"Next: baken content check, try it with baken chat --lang {report.lang}, then "
-            f"commit texts/{report.lang}.yaml and texts/sources/{report.lang}.yaml."
-        )
-    return 0
-
-
-def _shown(path: Path) -> str:
-    """``path`` as `content check` shows files: relative to where the command runs."""
-    try:
-        return os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
 
 
 def content_schema() -> dict[str, object]:

@@ -37,6 +37,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from bot.figures import FIGURES_ONLY, Figures
 from bot.logs import get_logger
 from bot.metrics import Metrics
 from bot.serving import ContentHolder
@@ -68,7 +69,8 @@ class Incoming:
     channel's id of this delivery, to drop duplicates (None: never a duplicate).
     ``shown``: ids of the person's own messages, erased with the conversation.
     ``note``: a text key the channel wants shown before the answer (for example
-    "I only read text and buttons").
+    "I only read text and buttons"). ``quick_exit``: the person left in a hurry (the web
+    page's quick exit), counted apart from an ordinary erase.
     """
 
     key: str
@@ -77,6 +79,7 @@ class Incoming:
     delivery: str | None = None
     shown: tuple[int, ...] = ()
     note: str | None = None
+    quick_exit: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +119,9 @@ def with_note(outputs: tuple[Output, ...], note: str) -> tuple[Output, ...]:
         if isinstance(output, Message):
             if output.copyable or output.replaces:
                 break
-            joined = Message(f"{note}{PARAGRAPH}{output.text}", output.buttons, output.links)
+            parts = (note, *output.parts) if output.parts else ()
+            text = f"{note}{PARAGRAPH}{output.text}"
+            joined = Message(text, output.buttons, output.links, parts=parts)
             return (*outputs[:i], joined, *outputs[i + 1 :])
     return (Message(note), *outputs)
 
@@ -229,6 +234,7 @@ class Conversations:
         self.metrics = metrics if metrics is not None else Metrics()
         self.clock = clock
         self.lanes = Lanes()
+        self.figures = Figures()
         self._seq = itertools.count(1)
 
     def now(self) -> int:
@@ -273,7 +279,12 @@ class Conversations:
         started = time.perf_counter()
         seen = incoming.shown if channel.remembers else ()
         reply = await self.step(
-            incoming.key, incoming.event, seen, keep_for=channel.erase_window, channel=channel.name
+            incoming.key,
+            incoming.event,
+            seen,
+            keep_for=channel.erase_window,
+            channel=channel.name,
+            quick_exit=incoming.quick_exit,
         )
         self.metrics.step(time.perf_counter() - started)
         turn = Turn(reply.lang or DEFAULT_LANG, reply.priority)
@@ -337,11 +348,13 @@ class Conversations:
         *,
         keep_for: int | None = None,
         channel: str = "",
+        quick_exit: bool = False,
     ) -> Reply:
         """Load, step and save the conversation ``key``; ``seen``: shown ids to remember.
 
         ``keep_for``: the channel's erase window in seconds; older ids are dropped.
-        ``channel``: the channel's name, for its text variants.
+        ``channel``: the channel's name, for its text variants and the figures.
+        ``quick_exit``: an erase by quick exit (counted apart).
         When the store cannot be reached (or the engine fails), the reply comes from
         ``Engine.without_session``: crisis, help, privacy and stop still work.
         """
@@ -374,7 +387,7 @@ class Conversations:
             outputs = self._without_session(event, channel)
             erase = tuple(seen) if any(isinstance(o, Wipe) for o in outputs) else ()
             reply = Reply(outputs, erase, degraded=True)
-        self._count(reply.outputs)
+        self._count(reply, channel, quick_exit)
         return reply
 
     async def remember(self, key: str, ids: Iterable[int], *, keep_for: int | None = None) -> None:
@@ -443,10 +456,26 @@ class Conversations:
             self.error("without_session", exc)
             return ()
 
-    def _count(self, outputs: Iterable[Output]) -> None:
+    def _count(self, reply: Reply, channel: str, quick_exit: bool) -> None:
+        """The step's counts: the operators' counters and the published figures."""
+        outputs = reply.outputs
+        try:
+            content = self.holder.engine.content
+            for name, labels in self.figures.of_step(
+                content,
+                outputs,
+                channel=channel,
+                lang=reply.lang or DEFAULT_LANG,
+                quick_exit=quick_exit,
+                new=reply.new,
+            ):
+                self.metrics.figure(name, labels)
+        except Exception as exc:  # pragma: no cover - counting never stops a turn
+            self.error("step", exc)
         for output in outputs:
             if isinstance(output, Count):
-                self.metrics.count(output.metric, output.label)
+                if output.metric not in FIGURES_ONLY:
+                    self.metrics.count(output.metric, output.label)
             elif isinstance(output, Handoff):
                 for service in output.services:
                     self.metrics.count("handoff", service)

@@ -37,7 +37,20 @@ def check(content: Content, built: Readers) -> tuple[list[str], list[Problem], b
         problems.extend(found)
         ok = ok and not found
     ok = ok and not any(p.severity == "error" for p in lint)
+    lines.extend(whatsapp_labels(content))
     return lines, problems, ok
+
+
+def whatsapp_labels(content: Content) -> list[str]:
+    """Labels WhatsApp cannot show whole, per language with file and line. Listed, not
+    counted as the content's warnings: the channel is off until an organisation uses it."""
+    from bot.channels.whatsapp.labels import label_problems
+
+    found = label_problems(content)
+    if not found:
+        return ["WhatsApp: every label fits"]
+    head = f"WhatsApp: {len(found)} label(s) do not fit whole (listed, not counted):"
+    return [head, *(f"  {problem}" for problem in found)]
 
 
 def crisis(content: Content, text: str) -> int:

@@ -19,11 +19,15 @@ Metrics (all names start with ``baken_``):
 - ``web_connections``                open web chat connections (a gauge)
 - ``web_refused_total{reason}``      web chat connections or frames refused (``WEB_REFUSALS``)
 - ``web_resumed_total{how}``         web chat reconnects: ``outbox`` (resent), ``lost``
+
+and the figures an organisation can publish (``FIGURES``; their label values are checked
+against closed lists in :mod:`bot.figures`).
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
@@ -50,6 +54,39 @@ WEB_REFUSALS = frozenset(
 )
 WEB_RESUMED = frozenset({"outbox", "lost"})
 WHERE = frozenset({"step", "remember", "without_session", "api", "update", "store", "webhook"})
+
+# The published figures: name (without ``_total``) -> (help, label names). bot/figures.py
+# decides and checks their label values; here they are only registered and increased.
+FIGURES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "baken_conversations_started": (
+        "Conversations started, by channel, language and way in (deep link, campaign code).",
+        ("channel", "lang", "way"),
+    ),
+    "baken_funnel": (
+        "Questions of the flow: reached, answered, skipped, or left (erased) there.",
+        ("channel", "question", "step"),
+    ),
+    "baken_handoff_services": (
+        "Services shown at a handoff, by the handoff's audience (its state in the flow).",
+        ("channel", "service", "audience"),
+    ),
+    "baken_crisis_screens": (
+        "Crisis screens (sure) and checks (possible), and the answers to a check (yes, no).",
+        ("channel", "kind", "outcome"),
+    ),
+    "baken_leaving": (
+        "Conversations erased: by stop or the safe word (erase), or by quick exit.",
+        ("channel", "how"),
+    ),
+    "baken_answers": (
+        "Answers the flow counts (count: true), such as 'did this help'.",
+        ("channel", "question", "option"),
+    ),
+    "baken_links_opened": (
+        "Service links opened through GET /go/<service>.",
+        ("service",),
+    ),
+}
 
 _LABEL = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _TYPE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -115,6 +152,11 @@ class Metrics:
             ["how"],
             registry=registry,
         )
+        self._figures = {
+            f"{name}_total": Counter(name, text, list(labels), registry=registry)
+            for name, (text, labels) in FIGURES.items()
+        }
+        self._children: dict[tuple[str, ...], Any] = {}  # a figure's series, by its labels
         self._step = Histogram(
             "baken_step_seconds",
             "Time of one conversation step (store included).",
@@ -138,6 +180,15 @@ class Metrics:
         if metric == "crisis":
             self._crisis.labels(_label(label)).inc()
         self._events.labels(_label(metric), _label(label)).inc()
+
+    def figure(self, name: str, labels: dict[str, str]) -> None:
+        """Increase a published figure (``FIGURES``); the labels come from bot.figures,
+        checked against closed lists, so this cache of series is bounded too."""
+        key = (name, *labels.values())
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self._figures[name].labels(**labels)
+        child.inc()
 
     def error(self, where: str, exc: BaseException) -> None:
         """An error; only the exception's class name is kept (``Conversations.error``)."""

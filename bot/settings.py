@@ -18,6 +18,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from flows.loader import default_content_dir
 
 MAX_TTL = 47 * 3600  # Telegram lets bots delete messages for 48 hours; erase must still work.
+# Meta's Graph API, at the version baken was written and tested against.
+WHATSAPP_GRAPH_API = "https://graph.facebook.com/v23.0"
 
 # The web chat: what may stand in a CSP source list and in an Origin header.
 _ORIGIN = re.compile(r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$")
@@ -51,6 +53,17 @@ class Settings(BaseSettings):
     BAKEN_WEB_FRAME_ANCESTORS: str = "'none'"
     BAKEN_WEB_ORIGINS: str = ""
     BAKEN_WEB_MAX_CONNECTIONS: int = Field(default=2000, ge=1, le=100_000)
+    # WhatsApp (`baken whatsapp`; README: "Put it on WhatsApp"). Off unless all four are set.
+    WHATSAPP_TOKEN: SecretStr | None = None
+    WHATSAPP_APP_SECRET: SecretStr | None = None
+    WHATSAPP_VERIFY_TOKEN: SecretStr | None = None
+    WHATSAPP_PHONE_NUMBER_ID: str | None = None
+    WHATSAPP_API_URL: str = WHATSAPP_GRAPH_API
+    # Messages a second to send (Meta: 80 per number, more once upgraded); with Redis, one
+    # budget shared by every worker.
+    WHATSAPP_RATE: float = Field(default=75.0, gt=0, le=1000)
+    # Service links counted through GET /go/<service> (bot/golinks.py); "off": direct links.
+    BAKEN_GO_LINKS: Literal["on", "off"] = "on"
 
     @model_validator(mode="before")
     @classmethod
@@ -72,11 +85,22 @@ class Settings(BaseSettings):
         "BAKEN_SESSION_SECRET",
         "BAKEN_WEBHOOK_URL",
         "BAKEN_REDIS_URL",
+        "WHATSAPP_TOKEN",
+        "WHATSAPP_APP_SECRET",
+        "WHATSAPP_VERIFY_TOKEN",
+        "WHATSAPP_PHONE_NUMBER_ID",
         mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("WHATSAPP_API_URL")
+    @classmethod
+    def _graph_api(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+(/[^\s]*)?$", value):
+            raise ValueError("must be the Graph API's address, such as " + WHATSAPP_GRAPH_API)
+        return value.rstrip("/")
 
     @field_validator("BAKEN_WEB_PUBLIC_URL")
     @classmethod

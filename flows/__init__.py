@@ -10,6 +10,7 @@ from flows.engine import Engine
 from flows.events import (
     Answered,
     Button,
+    Card,
     Choice,
     Command,
     Count,
@@ -32,6 +33,7 @@ from flows.session import Session
 __all__ = [
     "Answered",
     "Button",
+    "Card",
     "Choice",
     "Command",
     "Content",

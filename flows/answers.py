@@ -24,6 +24,7 @@ class Answers(Stories):
     """Answering the current question; mixed into :class:`~flows.engine.Engine`."""
 
     if TYPE_CHECKING:  # provided by the Engine this is mixed into
+        _places: dict[str, str]
 
         def _start(
             self, session: Session | None, event: Start
@@ -55,6 +56,7 @@ class Answers(Stories):
             session = session.with_answer(MISSED, ())
         if option.count:
             outputs.append(Count("answer", f"{session.state}.{option.id}"))
+            outputs.append(Count("chosen", session.state, option.id))
         current = session.answer(session.state)
         if pressed and not (state.multi and not option.submit):
             # What was chosen, as the person saw it: the ticks, then the button pressed.
@@ -63,6 +65,8 @@ class Answers(Stories):
             outputs.append(
                 Answered(tuple(self._text(session.lang, self._label(state, o)) for o in chosen))
             )
+        if not state.multi or option.submit:  # the question is done with: the funnel
+            outputs.append(Count("skipped" if option.id == SKIP else "answered", session.state))
         if state.multi and not option.submit:
             picked = tuple(o for o in current if o != option.id)
             if option.id not in current:
@@ -81,7 +85,7 @@ class Answers(Stories):
         session = session.with_answer(session.state, picks)
         if option.set_lang and option.set_lang in self.content.texts:
             session = session.evolve(lang=option.set_lang)
-        target = self._flow(session).machine.fire(session.state, option.id, session.answers)
+        target = self._flow(session).machine.fire(session.state, option.id, session.facts())
         if target is None:
             outputs.extend(self._ask(session))
             return session, tuple(outputs)
@@ -104,6 +108,9 @@ class Answers(Stories):
             option = option_of(state, found.sure)
             assert option is not None
             return self._choose(session, state, option, at, pressed=False)
+        place = self._place(typed, state)
+        if place is not None:  # "ik woon in Westland" at "Waar woon je?"
+            return self._choose(session, state, place, at, pressed=False)
         reading = self.readers.situation.read(text)
         age = bare_age(typed.norm)
         if age is not None and option_of(state, age) is not None:
@@ -134,6 +141,21 @@ class Answers(Stories):
                 self._say(lang, "system.did_you_mean", tuple(rows)),
             )
         return self._not_understood(session, at)
+
+    def _place(self, typed: Typed, state: State) -> Option | None:
+        """The option a place name in the message answers, when it names exactly one of
+        this question's options (phrases/places.yaml)."""
+        if not self._places:
+            return None
+        words = typed.norm.split()
+        named = {
+            self._places[phrase]
+            for size in (1, 2, 3)
+            for i in range(len(words) - size + 1)
+            if (phrase := " ".join(words[i : i + size])) in self._places
+        }
+        options = [o for o in state.options if o.id in named]
+        return options[0] if len(options) == 1 else None
 
     @staticmethod
     def _label(state: State, option_id: str) -> str:

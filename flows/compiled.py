@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from flows.machine import FlowMachine
 from flows.match import Candidates
 from flows.schema import Flow, Option, State
+from flows.session import CRISIS_SHOWN
 
 PRESET = "_preset"  # answers key: questions answered by a deep link, not asked yet
 NOTED = "_noted"  # answers key: options a typed story stated, for questions still to come
 MISSED = "_missed"  # answers key: a typed message just now was not understood
-CRISIS = "_crisis"  # answers key: the kinds of crisis screen shown (suicide, danger)
+CRISIS = CRISIS_SHOWN  # answers key: the kinds of crisis screen shown (suicide, danger)
 # Answers keys that are no question of the flow (kept across content reloads).
 OWN_KEYS = frozenset({PRESET, NOTED, MISSED, CRISIS})
 NONE_OF_THESE = "!none"  # "none of these" under "did you mean": ask the question again

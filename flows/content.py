@@ -93,6 +93,8 @@ class Content:
     intents: IntentsFile
     synonyms: Mapping[str, Mapping[str, list[str]]]
     locator: Locator
+    # Place names per option id, in every language ("Westland" at "Waar woon je?").
+    places: Mapping[str, list[str]] = field(default_factory=dict)
     crisis_concepts: CrisisConceptsFile = field(
         default_factory=lambda: CrisisConceptsFile(concepts={}, patterns=[])
     )

@@ -50,8 +50,8 @@ from flows.events import (
     Wipe,
 )
 from flows.handoff import Handoffs
-from flows.interrupts import Interrupts, confirms_crisis, crisis_shown
-from flows.machine import ADVANCE, FlowMachine
+from flows.interrupts import Interrupts, confirms_crisis, crisis_seen, crisis_shown
+from flows.machine import ADVANCE, FlowMachine, said_now
 from flows.match import Candidates, Typed, WholeMessage
 from flows.schema import Flow, State
 from flows.session import Session
@@ -94,11 +94,17 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
             for lang in content.languages
             if f"language.{code}" in content.texts.get(lang, {})
         }
+        # Place names ("Westland", "Delfzijl") to the option they answer, in every language.
+        self._places = {
+            Typed.of(name).norm: option
+            for option, names in content.places.items()
+            for name in names
+        }
         self._intents = {
             name: WholeMessage.build(
                 phrase for phrases in getattr(content.intents, name).values() for phrase in phrases
             )
-            for name in ("stop", "stop_maybe", "help", "privacy", "language")
+            for name in ("stop", "stop_maybe", "help", "privacy", "language", "restart")
         }
 
     # ------------------------------------------------------------ public API
@@ -161,15 +167,20 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
                     # knows what the story said (as codes), as it would without the check.
                     story = self.readers.situation.read(event.text)
                     current = self._keep_story(current, story.options, tick_earlier=False)[0]
+                again = False
                 if verdict.outcome == "sure":
+                    again = crisis_seen(current, verdict.kind or "both")
                     current = crisis_shown(current, verdict.kind or "both")
-                return current, self._crisis_answer(verdict, current.lang)
+                return current, self._crisis_answer(verdict, current.lang, again=again)
         elif isinstance(event, Choice) and confirms_crisis(event.data):
             # Before anything else (a content reload, say): "yes" at the check is a crisis.
             current = self._touch(session, event.at) if session else self._fresh(event.at)
             said = Answered((self._text(current.lang, "button.check_yes"),))
-            current = crisis_shown(current, event.data.removeprefix("!crisis."))
-            return current, (said, *self._crisis_confirmed(event.data, current.lang))
+            kind = event.data.removeprefix("!crisis.")
+            again = crisis_seen(current, kind)
+            current = crisis_shown(current, kind)
+            confirmed = self._crisis_confirmed(event.data, current.lang, again=again)
+            return current, (said, *confirmed)
         return None
 
     def _by_start(
@@ -391,14 +402,18 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
                 # Answered by the deep link: take that answer without asking.
                 session = session.with_answer(PRESET, tuple(p for p in presets if p != name))
                 chosen = session.answer(name)[0]
-                target = compiled.machine.fire(name, chosen, session.answers)
+                target = compiled.machine.fire(name, chosen, session.facts())
                 if target is None:
                     break
                 name = target
                 continue
+            if state.options or state.end:  # a question (or an end) reached: the funnel
+                outputs.append(Count("reached", name))
             if state.handoff is not None:
                 # Intro first, then the services and the summary; the buttons go last.
-                outputs.extend(self._bubbles(session.lang, state.say, state.links))
+                outputs.extend(
+                    self._bubbles(session.lang, said_now(state.say, session.facts()), state.links)
+                )
                 outputs.extend(self._handoff(session, state.handoff, at))
                 if state.options or state.end:
                     self._attach_buttons(session, state, outputs)
@@ -412,8 +427,10 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
                 outputs.extend([*asked[:-1], *said, asked[-1]])
                 return session
             else:
-                outputs.extend(self._bubbles(session.lang, state.say, state.links))
-            target = compiled.machine.fire(name, ADVANCE, session.answers)
+                outputs.extend(
+                    self._bubbles(session.lang, said_now(state.say, session.facts()), state.links)
+                )
+            target = compiled.machine.fire(name, ADVANCE, session.facts())
             if target is None:
                 break
             name = target
@@ -436,7 +453,12 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
         rows: list[tuple[Button, ...]] = []
         for option in state.options:
             label = self._text(lang, option.label_key)
-            button = Button(label, data[(session.state, option.id)])
+            button = Button(
+                label,
+                data[(session.state, option.id)],
+                tickable=state.multi and not option.submit,
+                submit=state.multi and option.submit,
+            )
             if option.id in chosen:
                 ticked = self._text(lang, "button.selected").replace("{label}", label)
                 button = dataclasses.replace(button, selected=True, ticked=ticked)
@@ -451,7 +473,8 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
         self, session: Session, state: State, *, replaces: bool = False, only_last: bool = False
     ) -> list[Output]:
         """The state's bubbles; the last carries the answer buttons and the help/stop row."""
-        keys = state.say[-1:] if only_last else state.say
+        keys = said_now(state.say, session.facts())
+        keys = keys[-1:] if only_last else keys
         outputs: list[Output] = list(self._bubbles(session.lang, keys, state.links))
         if not outputs:
             outputs.append(Message(self._text(session.lang, "system.not_understood")))
@@ -465,8 +488,8 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
         for i in range(len(outputs) - 1, -1, -1):
             last = outputs[i]
             if isinstance(last, Message):
-                outputs[i] = Message(
-                    last.text, self._rows(session, state), last.links, replaces, last.copyable
+                outputs[i] = dataclasses.replace(
+                    last, buttons=self._rows(session, state), replaces=replaces, urgent=False
                 )
                 return
         outputs.append(

@@ -81,13 +81,17 @@ class Button:
     ``selected``: a ticked option of a multiple-choice question. A channel that draws its
     own tick (the web page) shows ``label`` with it; one that cannot (Telegram, the
     terminal) shows :attr:`shown`, the label with the content's tick (``button.selected``)
-    in ``ticked``.
+    in ``ticked``. ``tickable``: an option of a multiple-choice question, ticked or not (a
+    channel that draws boxes draws an empty one); ``submit``: a button that ends a
+    multiple-choice question ("Klaar", "Weet ik niet", "Overslaan"), never ticked.
     """
 
     label: str
     data: str
     selected: bool = False
     ticked: str = ""
+    tickable: bool = False
+    submit: bool = False
 
     @property
     def shown(self) -> str:
@@ -101,6 +105,33 @@ class Link:
 
     label: str
     url: str
+    service: str = ""  # the service's id in the content, when the link is a service's
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """One service at a handoff, its parts already worded in the conversation's language.
+
+    ``status``: open now, closed (and when it opens), or "see the website"; ``open``: True
+    when open now (or always), False when closed, None when not known. ``phone``: the
+    number to call as written ("0800-0432"), ``free`` when calling costs nothing;
+    ``phone_line`` says both in words.
+    ``link``: the service's chat, else its website (as in the message's ``links``);
+    ``chat``: True when ``link`` is a chat. ``details``: e-mail, languages, interpreter.
+    """
+
+    service: str
+    name: str
+    purpose: str
+    why: str = ""
+    status: str = ""
+    open: bool | None = None
+    phone: str = ""
+    free: bool = False
+    phone_line: str = ""
+    link: Link | None = None
+    chat: bool = False
+    details: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +144,9 @@ class Message:
     toggle); a channel may edit that message instead of sending a new one.
     ``copyable`` marks text meant to be copied (a summary): a channel may show it
     so that one tap copies it. ``urgent`` marks an answer to a (possible) crisis: a
-    channel that has to queue sends it before anything else.
+    channel that has to queue sends it before anything else. ``parts``: when the message
+    holds service cards, its texts and cards in order (``text`` says the same as plain
+    text, for channels that show no cards); empty otherwise.
     """
 
     text: str
@@ -122,6 +155,7 @@ class Message:
     replaces: bool = False
     copyable: bool = False
     urgent: bool = False
+    parts: tuple[str | Card, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +164,7 @@ class Handoff:
 
     services: tuple[str, ...]
     summary: str
+    at: str = ""  # the handoff's state in the flow (which audience it serves)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,10 +202,15 @@ class Stale:
 
 @dataclass(frozen=True, slots=True)
 class Count:
-    """An aggregate counter to increase: never carries anything about a person."""
+    """An aggregate counter to increase: never carries anything about a person.
+
+    ``label`` and ``detail`` are codes from the content or the engine (a state id, an option
+    id, a crisis kind and outcome), never anything typed.
+    """
 
     metric: str
     label: str
+    detail: str = ""
 
 
 Output = Message | Handoff | Answered | Stale | Wipe | End | Count

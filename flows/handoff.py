@@ -17,6 +17,7 @@ from flows.compiled import (
 )
 from flows.content import DEFAULT_LANG
 from flows.events import (
+    Card,
     Handoff,
     Message,
     Output,
@@ -39,8 +40,9 @@ class Handoffs(Wording):
     def _handoff(self, session: Session, spec: HandoffSpec, at: int) -> list[Output]:
         lang = session.lang
         refs: list[ServiceRef] = []
+        facts = session.facts()
         for ref in spec.refs():
-            if holds(ref.when, session.answers) and all(r.id != ref.id for r in refs):
+            if holds(ref.when, facts) and all(r.id != ref.id for r in refs):
                 refs.append(ref)
         flow = self._flow(session).flow
         first: list[ServiceRef] = []
@@ -60,7 +62,7 @@ class Handoffs(Wording):
             # The services read Dutch: the same sentences in Dutch under the person's own.
             dutch = self._summary(session, DEFAULT_LANG)
             summary = f"{summary}\n\n{self._text(lang, 'system.summary_dutch')}\n{dutch}"
-        outputs.append(Handoff(tuple(r.id for r in refs), summary))
+        outputs.append(Handoff(tuple(r.id for r in refs), summary, session.state))
         if summary:
             outputs.append(self._say(lang, "system.summary_intro"))
             outputs.append(Message(summary, copyable=True))
@@ -68,28 +70,57 @@ class Handoffs(Wording):
 
     def _card(self, lang: str, service: Service, why: str | None, at: int) -> Message:
         """One service: name, purpose, why it fits, open now or when, phone, e-mail,
-        languages, and its web link as a button."""
-        lines = [self._name(lang, service), self._in_language(lang, service.purpose)]
-        if why:
-            lines.append(self._text(lang, why))
+        languages, and its web link as a button; as text and as a :class:`Card`."""
+        name = self._name(lang, service)
+        purpose = self._in_language(lang, service.purpose)
+        reason = self._text(lang, why) if why else ""
         status = self._status(lang, service, at)
-        if status:
-            lines.append(status)
+        phone_line = ""
         if service.phone:
             key = "service.phone_free" if service.phone_free else "service.phone"
-            lines.append(self._text(lang, key).replace("{phone}", self._ltr(lang, service.phone)))
+            phone_line = self._text(lang, key).replace("{phone}", self._ltr(lang, service.phone))
+        details: list[str] = []
         if service.email:
             email = self._ltr(lang, service.email)
-            lines.append(self._text(lang, "service.email").replace("{email}", email))
+            details.append(self._text(lang, "service.email").replace("{email}", email))
         if service.languages:
             names = ", ".join(self._language_name(code) for code in service.languages)
-            lines.append(self._text(lang, "service.languages").replace("{languages}", names))
-        if service.interpreter:
-            lines.append(self._text(lang, "service.interpreter"))
+            details.append(self._text(lang, "service.languages").replace("{languages}", names))
+        if service.interpreter and lang != DEFAULT_LANG:  # a Dutch reader needs none
+            details.append(self._text(lang, "service.interpreter"))
         link = self._link(lang, service)
-        return Message("\n".join(lines), links=(link,) if link else ())
+        card = Card(
+            service=service.id,
+            name=name,
+            purpose=purpose,
+            why=reason,
+            status=status,
+            open=self._open(service, at),
+            phone=service.phone or "",
+            free=bool(service.phone_free),
+            phone_line=phone_line,
+            link=link,
+            chat=link is not None and link.url == service.chat_url,
+            details=tuple(details),
+        )
+        lines = [name, purpose, reason, status, phone_line, *details]
+        return Message(
+            "\n".join(line for line in lines if line),
+            links=(link,) if link else (),
+            parts=(card,),
+        )
+
+    @staticmethod
+    def _open(service: Service, at: int) -> bool | None:
+        """Open now (True), closed (False), or not known or not applicable (None)."""
+        hours = service.hours
+        if hours is None or not service.hours_verified or not _reachable(service):
+            return None
+        return is_open(hours, at)
 
     def _status(self, lang: str, service: Service, at: int) -> str:
+        if not _reachable(service):
+            return ""  # only a website: it is always there, "open day and night" says nothing
         hours = service.hours
         if hours is None or not service.hours_verified:
             # "See the website for opening hours" only makes sense when there is one.
@@ -125,3 +156,8 @@ class Handoffs(Wording):
                 if option is not None and option.summary:
                     sentences.append(self._text(lang, option.summary))
         return " ".join(sentences)
+
+
+def _reachable(service: Service) -> bool:
+    """A service a person can call, chat with or write to (not only a website to read)."""
+    return bool(service.phone or service.chat_url or service.email)

@@ -60,6 +60,12 @@ def confirms_crisis(data: str) -> bool:
     return data.startswith("!crisis.") and data != "!crisis.no"
 
 
+def crisis_seen(session: Session, kind: str) -> bool:
+    """True when a crisis screen of this kind (both kinds for "both") was shown before."""
+    kinds = ("suicide", "danger") if kind not in ("suicide", "danger") else (kind,)
+    return all(k in session.answer(CRISIS) for k in kinds)
+
+
 def crisis_shown(session: Session, kind: str) -> Session:
     """Remember (as codes) which crisis screens were shown, for the handoff."""
     kinds = ("suicide", "danger") if kind not in ("suicide", "danger") else (kind,)
@@ -109,7 +115,7 @@ class Interrupts(Wording):
             code = self._language_names.get(typed.norm)
             if code is not None:
                 return f"!lang.{code}"
-            for name in ("stop", "stop_maybe", "help", "privacy", "language"):
+            for name in ("stop", "stop_maybe", "help", "privacy", "language", "restart"):
                 if self._intents[name].matches(typed):
                     return "!lang" if name == "language" else f"!{name}"
         return None
@@ -138,7 +144,12 @@ class Interrupts(Wording):
     ) -> tuple[Session | None, tuple[Output, ...]]:
         lang = session.lang
         if action == "!stop":
-            return None, (Count("erase", "stop"), Wipe(self._text(lang, "system.erased")), End())
+            return None, (
+                Count("erase", "stop"),
+                Count("left", session.state),  # the funnel: erased at this question
+                Wipe(self._text(lang, "system.erased")),
+                End(),
+            )
         if action == "!stop_maybe":  # "kappen", "stoppen": may mean something else; ask once
             return session, (self._erase_question(lang),)
         if action == "!help":
@@ -148,7 +159,11 @@ class Interrupts(Wording):
         if action in ("!resume", "!keep", NONE_OF_THESE):
             return session, tuple(self._ask(session))
         if action == "!crisis.no":  # "not a crisis": back to the question, answers kept
-            return session, (Count("crisis_check", "no"), *marked_urgent(self._ask(session)))
+            return session, (
+                Count("crisis_check", "no"),
+                Count("crisis_screen", "any", "no"),
+                *marked_urgent(self._ask(session)),
+            )
         if action == "!restart":
             return self._start(session, Start(at=at))
         if action == "!lang":
@@ -196,21 +211,38 @@ class Interrupts(Wording):
         found = self._flows[session.flow].candidates.get((session.state, session.lang))
         return found is not None and typed.norm in found.choices
 
-    def _crisis(self, kind: str, lang: str, *, resume: bool = True) -> tuple[Output, ...]:
+    def _crisis(
+        self,
+        kind: str,
+        lang: str,
+        *,
+        resume: bool = True,
+        again: bool = False,
+        outcome: str = "sure",
+    ) -> tuple[Output, ...]:
+        """The crisis screen of ``kind`` (shorter when ``again``); ``outcome``: ``sure`` (the
+        detector) or ``yes`` (confirmed at the check)."""
         screens = self.content.screens
         screen = {"suicide": screens.crisis_suicide, "danger": screens.crisis_danger}.get(
             kind, screens.crisis_both
         )
-        return (Count("crisis", kind), *marked_urgent(self._screen(screen, lang, resume=resume)))
+        if again and screens.crisis_again is not None:
+            screen = screens.crisis_again  # the same words twice read as a machine: shorter
+        return (
+            Count("crisis", kind),
+            Count("crisis_screen", kind, outcome),
+            *marked_urgent(self._screen(screen, lang, resume=resume)),
+        )
 
     def _crisis_answer(
-        self, verdict: Verdict, lang: str, *, resume: bool = True
+        self, verdict: Verdict, lang: str, *, resume: bool = True, again: bool = False
     ) -> tuple[Output, ...]:
-        """Sure: the crisis screen. Possible: one short check with the number already in it,
-        and yes/no buttons that work from anywhere (``!crisis.<kind>``, ``!crisis.no``)."""
+        """Sure: the crisis screen (shorter when ``again``). Possible: one short check with
+        the number already in it, and yes/no buttons that work from anywhere
+        (``!crisis.<kind>``, ``!crisis.no``)."""
         kind = verdict.kind or "both"
         if verdict.outcome == "sure":
-            return self._crisis(kind, lang, resume=resume)
+            return self._crisis(kind, lang, resume=resume, again=again)
         screens = self.content.screens
         screen = {"suicide": screens.check_suicide, "danger": screens.check_danger}.get(
             kind, screens.check_both
@@ -224,11 +256,16 @@ class Interrupts(Wording):
             (Button(self._text(lang, "button.stop"), "!stop"),),
         )
         bubbles[-1] = dataclasses.replace(bubbles[-1], buttons=rows)
-        return (Count("crisis_check", kind), *marked_urgent(bubbles))
+        return (
+            Count("crisis_check", kind),
+            Count("crisis_screen", kind, "possible"),
+            *marked_urgent(bubbles),
+        )
 
     def _crisis_confirmed(
-        self, action: str, lang: str, *, resume: bool = True
+        self, action: str, lang: str, *, resume: bool = True, again: bool = False
     ) -> tuple[Output, ...]:
         """Yes at the check: the crisis screen of that kind (both when the data is odd)."""
         kind = action.removeprefix("!crisis.")
-        return self._crisis(kind if kind in ("suicide", "danger") else "both", lang, resume=resume)
+        kind = kind if kind in ("suicide", "danger") else "both"
+        return self._crisis(kind, lang, resume=resume, again=again, outcome="yes")

@@ -18,12 +18,15 @@ from rapidfuzz import process
 from flows.content import DEFAULT_LANG, Content, Problem, Severity
 from flows.lint_texts import (
     lint_empty,
+    lint_labels,
     lint_stale,
     lint_texts,
     lint_variants,
 )
 from flows.machine import branches
+from flows.match import normalise
 from flows.schema import Branch, Condition, Flow
+from flows.session import FACT_CRISIS, FACT_LANGUAGE
 from flows.texts import DAYS, SYSTEM_TEXTS
 from flows.understanding.crisis_check import lint_crisis
 
@@ -55,6 +58,8 @@ def lint(
     screens_file = "screens.yaml"
     for screen_name in type(content.screens).model_fields:
         screen = getattr(content.screens, screen_name)
+        if screen is None:
+            continue
         for i, key in enumerate(screen.say):
             used.setdefault(key, (screens_file, (screen_name, "say", i)))
         for i, service in enumerate(screen.links):
@@ -71,6 +76,10 @@ def lint(
     problems.extend(lint_variants(content, used, channels))
     problems.extend(lint_empty(content, used, (*SYSTEM_TEXTS, *channel_texts)))
     problems.extend(lint_texts(content, used))
+    labels = {
+        o.label_key for f in content.flows.values() for s in f.states.values() for o in s.options
+    }
+    problems.extend(lint_labels(content, labels))
     problems.extend(lint_stale(content))
     problems.extend(_lint_services(content, today))
     problems.extend(_lint_phrases(content))
@@ -92,6 +101,14 @@ def _lint_flow(
     if flow.start not in states:
         yield loc.problem(file, ("start",), f"start state '{flow.start}' does not exist")
 
+    # Facts a condition can test besides the questions (flows/session.py).
+    facts = {FACT_CRISIS: {"suicide", "danger"}, FACT_LANGUAGE: set(content.languages)}
+    for fact in facts:
+        if fact in states:
+            yield loc.problem(
+                file, ("states", fact), f"'{fact}' is a fact for conditions; name the state else"
+            )
+
     def check_target(path: tuple[str | int, ...], target: str) -> Iterator[Problem]:
         if target not in states:
             hint = _closest(target, names)
@@ -100,12 +117,15 @@ def _lint_flow(
     def check_condition(path: tuple[str | int, ...], when: Condition | None) -> Iterator[Problem]:
         for question, options in (when or {}).items():
             state = states.get(question)
-            if state is None or not state.options:
+            if question in facts and state is None:
+                known = facts[question]
+            elif state is None or not state.options:
                 yield loc.problem(
                     file, path, f"condition on '{question}', which is not a question here"
                 )
                 continue
-            known = {o.id for o in state.options}
+            else:
+                known = {o.id for o in state.options}
             for option in options:
                 if option not in known:
                     yield loc.problem(
@@ -147,10 +167,18 @@ def _lint_flow(
         base: tuple[str | int, ...] = ("states", state_name)
         following = names[position + 1] if position + 1 < len(names) else None
         last = following is None
-        for i, key in enumerate(state.say):
-            used.setdefault(key, (file, (*base, "say", i)))
+        for i, line in enumerate(state.say):
+            if isinstance(line, str):
+                used.setdefault(line, (file, (*base, "say", i)))
+            else:
+                used.setdefault(line.text, (file, (*base, "say", i, "text")))
+                yield from check_condition((*base, "say", i, "when"), line.when)
         if state.options and not state.say:
             yield loc.problem(file, base, "a question needs text: add `say:` with a text key")
+        elif state.options and all(not isinstance(line, str) for line in state.say):
+            yield loc.problem(
+                file, (*base, "say"), "a question needs a text without `when`, said every time"
+            )
         if not state.options and not state.say and state.handoff is None:
             yield loc.problem(file, base, "this state says nothing: add `say:`")
         for i, option in enumerate(state.options):
@@ -355,6 +383,22 @@ def _lint_phrases(content: Content) -> Iterator[Problem]:
                     "phrases/intents.yaml", (name,), f"no '{name}' phrases for '{lang}'", "warning"
                 )
     options = {o.id for f in content.flows.values() for s in f.states.values() for o in s.options}
+    owner: dict[str, str] = {}
+    for option, names in content.places.items():
+        if option not in options:
+            yield loc.problem(
+                "phrases/places.yaml",
+                (option,),
+                f"places for '{option}', but no flow has that option",
+                "warning",
+            )
+        for i, name in enumerate(names):
+            if owner.setdefault(normalise(name), option) != option:
+                yield loc.problem(
+                    "phrases/places.yaml",
+                    (option, i),
+                    f"'{name}' is also listed under '{owner[normalise(name)]}'",
+                )
     for lang, table in content.synonyms.items():
         for option in table:
             if option not in options:

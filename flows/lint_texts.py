@@ -1,5 +1,6 @@
 """Load-time checks of the texts: missing and empty texts, channel variants, stale
-translations, and plain language (Dutch at B1: short sentences, few words a message).
+translations, plain language (Dutch at B1: short sentences, few words a message), and
+button labels short enough for a phone (in every language).
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ from flows.content import DEFAULT_LANG, Content, Problem
 # Readability: Dutch at B1 or simpler. Averages over one message.
 MAX_AVERAGE_WORDS = 15
 MAX_SENTENCE_WORDS = 25
+# Letters on one button: a longer label is cut off on a small phone.
+MAX_LABEL = 40
+# Buttons every conversation can show, besides the flows' answer buttons.
+BUTTON_TEXTS = ("system.none_of_these",)
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 _WORD = re.compile(r"[0-9A-Za-zÀ-ÿ'’-]+")
@@ -46,6 +51,25 @@ def lint_texts(
         if problem:
             path = tuple(key.split("."))
             yield loc.problem(rel, path, f"'{key}': {problem}", "warning")
+
+
+def lint_labels(content: Content, labels: Iterable[str]) -> Iterator[Problem]:
+    """A warning for each button label over ``MAX_LABEL`` letters, in any language, at its
+    key: the flows' answer buttons (``labels``), the ``button.*`` texts, "none of these"."""
+    keys = set(labels) | set(BUTTON_TEXTS)
+    keys |= {k for k in content.texts.get(DEFAULT_LANG, {}) if k.startswith("button.")}
+    for lang in content.languages:
+        for key, text in content.texts.get(lang, {}).items():
+            if key.partition("@")[0] not in keys or "{" in text:
+                continue
+            if len(text) > MAX_LABEL:
+                yield content.locator.problem(
+                    f"texts/{lang}.yaml",
+                    tuple(key.split(".")),
+                    f"button label '{key}' has {len(text)} letters; a phone cuts off more "
+                    f"than {MAX_LABEL}: shorten it",
+                    "warning",
+                )
 
 
 def lint_variants(

@@ -40,6 +40,7 @@ from flows.schema import (
     CrisisFreshFile,
     Flow,
     IntentsFile,
+    PlacesFile,
     Screens,
     Service,
     ServicesFile,
@@ -370,6 +371,8 @@ def read_content(
     )
     synonyms_raw = reader.read("phrases/synonyms.yaml", required=False) or {}
     synonyms = reader.validate("phrases/synonyms.yaml", synonyms_raw, SynonymsFile) or {}
+    places_raw = reader.read("phrases/places.yaml", required=False) or {}
+    places = reader.validate("phrases/places.yaml", places_raw, PlacesFile) or {}
     rel = "phrases/crisis-concepts.yaml"
     crisis_concepts = reader.validate(rel, reader.read(rel), CrisisConceptsFile)
     crisis_examples = reader.read_folder("phrases/crisis-examples", CrisisExamplesFile)
@@ -429,6 +432,7 @@ def read_content(
         crisis=crisis,
         intents=intents,
         synonyms=synonyms,
+        places=places,
         locator=Locator(reader.lines, reader.display),
         crisis_concepts=crisis_concepts,
         crisis_examples=crisis_examples,

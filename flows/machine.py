@@ -8,12 +8,12 @@ flow when content loads; each step applies it to a transient, throw-away model
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from transitions import EventData, Machine
 
-from flows.schema import Branch, Condition, Flow, Next
+from flows.schema import Branch, Condition, Flow, Line, Next
 
 # The trigger for a state without options: go on to the next state.
 ADVANCE = "_next"
@@ -24,6 +24,16 @@ def holds(condition: Condition | None, answers: Mapping[str, tuple[str, ...]]) -
     if not condition:
         return True
     return all(set(options) & set(answers.get(state, ())) for state, options in condition.items())
+
+
+def said_now(say: Sequence[str | Line], answers: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """The text keys of ``say`` to show now: each plain key, and each line whose ``when``
+    holds for these answers."""
+    return [
+        line if isinstance(line, str) else line.text
+        for line in say
+        if isinstance(line, str) or holds(line.when, answers)
+    ]
 
 
 class _Step:

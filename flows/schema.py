@@ -87,11 +87,20 @@ class HandoffSpec(Strict):
         return [ServiceRef(id=s) if isinstance(s, str) else s for s in self.services]
 
 
+class Line(Strict):
+    """A text said only when earlier answers hold: a sentence that fits one sign only."""
+
+    text: TextKey
+    when: Condition
+
+
 class State(Strict):
     """One step of a flow: messages to say, then a question, a handoff or an end."""
 
-    say: list[TextKey] = Field(
-        default_factory=list, description="Text keys, one paragraph each (a turn is one message)."
+    say: list[TextKey | Line] = Field(
+        default_factory=list,
+        description="Text keys, one paragraph each (a turn is one message); "
+        "{text: key, when: {question: [options]}} says a text only when that was chosen.",
     )
     options: list[Option] = Field(default_factory=list)
     multi: bool = Field(default=False, description="Several options may be chosen.")
@@ -101,6 +110,10 @@ class State(Strict):
     handoff: HandoffSpec | None = None
     links: list[Id] = Field(default_factory=list, description="Service ids shown as web links.")
     end: bool = Field(default=False, description="The conversation may end here.")
+
+    def texts(self) -> list[str]:
+        """Every text key this state may say, conditional or not, in order."""
+        return [line if isinstance(line, str) else line.text for line in self.say]
 
     @model_validator(mode="after")
     def _shape(self) -> State:
@@ -161,6 +174,11 @@ class Screens(Strict):
         description="Possible danger now: a short yes/no check, 112 already shown."
     )
     check_both: Screen = Field(description="Possibly both: a check with 113 and 112 shown.")
+    crisis_again: Screen | None = Field(
+        default=None,
+        description="A crisis screen of a kind already shown in this conversation: shorter, "
+        "not the same words again. Without it, the same screen is shown again.",
+    )
     emergency: Screen = Field(description="When the session store cannot be reached.")
 
 
@@ -225,6 +243,11 @@ class Service(Strict):
     sources_extra: list[Url] = Field(default_factory=list)
     verified_on: dt.date | None = None
     notes: str | None = None
+
+    @property
+    def link(self) -> str | None:
+        """The address the service's button opens: its chat, else its site, else its form."""
+        return self.chat_url or self.url or self.report_url
 
     @model_validator(mode="after")
     def _language_facts_have_sources(self) -> Service:
@@ -402,6 +425,11 @@ class SituationConceptsFile(Strict):
         description="Per language, words that make a number next to them no age (uur, euro, "
         "tot): 'van 10 tot 22 uur'.",
     )
+    spelling: dict[str, str] = Field(
+        default_factory=dict,
+        description="One or two typed words read as other words by this reader only, after "
+        "the crisis detector's spelling list: 'have to: must'.",
+    )
 
 
 class CrisisPositives(Strict):
@@ -433,9 +461,16 @@ class IntentsFile(Strict):
     )
     privacy: PhraseLists
     language: PhraseLists
+    restart: PhraseLists = Field(
+        default_factory=dict,
+        description="Whole messages that ask to start again ('opnieuw beginnen'): a clean "
+        "start, earlier answers forgotten.",
+    )
 
 
 SynonymsFile = dict[Lang, dict[Id, list[str]]]
+# Place names per option id (the same in every language): phrases/places.yaml.
+PlacesFile = dict[Id, list[str]]
 TextsFile = dict[str, object]
 
 

@@ -22,6 +22,10 @@ from types import MappingProxyType
 from typing import Any
 
 _EMPTY: Mapping[str, tuple[str, ...]] = MappingProxyType({})
+CRISIS_SHOWN = "_crisis"  # answers key: the kinds of crisis screen shown (suicide, danger)
+# Facts a `when` condition can test besides the questions of the flow.
+FACT_CRISIS = "crisis"  # the kinds of crisis screen shown: suicide, danger
+FACT_LANGUAGE = "language"  # the conversation's language code
 HOUR = 3600
 
 # Numbers are written as base64url characters, 5 bits of the number per character and
@@ -175,6 +179,14 @@ class Session:
     def answer(self, state: str) -> tuple[str, ...]:
         """The option ids chosen at ``state`` (empty when not answered)."""
         return self.answers.get(state, ())
+
+    def facts(self) -> Mapping[str, tuple[str, ...]]:
+        """What a ``when`` condition can test: the answers, plus two facts that are no
+        question: ``crisis`` (the kinds of crisis screen shown) and ``language``."""
+        facts = dict(self.answers)
+        facts[FACT_CRISIS] = self.answers.get(CRISIS_SHOWN, ())
+        facts[FACT_LANGUAGE] = (self.lang,)
+        return facts
 
     def with_answer(self, state: str, options: tuple[str, ...]) -> Session:
         """A copy with the answer at ``state`` set to ``options`` (removed when empty)."""

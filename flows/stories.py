@@ -141,17 +141,24 @@ class Stories(Wording):
         ahead: list[str] = []
         earlier: list[str] = []
         for code in codes:
-            for name, state in flow.states.items():
-                option = option_of(state, code)
-                if option is None or option.submit or name == session.state:
-                    continue
-                answered = session.answer(name)
-                if name not in session.answers:
-                    ahead.append(code)
-                    break
-                if tick_earlier and state.multi and code not in answered:
+            places = [
+                (name, state, option)
+                for name, state in flow.states.items()
+                if (option := option_of(state, code)) is not None
+                and not option.submit
+                and name != session.state
+            ]
+            # A question of this kind already answered (on this path): the code is about
+            # that one, not about the same question on another path ("19" after the age).
+            answered = [p for p in places if p[0] in session.answers]
+            if not answered:
+                ahead.extend(code for _ in places[:1])
+                continue
+            for name, state, option in answered:
+                chosen = session.answer(name)
+                if tick_earlier and state.multi and code not in chosen:
                     order = [o.id for o in state.options]
-                    picked = tuple(sorted({*answered, code}, key=order.index))
+                    picked = tuple(sorted({*chosen, code}, key=order.index))
                     session = session.with_answer(name, picked)
                     earlier.append(option.label_key)
                     break

@@ -16,6 +16,7 @@ from babel import Locale, UnknownLocaleError
 from flows.content import DEFAULT_LANG, Content
 from flows.events import (
     Button,
+    Card,
     Link,
     Message,
     Output,
@@ -66,8 +67,8 @@ class Wording:
         return texts.get(lang) or texts.get(DEFAULT_LANG) or next(iter(texts.values()), "")
 
     def _link(self, lang: str, service: Service) -> Link | None:
-        url = service.chat_url or service.url or service.report_url
-        return Link(self._name(lang, service), url) if url else None
+        url = service.link
+        return Link(self._name(lang, service), url, service.id) if url else None
 
     def _bubbles(
         self, lang: str, keys: Iterable[str], links: Iterable[str], *, required: bool = False
@@ -125,7 +126,11 @@ def one_message_per_turn(outputs: tuple[Output, ...]) -> tuple[Output, ...]:
             last = group[-1]
             text = PARAGRAPH.join(m.text for m in group if m.text)
             urgent = any(m.urgent for m in group)
-            out.append(Message(text, last.buttons, tuple(links.values()), urgent=urgent))
+            parts: tuple[str | Card, ...] = ()
+            if any(m.parts for m in group):  # service cards: each text and card in order
+                parts = tuple(p for m in group if m.text for p in (m.parts or (m.text,)))
+            kept = tuple(links.values())
+            out.append(Message(text, last.buttons, kept, urgent=urgent, parts=parts))
         group.clear()
 
     for output in outputs:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from flows import Choice, Engine, Handoff, Message, Output, Session, Start
 from flows.machine import holds
 from flows.schema import Condition, Flow
+from flows.session import CRISIS_SHOWN
 
 AT = 1_764_000_000  # 2025-11-24, a Monday afternoon in Amsterdam
 
@@ -69,6 +70,9 @@ def situations(
         session, outputs = engine.step(None, Start(at=AT, payload=payload))
         assert session is not None
         todo.append(Situation(session, payload, (), outputs))
+        # The same conversation after a crisis screen: the states only it reaches.
+        after = session.with_answer(CRISIS_SHOWN, ("suicide",))
+        todo.append(Situation(after, payload, (), outputs))
     count = 0
     while todo and count < limit:
         here = todo.popleft()
@@ -77,7 +81,7 @@ def situations(
         key = (
             here.session.state,
             bool(here.session.answer(here.session.state)),
-            tuple(holds(c, here.session.answers) for c in watched),
+            tuple(holds(c, here.session.facts()) for c in watched),
         )
         if key in seen:
             continue

@@ -176,5 +176,7 @@ def test_every_channel_is_one_that_texts_may_name() -> None:
     from bot.channels.console import ConsoleChat
     from bot.channels.telegram.channel import TelegramChannel
     from bot.channels.web.channel import WebChannel
+    from bot.channels.whatsapp.channel import WhatsAppChannel
 
-    assert {ConsoleChat.name, TelegramChannel.name, WebChannel.name} == set(CHANNELS)
+    names = {ConsoleChat.name, TelegramChannel.name, WebChannel.name, WhatsAppChannel.name}
+    assert names == set(CHANNELS)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 # The channels a text may have a variant for (``key@telegram``): each channel's ``name``,
 # handed to the content check by the host.
-CHANNELS = ("telegram", "web", "console")
+CHANNELS = ("telegram", "web", "console", "whatsapp")
 
 # Telegram (bot/channels/telegram/): notes, erase, the pressed message, the command menu.
 TELEGRAM_ONLY_TEXT = "channel.only_text"
@@ -55,8 +55,22 @@ WEB_TEXTS = {
     "too_fast": "web.too_fast",
     "error": "web.error",
     "noscript": "web.noscript",
+    "call": "web.call",
+    "call_free": "web.call_free",
+    "chat": "web.chat",
+    "site": "web.site",
+    "languages": "web.languages",
 }
 WEB = tuple(WEB_TEXTS.values())
 
+# WhatsApp (bot/channels/whatsapp/): the button that opens a list, the body of a second
+# list, the line that says help and stop can be typed, a URL button's fallback label.
+# It also says channel.only_text (TELEGRAM_ONLY_TEXT), which is true there too.
+WHATSAPP_CHOOSE = "whatsapp.choose"
+WHATSAPP_MORE = "whatsapp.more"
+WHATSAPP_TYPED = "whatsapp.typed"
+WHATSAPP_OPEN = "whatsapp.open"
+WHATSAPP = (WHATSAPP_CHOOSE, WHATSAPP_MORE, WHATSAPP_TYPED, WHATSAPP_OPEN)
+
 # Every channel's keys: what a content load requires besides the engine's.
-ALL = (*TELEGRAM, *WEB)
+ALL = (*TELEGRAM, *WEB, *WHATSAPP)

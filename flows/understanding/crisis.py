@@ -97,6 +97,27 @@ class Verdict:
 NO = Verdict("no", None, "nothing found")
 
 
+# A signal word is ordinary for the classifier alone with one of these right next to it
+# (signal concept, ordinary concepts, words before, words after).
+NEAR_ORDINARY = (
+    ("kill", "body", 2, 2),  # "my legs are killing me"
+    ("kill", "period", 2, 2),  # "se termina contractul"
+    ("end", "period", 2, 2),  # "when my contract ends", "at the end of the month"
+    ("miss", "they|you", 0, 2),  # "i miss her every day"; not "they won't miss me"
+)
+
+_GLUE = r"\w\u200b-\u200f\u2060\ufeff\u00ad"  # a word character, or an invisible one
+_NUMBER = re.compile(rf"(?<![{_GLUE}])(?!11[23](?!\w))\d\d+(?![{_GLUE}])")
+
+
+def numbers(text: str) -> str:
+    """The text with its numbers of two or more digits left out, except 112 and 113:
+    digits are read as the letters they look like ("k1ll"), so "12 hours" would read as
+    "i2", which is 112. One digit may be a letter (Arabizi "ra 7"), so it stays, and so
+    does a number glued to a word by an invisible character."""
+    return _NUMBER.sub(" ", text) if any(c.isdigit() for c in text) else text
+
+
 def kind_of(kinds: Iterable[str]) -> str | None:
     found = set(kinds)
     if found >= set(KINDS):
@@ -129,6 +150,10 @@ class Detector:
     skip: frozenset[str] = frozenset()  # swear words and intensifiers: read as not there
     settled: int = 0  # concepts that make a signal ordinary from further away (relative)
     problems: tuple[tuple[str, tuple[str | int, ...], str], ...] = field(default=())
+    # (signal concepts, concepts that make them ordinary, words before, words after): a
+    # body part by "kill" ("my legs are killing me"), a period by "end" ("when my contract
+    # ends"), someone just after "miss" ("i miss her", not "nobody would miss me")
+    near_ordinary: tuple[tuple[int, int, int, int], ...] = ()
 
     @functools.cached_property
     def table(self) -> tuple[tuple[int, Rule, tuple[str, ...], bool], ...]:
@@ -153,7 +178,7 @@ class Detector:
         """What each part found: sure rules and possible rules (kind -> rule name), the
         classifier's probability per kind, whether a signal concept occurs, and the
         classifier's second opinion for the rules (its best sentence)."""
-        tokens = words(text, self.spelling, self.symbols, self.fillers, self.skip)
+        tokens = words(numbers(text), self.spelling, self.symbols, self.fillers, self.skip)
         if not tokens:
             return {}, {}, (0.0, 0.0), False, (0.0, 0.0)
         per_token = [self.lexicon.bits(t) for t in tokens]  # EOS is no word: 0
@@ -176,20 +201,63 @@ class Detector:
                         target.setdefault(kind, rule.name)
         probs = (0.0, 0.0)
         floors = (RULE_FLOOR, RULE_FLOOR)  # no examples, no classifier: the rules decide alone
+        signals = self._signals(heard)
         if self.model is not None:
             mask = (1 << self.concept_count) - 1
             concepts = [b & mask for b in per_token]
             probs, floors = self.model.score(tokens, concepts, self.names)
-        return sure, hints, probs, self._signal(heard), floors
+            if signals and max(probs) >= POSSIBLE_AT:
+                probs = self._near_signals(tokens, concepts, signals, probs)
+        return sure, hints, probs, bool(signals), floors
 
-    def _signal(self, heard: Sequence[int]) -> bool:
-        """A signal concept that is not near an ordinary-context word ("dood van het lachen",
-        "een werkstuk over zelfdoding") and not just after a "not" word ("nooit aan
+    def _near_signals(
+        self,
+        tokens: Sequence[str],
+        concepts: Sequence[int],
+        signals: Sequence[int],
+        whole: tuple[float, float],
+    ) -> tuple[float, float]:
+        """The classifier's say alone in a message of several sentences: the best score of
+        the text around each signal word (its sentence and the ones just before and after),
+        not of the whole message. A long story about work or love with one "end" or
+        "locked" in it is not judged on the weight of all its other words; a crisis
+        sentence keeps its own score wherever it stands."""
+        model = self.model
+        ends = [i for i, t in enumerate(tokens) if t == EOS]
+        if model is None or len(ends) < 4:  # up to three sentences: "around" is all of it
+            return whole
+        words_at = [i for i, t in enumerate(tokens) if t != EOS]  # heard index -> token index
+        bounds = [-1, *ends]
+        if bounds[-1] != len(tokens) - 1:
+            bounds.append(len(tokens) - 1)
+        best = (0.0, 0.0)
+        spans = set()
+        for position in signals:
+            at = words_at[position]
+            k = next(j for j in range(1, len(bounds)) if bounds[j] >= at)  # its sentence
+            spans.add((bounds[max(0, k - 2)] + 1, bounds[min(len(bounds) - 1, k + 1)] + 1))
+        for lo, hi in spans:
+            local, _ = model.score(tokens[lo:hi], concepts[lo:hi], self.names)
+            best = (max(best[0], local[0]), max(best[1], local[1]))
+        return best
+
+    def _signals(self, heard: Sequence[int]) -> list[int]:
+        """Where a signal concept is not near an ordinary-context word ("dood van het
+        lachen", "een werkstuk over zelfdoding") and not just after a "not" word ("nooit aan
         zelfmoord gedacht"): only then may the classifier speak alone."""
+        found: list[int] = []
         for i, bits in enumerate(heard):
             if not bits & self.signal_mask:
                 continue
             if any(h & self.ordinary for h in heard[max(0, i - UNLESS_BEFORE) : i + 7]):
+                continue
+            # A body part right next to "kill" is an ache ("my legs are killing me", "nogi
+            # mnie zabijają"; self-harm is told with other verbs: cut, hurt); a contract or
+            # a month next to "end" is a date. Only the classifier's say alone is held back.
+            if any(
+                bits & signal and any(h & near for h in heard[max(0, i - before) : i + after + 1])
+                for signal, near, before, after in self.near_ordinary
+            ):
                 continue
             if self.settled and self._settled_near(heard, i):
                 continue
@@ -197,8 +265,8 @@ class Detector:
                 heard, i, UNLESS_BEFORE, self.eos_bit, self.particle
             )  # "не искам да умра"
             if not any(h & self.negation for h in heard[start:i]):
-                return True
-        return False
+                found.append(i)
+        return found
 
     def _settled_near(self, heard: Sequence[int], i: int) -> bool:
         """A word that says it is about someone else ("a girl who killed herself", "pleegde")
@@ -216,19 +284,19 @@ class Detector:
         """The classifier's probabilities alone (for the operator's `baken content crisis`)."""
         if self.model is None:
             return (0.0, 0.0)
-        tokens = words(text, self.spelling, self.symbols, self.fillers, self.skip)
+        tokens = words(numbers(text), self.spelling, self.symbols, self.fillers, self.skip)
         return self.model.probabilities(self.anchored(text), [t == EOS for t in tokens])[0]
 
     def anchored(self, text: str) -> list[list[str]]:
         """The classifier's features of ``text``, per word."""
-        tokens = words(text, self.spelling, self.symbols, self.fillers, self.skip)
+        tokens = words(numbers(text), self.spelling, self.symbols, self.fillers, self.skip)
         mask = (1 << self.concept_count) - 1
         concepts = [self.lexicon.bits(t) & mask for t in tokens]
         return features(tokens, concepts, self.names)
 
     def concepts_of(self, text: str) -> list[tuple[str, list[str]]]:
         """Each word as the detector reads it, with its concepts (for the operator)."""
-        tokens = words(text, self.spelling, self.symbols, self.fillers, self.skip)
+        tokens = words(numbers(text), self.spelling, self.symbols, self.fillers, self.skip)
         found = [t for t in tokens if t != EOS]
         heard = heard_of(tokens, [self.lexicon.bits(t) for t in tokens], self.eos_bit)
         return [(t, names_of(h, self.names)) for t, h in zip(found, heard, strict=True)]
@@ -436,7 +504,9 @@ def build(
     if model is not None:
         lexicon = Lexicon.build(entries, known_words(model) | fillers)
     elif trained:
-        known = {w for text, _ in rows for w in words(text, spelling, symbols, fillers, skip)}
+        known = {
+            w for text, _ in rows for w in words(numbers(text), spelling, symbols, fillers, skip)
+        }
         lexicon = Lexicon.build(entries, known | fillers)
     else:  # only checking the files: the typo index is not needed for that
         lexicon = Lexicon.build({}, ())
@@ -463,6 +533,11 @@ def build(
         skip,
         index.get("relative", 0),
         tuple(problems),
+        near_ordinary=tuple(
+            (index[signal], bits_of(index, near.split("|")), before, after)
+            for signal, near, before, after in NEAR_ORDINARY
+            if signal in index and all(n in index for n in near.split("|"))
+        ),
     )
     if model is not None:
         weights, intercept = weights_from_data(model, len(KINDS))

@@ -355,7 +355,9 @@ def reader_for(
     crisis_words = content.crisis_concepts
     problems: list[tuple[str, tuple[str | int, ...], str]] = []
     spelling: dict[str, tuple[str, ...]] = {}
-    for typed, meant in crisis_words.spelling.items():
+    # The crisis detector's spelling list, then this reader's own ("have to" -> must).
+    typed_meant = {**crisis_words.spelling, **content.situation_concepts.spelling}
+    for typed, meant in typed_meant.items():
         key = " ".join(Typed.of(typed).tokens)
         value = tuple(Typed.of(meant).tokens)
         if key and key.count(" ") <= 1 and value:

@@ -56,6 +56,13 @@ IDENTIFYING = frozenset(
         "text_html",
         "text_markdown",
         "caption_html",
+        # WhatsApp notifications (bot/channels/whatsapp/): the profile name, a shared
+        # contact's names and numbers, our own number, a status's recipient.
+        "profile",
+        "formatted_name",
+        "phones",
+        "display_phone_number",
+        "recipient_id",
     }
 )
 # A user object may be touched only to read these coarse, non-identifying fields, in one

@@ -27,13 +27,12 @@ from flows import (
     Text,
     load_content,
 )
-from flows.lint_texts import average_words
+from flows.lint_texts import MAX_LABEL, average_words
 from flows.loader import DEFAULT_LANG, default_content_dir, read_content
 
 AT = 1_795_528_800  # 2026-11-24 15:00, Amsterdam
 MAX_AVERAGE_WORDS = 12  # per message, Dutch: short plain sentences (B1)
 MAX_PARAGRAPHS = 3
-MAX_LABEL = 44  # letters on one button; longer ones are cut off on small phones
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +50,7 @@ def flow_text_keys(content: Content) -> Iterator[tuple[str, str]]:
     for name, flow in content.flows.items():
         for state_name, state in flow.states.items():
             where = f"{name}.{state_name}"
-            for key in state.say:
+            for key in state.texts():
                 yield where, key
             for option in state.options:
                 yield f"{where}.{option.id}", option.label_key
@@ -299,6 +298,12 @@ def test_living_in_care_alone_is_no_sign(engine: Engine, content: Content, path:
     assert ticked.answer(question) == ("sig_care",)
     after, _ = engine.step(ticked, Text(at=AT, text="klaar"))
     assert after is not None
+    if path == "other":  # then the signs a parent sees first: a risk too, no sign
+        after, _ = engine.step(after, Text(at=AT, text="Een tweede telefoon"))
+        assert after is not None
+        assert after.answer("other_seen") == ("sig_phone2",)
+        after, _ = engine.step(after, Text(at=AT, text="klaar"))
+        assert after is not None
     assert after.state == f"{path}_unsure"
 
 

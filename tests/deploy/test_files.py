@@ -41,7 +41,7 @@ def test_caddy_validates_the_shipped_caddyfile(tmp_path: Path) -> None:
 def test_compose_runs_two_web_workers_behind_caddy() -> None:
     """web1 and web2 run `baken web` on the port the Caddyfile proxies to, with the same
     env_file (one BAKEN_SESSION_SECRET) and Redis as the Telegram workers; only Caddy
-    publishes ports."""
+    publishes ports to the world (Grafana to this host only)."""
     services = compose()["services"]
     bot, web1, web2 = services["bot1"], services["web1"], services["web2"]
     assert web1 == web2
@@ -51,7 +51,8 @@ def test_compose_runs_two_web_workers_behind_caddy() -> None:
     assert web1["environment"]["BAKEN_WEB_PUBLIC_URL"].startswith("https://${BAKEN_DOMAIN")
     assert web1["read_only"] is True
     assert web1["cap_drop"] == ["ALL"]
-    assert [name for name, s in services.items() if "ports" in s] == ["caddy"]
+    assert [name for name, s in services.items() if "ports" in s] == ["caddy", "grafana"]
+    assert all(p.startswith("127.0.0.1:") for p in services["grafana"]["ports"])
     proxied = upstreams(CADDYFILE.read_text(encoding="utf-8"))
     assert sorted(proxied) == ["bot1:8080", "bot2:8080", "web1:8080", "web2:8080"]
     for upstream in proxied:
@@ -66,7 +67,7 @@ def test_the_caddyfile_keeps_monitoring_internal_and_writes_no_access_log() -> N
     options, _, site = CADDYFILE.read_text(encoding="utf-8").partition("{$BAKEN_DOMAIN} {")
     assert "exclude http.log.error" in options
     lines = [line.strip() for line in site.splitlines() if not line.strip().startswith("#")]
-    assert "@chat path / /static/* /ws /favicon.ico" in lines
+    assert "@chat path / /static/* /ws /favicon.ico /go/*" in lines
     assert "handle /telegram {" in lines
     assert "respond 404" in lines
     assert not [line for line in lines if line.split()[:1] == ["log"]]

@@ -29,7 +29,7 @@ from tests.web.conftest import web_settings
 from tests.web.test_browser import (
     DANGER,
     EXIT_URL,
-    FIER_CHAT,
+    FIER_LINK,
     ROLE,
     SAFE,
     SECRET,
@@ -135,7 +135,7 @@ async def test_the_web_chat_through_caddy_survives_a_worker(
         await me.press("Jonger dan 16", then="Zal ik laten zien")
         await me.press("Verder", then="Ik ben jonger dan 16.")
         fier = me.page.get_by_role("link", name="Chat met Fier")
-        await expect(fier).to_have_attribute("href", FIER_CHAT)
+        await expect(fier).to_have_attribute("href", FIER_LINK)
 
         bubbles = await me.bubbles()
         mine = [text for who, text in bubbles if who == "me"]
@@ -180,8 +180,12 @@ async def test_the_web_chat_through_caddy_survives_a_worker(
         assert page_headers["cache-control"] == "no-store"
         assert me.problems == []
 
-        # Monitoring stays internal.
+        # Monitoring stays internal; a service link goes through (303 to the service).
         async with aiohttp.ClientSession() as http:
+            link = f"{public}{FIER_LINK}"
+            async with http.get(link, allow_redirects=False) as response:
+                assert response.status == 303
+                assert response.headers["Location"] == "https://www.chatmetfier.nl"
             for path in ("/healthz", "/metrics"):
                 async with http.get(f"{public}{path}") as response:
                     assert response.status == 404, path

@@ -107,21 +107,26 @@ def _forms(value: str) -> set[str]:
 NEEDLES = {form: canary for canary in CANARIES for form in _forms(canary)}
 
 
-def leaks(where: str, data: str | bytes) -> list[str]:
+def needles(canaries: tuple[str, ...]) -> dict[str, str]:
+    """Every form of every canary, mapped to its canary (the WhatsApp canary uses its own)."""
+    return {form: canary for canary in canaries for form in _forms(canary)}
+
+
+def leaks(where: str, data: str | bytes, found_in: dict[str, str] = NEEDLES) -> list[str]:
     """Every canary (in any of its forms) found in ``data``."""
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     text = text.lower()
-    return [f"{where}: {NEEDLES[form]!r}" for form in NEEDLES if form in text]
+    return [f"{where}: {found_in[form]!r}" for form in found_in if form in text]
 
 
-def redis_leaks(url: str) -> list[str]:
+def redis_leaks(url: str, found_in: dict[str, str] = NEEDLES) -> list[str]:
     """Canaries in any Redis key or value, and keys without a time to live."""
     found: list[str] = []
     client = redis.Redis.from_url(url)
     try:
         for key in client.scan_iter(count=1000):
             name = key.decode("utf-8", "replace")
-            found += leaks(f"redis key {name}", key)
+            found += leaks(f"redis key {name}", key, found_in)
             if client.ttl(key) < 0:
                 found.append(f"redis key {name}: no TTL")
             kind = _bytes(client.type(key)).decode()
@@ -138,8 +143,8 @@ def redis_leaks(url: str) -> list[str]:
                 values = client.zrange(key, 0, -1)
             else:
                 values = [kind]
-            found += leaks(f"redis value {name}", repr(values).encode())
-            found += leaks(f"redis value {name}", b" ".join(_bytes(v) for v in values))
+            found += leaks(f"redis value {name}", repr(values).encode(), found_in)
+            found += leaks(f"redis value {name}", b" ".join(_bytes(v) for v in values), found_in)
     finally:
         client.close()
     return found

@@ -170,6 +170,7 @@ def make_content(root: Path, flow: str = FLOW) -> Path:
     services.write_text(
         services.read_text(encoding="utf-8").rstrip("\n") + "\n" + SERVICES, encoding="utf-8"
     )
+    (target / "phrases" / "places.yaml").unlink(missing_ok=True)  # no region question here
     synonyms = target / "phrases" / "synonyms.yaml"
     synonyms.write_text(
         "nl:\n  money: [poen, geld lenen]\nen:\n  money: [cash]\n", encoding="utf-8"

@@ -43,7 +43,7 @@ def test_a_polish_summary_has_a_dutch_version_under_it(engine: Engine) -> None:
     chat = Conversation(engine, lang="pl")
     chat.start()
     to(chat, "Tak, jest bezpiecznie", "O mnie", "Nie", "Od 18 do 23 lat")
-    to(chat, "Szef ma moje dokumenty lub daje mieszkanie", "Gotowe", "Gotowe", "Tak, pokaż")
+    to(chat, "Szef ma mój dowód lub daje mi mieszkanie", "Gotowe", "Gotowe", "Tak, pokaż")
     to(chat, "Gdzie indziej w Holandii")
     summary = handoff(chat).summary
     own, _, dutch = summary.partition("\n\nDla osoby, która pomaga, po niderlandzku:\n")

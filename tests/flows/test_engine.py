@@ -158,7 +158,8 @@ def test_handoff_ranks_services_by_condition_and_builds_a_summary(mini: Engine) 
     assert "0800-0000 (gratis)" in office
     assert texts(out)[:2] == ["Dank je.", "Hier is hulp."]
     assert next(iter(buttons(out))) == "Verder"
-    assert "Talen: Nederlands, Polski\nJe kunt om een tolk vragen." in office
+    assert "Talen: Nederlands, Polski" in office
+    assert "tolk" not in office  # in Dutch, no interpreter is needed
     assert not any("je taal misschien niet" in t for t in texts(out))  # Dutch is spoken
 
 
@@ -219,6 +220,25 @@ def test_condition_picks_the_other_branch(mini: Engine) -> None:
     handoff = next(o for o in out if isinstance(o, Handoff))
     assert handoff.services == ("test_office",)
     assert not any(isinstance(o, Message) and o.copyable for o in out)
+
+
+def test_a_text_with_when_is_said_only_after_that_answer(tmp_path: Path) -> None:
+    """A line of `say:` with `when` is said only when that answer was chosen: "you are not a
+    criminal" after a sign of crime, never to someone who chose nothing like it."""
+    flow = FLOW.replace(
+        "    say: [t.info]\n",
+        "    say:\n      - t.info\n      - {text: end.bye, when: {signs: [money]}}\n",
+    )
+    engine = build_engine(load_content(make_content(tmp_path, flow)))
+    for sign, said in (("Geld", True), ("Seks", False)):
+        chat = Conversation(engine)
+        chat.start()
+        chat.press("Ja")
+        chat.press("Over mij")
+        chat.press(sign)
+        out = texts(chat.press("Klaar"))
+        assert "Dank je." in out
+        assert ("Goed dat je dit hebt gedaan." in out) is said, (sign, out)
 
 
 @pytest.mark.parametrize(

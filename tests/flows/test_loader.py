@@ -163,6 +163,45 @@ def test_services_need_a_source_and_recent_check(tmp_path: Path) -> None:
     assert any("test_office" in str(p) and "more than a year ago" in str(p) for p in late)
 
 
+def test_a_conditional_text_is_checked_like_a_branch(tmp_path: Path) -> None:
+    """A `say:` line with `when` names a question and its options, checked at load; a
+    question may not consist of conditional texts only (it could say nothing)."""
+    flow = FLOW.replace(
+        "    say: [t.info]\n",
+        "    say:\n      - t.info\n      - {text: t.why, when: {signs: [mony]}}\n",
+    )
+    problems = problems_for(tmp_path / "a", flow)
+    line = line_of(flow, "when: {signs: [mony]}")
+    assert any(
+        f"flows/mini.yaml:{line}: condition: 'signs' has no option 'mony'" in p for p in problems
+    ), problems
+    only_when = FLOW.replace(
+        "    say: [t.who]\n", "    say:\n      - {text: t.who, when: {ask: [yes]}}\n"
+    )
+    problems = problems_for(tmp_path / "b", only_when)
+    assert any("a question needs a text without `when`" in p for p in problems), problems
+
+
+def test_a_long_button_label_is_a_warning_in_any_language(tmp_path: Path) -> None:
+    """A button label over 40 letters, in any language, is a warning at its line in that
+    language's texts file: a phone cuts it off."""
+    root = make_content(tmp_path)
+    en = root / "texts" / "en.yaml"
+    long = "Money, or anything else that is worth something"  # 47 letters
+    en.write_text(
+        en.read_text(encoding="utf-8").replace('money: "Money"', f'money: "{long}"'),
+        encoding="utf-8",
+    )
+    _, problems = read_content(root)
+    line = line_of(en.read_text(encoding="utf-8"), f'money: "{long}"')
+    found = [str(p) for p in problems if "button label" in str(p)]
+    assert len(found) == 1
+    assert found[0].endswith(
+        f"content/texts/en.yaml:{line}: warning: button label 't.money' has 47 letters; "
+        "a phone cuts off more than 40: shorten it"
+    )
+
+
 def test_readability_warns_on_long_dutch_sentences() -> None:
     """B1: a sentence over 25 words, or an average over 15, is flagged."""
     long = " ".join(["woord"] * 26) + "."

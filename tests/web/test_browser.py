@@ -47,7 +47,7 @@ DANGER = "Ben jij of is iemand anders nu in gevaar?"
 SITUATION = "Wat gebeurt er?"
 ERASED = "Het gesprek is gestopt."
 CRISIS = "ik wil dood"
-FIER_CHAT = "https://www.chatmetfier.nl"
+FIER_LINK = "/go/fier"  # counted on this server, then on to https://www.chatmetfier.nl
 
 
 # ---------------------------------------------------------------- fixtures
@@ -207,7 +207,8 @@ async def test_a_whole_conversation_to_chat_met_fier(
 
     The choices show as the person's own bubbles, ticks are visible, the link opens
     chatmetfier.nl in a new tab without a referrer, the summary can be copied, phone
-    numbers are tappable. Screenshots at this width go to tests/artifacts/.
+    numbers are large "Bel" buttons on the service's card. Screenshots at this width go
+    to tests/artifacts/.
     """
     _, url = site
     context = await new_context(browser, width)
@@ -230,10 +231,10 @@ async def test_a_whole_conversation_to_chat_met_fier(
     await me.press("Verder", then="Ik ben jonger dan 16.")
     await me.shot(f"{name}-4-handoff")
     fier = me.page.get_by_role("link", name="Chat met Fier")
-    await expect(fier).to_have_attribute("href", FIER_CHAT)
+    await expect(fier).to_have_attribute("href", FIER_LINK)
     await expect(fier).to_have_attribute("target", "_blank")
     await expect(fier).to_have_attribute("rel", "noopener noreferrer")
-    await expect(me.page.locator('a[href="tel:08000432"]')).to_have_text("0800-0432")
+    await expect(me.page.locator('a[href="tel:08000432"]')).to_have_text("Bel gratis 0800-0432")
     summary = me.page.locator(".baken-chat__message--bot pre")
     await expect(summary).to_contain_text("Ik ben jonger dan 16.")
     await me.page.get_by_role("button", name="Kopieer de tekst").click()
@@ -679,7 +680,7 @@ async def test_baken_web_serves_the_shipped_dialogue(browser: Browser, tmp_path:
                 await me.press(resume)
             await me.press(label)
         await expect(me.page.get_by_role("link", name="Chat met Fier")).to_have_attribute(
-            "href", FIER_CHAT
+            "href", FIER_LINK
         )
         metrics = await (await me.page.request.get(f"{server.url}/metrics")).text()
         assert 'label="poster_school",metric="campaign"' in metrics

@@ -5,7 +5,8 @@ Redis) talks with one page that gives away everything: a unique conversation tok
 a user agent, a source address of its own (127.0.0.2), action ids, typed texts with a
 phone number, an e-mail address and a street, a text over the length limit, a bad
 frame, a forged button, an unknown campaign code, a refused origin, a crisis
-sentence, and then quick exit.
+sentence, service links opened through ``/go/`` (with a referrer, a cookie and a query
+of canaries, and an unknown service named by a canary), and then quick exit.
 
 Then everything the process left behind is searched for every canary, as is, JSON-
 escaped, URL-encoded and in lower case: its stdout and stderr, every file in its
@@ -45,6 +46,10 @@ CAMPAIGN = "kanarie_campagne_q1"
 FORGED = "kanarie.forged9"
 ORIGIN = "https://kanarie-origin.example"
 CRISIS = "ik wil dood, zegt Duinroosvlinder"
+GO_REFERER = "https://kanarie-verwijzer.example/pagina"
+GO_COOKIE = "kanariekoekje=Boomklever42"
+GO_QUERY = "wie=Goudvinkje"
+GO_UNKNOWN = "kanarie_dienst"
 
 CANARIES = (
     TOKEN,
@@ -63,6 +68,10 @@ CANARIES = (
     FORGED,
     "kanarie-origin",
     "Duinroosvlinder",
+    "kanarie-verwijzer",
+    "Boomklever42",
+    "Goudvinkje",
+    GO_UNKNOWN,
     SECRET,
 )
 
@@ -128,6 +137,21 @@ async def converse(url: str) -> None:
         await page.turn(page.act("press", data=FORGED))
         reply = await page.turn(page.say(CRISIS))
         assert "113" in reply[-1]["text"]
+        await open_links(url, http)
+
+
+async def open_links(url: str, http: aiohttp.ClientSession) -> None:
+    """A service link opened (303, counted) and an unknown one (404), with canaries in the
+    referrer, a cookie and the query: nothing of them comes back or is kept."""
+    sent = {"Referer": GO_REFERER, "Cookie": GO_COOKIE}
+    for path, status in ((f"/go/fier?{GO_QUERY}", 303), (f"/go/{GO_UNKNOWN}?{GO_QUERY}", 404)):
+        async with http.get(url + path, headers=sent, allow_redirects=False) as response:
+            assert response.status == status
+            assert "Set-Cookie" not in response.headers
+            assert response.headers["Referrer-Policy"] == "no-referrer"
+            answer = "\n".join(f"{k}: {v}" for k, v in response.headers.items())
+            answer += await response.text()
+            assert leaks(f"GET {path}", answer) == []
 
 
 async def stop_by_quick_exit(url: str) -> None:

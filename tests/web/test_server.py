@@ -67,7 +67,8 @@ async def test_the_page_is_strict_about_what_it_loads_and_keeps(serve: Serve) ->
     assert "Snel weg" in page
     # Everything the page loads comes from its own origin.
     loaded = re.findall(r'(?:src|href)="([^"]+)"', page)
-    assert all(a.startswith("/static/") for a in loaded if not a.startswith("https://www.google"))
+    others = ("https://www.google", "?lang=")  # quick exit, and the languages: links, not loads
+    assert all(a.startswith("/static/") for a in loaded if not a.startswith(others))
     assert 'href="https://www.google.com/"' in page  # the quick exit, also without JavaScript
 
 
@@ -279,8 +280,20 @@ async def test_multiple_choice_updates_in_place(serve: Serve, pages: Pages) -> N
     assert toggled["replaces"] is True
     ticked = [b for row in toggled["buttons"] for b in row if b.get("on")]
     assert ticked == [
-        {"label": "Iemand bepaalt wat ik moet doen", "data": ticked[0]["data"], "on": True}
+        {
+            "label": "Iemand bepaalt wat ik moet doen",
+            "data": ticked[0]["data"],
+            "on": True,
+            "box": True,
+        }
     ]
+    # The other options have an empty box; Klaar ends the question and has none.
+    buttons = {b["label"]: b for row in toggled["buttons"] for b in row}
+    assert buttons["Ik moet geld geven of een schuld betalen"].get("box") is True
+    assert "on" not in buttons["Ik moet geld geven of een schuld betalen"]
+    assert buttons["Klaar"].get("submit") is True
+    assert "box" not in buttons["Klaar"]
+    assert "box" not in buttons["Stop en wis"]
     assert "✅" not in json.dumps(toggled["buttons"], ensure_ascii=False)
     reply = await page.turn(page.press("Klaar"))
     assert reply[0] == {
@@ -316,7 +329,17 @@ async def test_the_handoff_links_and_summary(serve: Serve, pages: Pages) -> None
     for label in ["Klaar", "Jonger dan 16", "Verder"]:
         await page.turn(page.press(label))
     links = [link["url"] for f in page.messages() for link in f["links"]]
-    assert "https://www.chatmetfier.nl" in links
+    assert "/go/fier" in links  # counted, then on to https://www.chatmetfier.nl (test_go.py)
+    # Each service is a card of its own, naming its link by its place among the links.
+    [handoff] = [f for f in page.messages() if f.get("parts")]
+    cards = [p for p in handoff["parts"] if p["t"] == "card"]
+    assert len({c["service"] for c in cards}) == len(cards) >= 2
+    fier = next(c for c in cards if c["service"] == "fier")
+    assert handoff["links"][fier["link"]]["url"] == "/go/fier"
+    assert fier["chat"] is True
+    phone = next(c for c in cards if c["phone"])
+    assert phone["tel"] == phone["phone"].replace("-", "").replace(" ", "")
+    assert all(c["open"] in (True, False, None) and c["status"] for c in cards)
     copyable = [f for f in page.messages() if f["copyable"]]
     assert copyable
     assert "Ik ben jonger dan 16." in copyable[-1]["text"]

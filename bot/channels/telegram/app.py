@@ -178,6 +178,8 @@ def build(
     host = build_host(settings, store=store, holder=holder, metrics=metrics, clock=clock)
     scheduler = make_scheduler(settings, host.store)
     channel = TelegramChannel(host.core, host.keys, scheduler)
+    if settings.BAKEN_GO_LINKS == "on" and settings.BAKEN_WEB_PUBLIC_URL is not None:
+        channel.go_base = settings.BAKEN_WEB_PUBLIC_URL  # counted by the web chat's /go/
     limited = settings.BAKEN_RATE_LIMIT == "on"
     request = RetryingRequest(
         AiohttpRequest(

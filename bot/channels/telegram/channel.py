@@ -36,6 +36,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot.channels.telegram import render
 from bot.channels.telegram.scheduler import SendScheduler
 from bot.conversation import ConversationGoneError, Conversations, Incoming, Priority, Turn
+from bot.golinks import through_go
 from bot.keys import SessionKeys
 from bot.logs import get_logger
 from flows import Answered, Message, Stale
@@ -73,6 +74,7 @@ class TelegramChannel:
     name = "telegram"
     remembers = True  # Telegram lets bots delete messages, so erase needs their ids
     erase_window = ERASE_WINDOW
+    go_base: str | None = None  # service links through <BAKEN_WEB_PUBLIC_URL>/go/<service>
 
     def __init__(
         self, core: Conversations, keys: SessionKeys, scheduler: SendScheduler | None = None
@@ -207,6 +209,8 @@ class TelegramChannel:
 
     async def show(self, to: Chat, message: Message, turn: Turn) -> Sequence[int]:
         """Send one message (or, for a multiple-choice toggle, edit the pressed one)."""
+        if self.go_base is not None:
+            message = through_go(message, self.go_base)
         if message.replaces and to.pressed is not None:
             in_place = render.replace_in_place(
                 to.pressed, message, copy_label=self.text(turn.lang, render.COPY)

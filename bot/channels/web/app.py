@@ -14,6 +14,8 @@ Routes:
   ``Origin`` must be the page's own (the ``Host`` it was served from), ``BAKEN_WEB_PUBLIC_URL``
   or one of ``BAKEN_WEB_ORIGINS`` (**403** otherwise). Beyond ``BAKEN_WEB_MAX_CONNECTIONS`` open
   sockets a new one gets a ``busy`` frame and is closed (1013); the page tries again.
+- ``GET /go/<service>``: a service link opened, counted, and sent on (303) to the
+  service (see :mod:`bot.golinks`).
 - ``GET /healthz``, ``GET /metrics``: see :mod:`bot.monitoring`; keep them off the
   internet (the README's proxy snippets pass on only ``/``, ``/static/`` and ``/ws``).
 
@@ -41,6 +43,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import WSMsgType, web
 
@@ -55,6 +58,7 @@ from bot.channels.web.channel import (
     dumps,
 )
 from bot.conversation import Conversations
+from bot.golinks import add_go_links
 from bot.host import build_host
 from bot.lifecycle import until_stopped
 from bot.logs import get_logger
@@ -64,6 +68,7 @@ from bot.serving import ContentHolder, install_reload
 from bot.settings import Settings
 from bot.stores import SessionStore
 from flows.content import DEFAULT_LANG
+from flows.wording import language_name
 
 HEARTBEAT = 30.0  # seconds between pings; a socket that does not answer is closed
 SWEEP_EVERY = 5.0  # seconds between outbox clean-ups
@@ -140,6 +145,24 @@ def suggested_language(request: web.Request, languages: tuple[str, ...], page: s
     return best if best != page else None
 
 
+def language_links(request: web.Request, channel: WebChannel, lang: str) -> str:
+    """The opening screen's languages, each in its own name: links to this page in that
+    language (a campaign's ``?start=`` kept), the page's own marked as current."""
+    content = channel.core.holder.engine.content
+    start = request.query.get("start")
+    items = []
+    for code in content.languages:
+        name = content.texts.get(code, {}).get(f"language.{code}") or language_name(code)
+        query = {"lang": code, **({"start": start} if start else {})}
+        direction = channel.texts(code)["dir"]
+        current = ' aria-current="page"' if code == lang else ""
+        items.append(
+            f'<li><a href="?{html.escape(urlencode(query), quote=True)}" lang="{code}" '
+            f'hreflang="{code}" dir="{direction}"{current}>{html.escape(name)}</a></li>'
+        )
+    return "".join(items)
+
+
 def render_page(template: str, values: dict[str, str]) -> str:
     """Fill ``{{name}}`` placeholders with HTML-escaped values."""
     return _PLACEHOLDER.sub(lambda m: html.escape(values[m.group(1)], quote=True), template)
@@ -205,6 +228,7 @@ class Policy:
     origins: frozenset[str]
     max_connections: int
     public_url: str | None = None  # BAKEN_WEB_PUBLIC_URL: the page's address, whatever Host says
+    go_links: bool = True  # BAKEN_GO_LINKS: service links counted through /go/<service>
 
     @classmethod
     def of(cls, settings: Settings) -> Policy:
@@ -218,6 +242,7 @@ class Policy:
             origins=frozenset(origins),
             max_connections=settings.BAKEN_WEB_MAX_CONNECTIONS,
             public_url=public,
+            go_links=settings.BAKEN_GO_LINKS == "on",
         )
 
     def csp(self, request: web.Request) -> str:
@@ -282,6 +307,7 @@ def build_web_app(channel: WebChannel, policy: Policy, *, watch: bool = False) -
         }
         page = render_page(template, values)
         page = page.replace("<!--config-->", script_json({**config, "texts": texts}), 1)
+        page = page.replace("<!--languages-->", language_links(request, channel, lang), 1)
         return web.Response(text=page, content_type="text/html", charset="utf-8")
 
     async def static(request: web.Request) -> web.Response:
@@ -361,6 +387,7 @@ def build_web_app(channel: WebChannel, policy: Policy, *, watch: bool = False) -
     app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/ws", socket)
     add_monitoring(app, health=core.store.ping, metrics=core.metrics)
+    add_go_links(app, holder=core.holder, metrics=core.metrics, counting=policy.go_links)
     app.on_response_prepare.append(headers)
     app.cleanup_ctx.append(background)
     app.on_shutdown.append(goodbye)
@@ -413,6 +440,8 @@ def build(
     """The web chat on the settings' content and store; nothing is opened until it runs."""
     host = build_host(settings, store=store, holder=holder, metrics=metrics, clock=clock)
     channel = WebChannel(host.core, host.keys, limits=limits)
+    if settings.BAKEN_GO_LINKS == "on":
+        channel.go_base = ""  # the page's own server
     app = build_web_app(channel, Policy.of(settings), watch=watch)
     return WebChat(app, channel, host.core, host.store, host.metrics, host.holder, settings)
 

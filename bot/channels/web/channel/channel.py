@@ -18,8 +18,9 @@ from bot.channels.web.channel.protocol import (
 )
 from bot.channels.web.channel.tab import Tab
 from bot.conversation import Conversations, Incoming, Turn
+from bot.golinks import through_go
 from bot.keys import SessionKeys
-from flows import Answered, Button, Message, Resume, Stale
+from flows import Answered, Button, Card, Message, Resume, Stale
 
 
 class WebChannel:
@@ -28,6 +29,7 @@ class WebChannel:
     name = "web"
     remembers = False  # the page clears itself: no message ids are kept for erase
     erase_window = None
+    go_base: str | None = None  # service links through /go/<service> at this base ("": here)
 
     def __init__(
         self,
@@ -88,35 +90,47 @@ class WebChannel:
 
     async def show(self, to: Page, message: Message, turn: Turn) -> Sequence[int]:
         """One bot message as a numbered frame (after the page's words, if the language changed)."""
+        if self.go_base is not None:
+            message = through_go(message, self.go_base)
         box = to.box
         now = self.clock()
         box.ended = False
         if box.lang != turn.lang:
             box.lang = turn.lang
             box.push({"t": "ui", "lang": turn.lang, "texts": self.texts(turn.lang)}, now)
-        box.push(
-            {
-                "t": "msg",
-                "text": message.text,
-                "buttons": [[self._button(b) for b in row] for row in message.buttons],
-                "links": [{"label": link.label, "url": link.url} for link in message.links],
-                "replaces": message.replaces,
-                "copyable": message.copyable,
-            },
-            now,
-        )
+        frame: dict[str, Any] = {
+            "t": "msg",
+            "text": message.text,
+            "buttons": [[self._button(b) for b in row] for row in message.buttons],
+            "links": [{"label": link.label, "url": link.url} for link in message.links],
+            "replaces": message.replaces,
+            "copyable": message.copyable,
+        }
+        if message.parts:
+            # A card names its link by its place in "links" (the page shows it on the card
+            # and not again under the message), so the links are written in one place only.
+            urls = [link.url for link in message.links]
+            frame["parts"] = [_part(part, urls) for part in message.parts]
+        box.push(frame, now)
         self.metrics.reply("sent")
         return ()
 
     def _button(self, button: Button) -> dict[str, Any]:
         """A button for the page; a ticked option says so (``on``) instead of a tick sign.
 
-        The page draws its own tick and sets ``aria-pressed``, so a tick never depends on
-        an emoji font and a screen reader says "pressed" rather than the emoji's name.
+        The page draws its own box and tick and sets ``aria-pressed``, so a tick never
+        depends on an emoji font and a screen reader says "pressed" or "not pressed" rather
+        than the emoji's name. ``box``: an option of a multiple-choice question (an empty box
+        until ticked); ``submit``: a button that ends one ("Klaar").
         """
+        found: dict[str, Any] = {"label": button.label, "data": button.data}
         if button.selected:
-            return {"label": button.label, "data": button.data, "on": True}
-        return {"label": button.label, "data": button.data}
+            found["on"] = True
+        if button.tickable:
+            found["box"] = True
+        if button.submit:
+            found["submit"] = True
+        return found
 
     async def settle(self, to: Page, outcome: Answered | Stale, turn: Turn) -> None:
         """Show what was chosen as the person's own bubble, or drop the old buttons."""
@@ -212,3 +226,32 @@ class WebChannel:
         self.tabs.add(tab)
         self.metrics.web_connection(+1)
         return tab
+
+
+def _part(part: str | Card, urls: list[str]) -> dict[str, Any]:
+    """A text or a service card of a message, for the page; ``urls``: the message's links."""
+    if isinstance(part, str):
+        return {"t": "text", "text": part}
+    return {
+        "t": "card",
+        "service": part.service,
+        "name": part.name,
+        "purpose": part.purpose,
+        "why": part.why,
+        "status": part.status,
+        "open": part.open,
+        "phone": part.phone,
+        "tel": _tel(part.phone),
+        "free": part.free,
+        "link": urls.index(part.link.url) if part.link and part.link.url in urls else None,
+        "chat": part.chat,
+        "details": list(part.details),
+    }
+
+
+def _tel(phone: str) -> str | None:
+    """The number to dial for a ``tel:`` address (digits, and a leading +), or None."""
+    digits = "".join(c for c in phone if c.isdigit())
+    if not digits:
+        return None
+    return f"+{digits}" if phone.strip().startswith("+") else digits

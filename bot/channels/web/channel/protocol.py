@@ -47,9 +47,17 @@ They wait in the conversation's :class:`Outbox` until the page acknowledges them
 are sent again after a reconnect, so each arrives exactly once and in order::
 
     {"n": int, "t": "ui", "lang": str, "texts": {...}}    the page's words in this language
-    {"n": int, "t": "msg", "text": str, "buttons": [[{"label", "data", "on"?}]],
-        "links": [{"label", "url"}], "replaces": bool, "copyable": bool}
-        ``on``: a ticked option of a multiple-choice question (its label without the tick)
+    {"n": int, "t": "msg", "text": str, "buttons": [[{"label", "data", "on"?, "box"?,
+        "submit"?}]], "links": [{"label", "url"}], "replaces": bool, "copyable": bool,
+        "parts"?: [{"t": "text", "text": str} | {"t": "card", ...}]}
+        ``on``: a ticked option of a multiple-choice question (its label without the tick);
+        ``box``: an option of one, ticked or not (the page draws a box); ``submit``: a button
+        that ends one ("Klaar"). ``parts``: when the message holds service cards, its texts
+        and cards in order (``text`` says the same as plain text). A card: ``service``,
+        ``name``, ``purpose``, ``why``, ``status``, ``open`` (true, false, or null: not
+        known), ``phone`` (as written), ``tel`` (digits to dial), ``free``, ``link`` (the
+        place of its chat or website in ``links``, or null), ``chat`` (the link is a chat),
+        ``details`` (e-mail, languages, interpreter).
     {"n": int, "t": "chosen", "labels": [str]}            a press was taken: show the choice
     {"n": int, "t": "stale"}                              a press was old: drop its buttons
     {"n": int, "t": "erased", "text": str}                erased: clear the page, say this

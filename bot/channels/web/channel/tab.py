@@ -232,7 +232,8 @@ class Tab:
             return
         delivery = channel.keys.key("web-delivery", f"{salt}:{action}")
         page = Page(box, action, leaving=leaving)
-        channel.run(page, Incoming(box.key, event, kind=kind_name, delivery=delivery), self)
+        incoming = Incoming(box.key, event, kind=kind_name, delivery=delivery, quick_exit=leaving)
+        channel.run(page, incoming, self)
 
     # ------------------------------------------------------------ the socket ends
 
@@ -247,7 +248,8 @@ class Tab:
             return
         if code == CLOSE_EXIT and not self.exit_seen and not box.ended:
             event = Command(at=channel.core.now(), name="stop")
-            channel.run(Page(box, leaving=True), Incoming(box.key, event, kind="command"))
+            incoming = Incoming(box.key, event, kind="command", quick_exit=True)
+            channel.run(Page(box, leaving=True), incoming)
         elif self.exit_seen and box.ended:
             channel.forget(box)  # quick exit: nothing to keep for a page that has left
 

@@ -31,7 +31,12 @@ function applyTexts(lang) {
   document.title = texts.title;
   exitLink.textContent = texts.exit;
   document.getElementById("exit-info").textContent = texts.exit_info;
-  intro.querySelector("p").textContent = texts.intro;
+  document.getElementById("intro-text").textContent = texts.intro;
+  document.getElementById("languages-label").textContent = texts.languages;
+  intro.querySelectorAll(".baken-chat__languages a").forEach(function (a) {
+    if (a.lang === lang) a.setAttribute("aria-current", "page");
+    else if (lang) a.removeAttribute("aria-current");
+  });
   document.getElementById("begin").textContent = texts.start;
   document.getElementById("text-label").textContent = texts.input;
   document.getElementById("send").textContent = texts.send;

@@ -3,6 +3,8 @@
 
 import { withPhones } from "./phones.js?v={{version}}";
 
+// A service's site, or its counted link on this server (/go/<service>, bot/golinks.py).
+const SERVICE_LINK = /^(https?:\/\/|\/go\/[a-z0-9_]+$)/i;
 const calm = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
 export class Conversation {
@@ -14,6 +16,7 @@ export class Conversation {
     this.onPress = onPress;
     this.focusAfterReplace = -1;  // a multiple-choice toggle keeps the keyboard focus
     this.replyStart = null;       // the first bubble of the reply being shown
+    this.cardCount = 0;           // service cards shown: each heading its own id
   }
 
   speaker(label) {
@@ -102,27 +105,49 @@ export class Conversation {
       copy.textContent = texts.copy;
       copy.addEventListener("click", () => { this.copyText(frame.text, copy); });
       bubble.appendChild(copy);
+    } else if (frame.parts && frame.parts.length) {
+      // Service cards: each card apart, the texts around them as bubbles of their own.
+      bubble.classList.add("baken-chat__message--cards");
+      let say = null;
+      frame.parts.forEach((part) => {
+        if (part.t === "card") {
+          const link = typeof part.link === "number" ? frame.links[part.link] : null;
+          bubble.appendChild(this.card(part, link ? link.url : null));
+          say = null;
+        } else if (part.t === "text" && part.text) {
+          if (!say) {
+            say = document.createElement("div");
+            say.className = "baken-chat__say";
+            bubble.appendChild(say);
+          }
+          this.paragraphs(say, part.text);
+        }
+      });
     } else {
       this.paragraphs(bubble, frame.text);
     }
-    if (frame.links.length) {
-      const links = document.createElement("div");
-      links.className = "baken-chat__links";
-      frame.links.forEach(function (link) {
-        if (!/^https?:\/\//i.test(link.url)) return;
+    // Links shown on a card are not shown again under the message.
+    const onCards = (frame.parts || []).map((part) => part.link).filter((i) => typeof i === "number");
+    const links = frame.links.filter((link, i) => onCards.indexOf(i) < 0);
+    if (links.length) {
+      const list = document.createElement("div");
+      list.className = "baken-chat__links";
+      links.forEach(function (link) {
+        if (!SERVICE_LINK.test(link.url)) return;
         const a = document.createElement("a");
         a.href = link.url;
         a.target = "_blank";
         a.rel = "noopener noreferrer";
         a.className = "baken-chat__link";
         a.textContent = link.label;
-        links.appendChild(a);
+        list.appendChild(a);
       });
-      bubble.appendChild(links);
+      bubble.appendChild(list);
     }
     if (frame.buttons.length) {
       const answers = document.createElement("div");
       answers.className = "baken-chat__answers";
+      let submits = 0;
       frame.buttons.forEach((row) => {
         const line = document.createElement("div");
         line.className = "baken-chat__answer-row" + (row.length > 1 ? " baken-chat__answer-row--global" : "");
@@ -131,9 +156,19 @@ export class Conversation {
           b.type = "button";
           b.textContent = button.label;
           b.dir = "auto";
-          // A ticked option of a multiple-choice question. (Which other buttons are options
-          // and which end the question, the page cannot tell: only ticks are marked.)
-          if (button.on) b.setAttribute("aria-pressed", "true");
+          // An option of a multiple-choice question: a toggle with a box, empty or ticked.
+          if (button.box || button.on) {
+            b.setAttribute("aria-pressed", button.on ? "true" : "false");
+            b.classList.add("baken-chat__option");
+          }
+          // "Klaar" (the first button that ends the question) stands apart from the options.
+          if (button.submit) {
+            b.classList.add("baken-chat__submit");
+            if (submits++ === 0) {
+              b.classList.add("baken-chat__submit--first");
+              line.classList.add("baken-chat__answer-row--submit");
+            }
+          }
           b.addEventListener("click", () => { this.onPress(b, button.data); });
           line.appendChild(b);
         });
@@ -142,6 +177,65 @@ export class Conversation {
       bubble.appendChild(answers);
     }
     return bubble;
+  }
+
+  // One service: its name, what it is, why it fits, open now or not, and large buttons
+  // to call it and to open its chat (or website). Right to left in a right-to-left language.
+  card(part, url) {
+    const texts = this.page.texts;
+    const card = document.createElement("section");
+    card.className = "baken-chat__card";
+    card.dir = texts.dir === "rtl" ? "rtl" : "ltr";
+    const heading = document.createElement("h2");
+    heading.id = "card-" + (++this.cardCount);
+    heading.textContent = part.name;
+    card.setAttribute("aria-labelledby", heading.id);
+    card.appendChild(heading);
+    const line = (text, className) => {
+      if (!text) return null;
+      const p = document.createElement("p");
+      if (className) p.className = className;
+      withPhones(p, text, this.page.shortNumbers);
+      card.appendChild(p);
+      return p;
+    };
+    line(part.purpose, "");
+    line(part.why, "baken-chat__why");
+    const state = part.open === true ? "open" : part.open === false ? "closed" : "unknown";
+    line(part.status, "baken-chat__hours baken-chat__hours--" + state);
+    (part.details || []).forEach((detail) => line(detail, "baken-chat__detail"));
+    const actions = document.createElement("div");
+    actions.className = "baken-chat__actions";
+    if (part.tel) {
+      const call = document.createElement("a");
+      call.href = "tel:" + part.tel;
+      call.className = "baken-chat__call";
+      const label = document.createElement("span");  // one flex item: the words wrap as text
+      label.appendChild(document.createTextNode((part.free ? texts.call_free : texts.call) + " "));
+      const number = document.createElement("span");
+      number.className = "baken-chat__number";
+      number.dir = "ltr";  // a number reads left to right, also inside Arabic
+      number.textContent = part.phone;
+      label.appendChild(number);
+      call.appendChild(label);
+      actions.appendChild(call);
+    }
+    if (url && SERVICE_LINK.test(url)) {
+      const open = document.createElement("a");
+      open.href = url;
+      open.target = "_blank";
+      open.rel = "noopener noreferrer";
+      open.className = "baken-chat__open";
+      open.textContent = part.chat ? texts.chat : texts.site;
+      // Screen readers hear whose chat it is, also in a list of links.
+      const whose = document.createElement("span");
+      whose.className = "baken-chat__visually-hidden";
+      whose.textContent = ": " + part.name;
+      open.appendChild(whose);
+      actions.appendChild(open);
+    }
+    if (actions.childNodes.length) card.appendChild(actions);
+    return card;
   }
 
   showMessage(frame) {
