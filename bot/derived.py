@@ -16,6 +16,7 @@ import dataclasses
 import json
 import os
 import tempfile
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -74,20 +75,27 @@ class DerivedCache:
         """Write ``data`` (atomically: a reader sees the old file or the whole new one).
         False when the folder cannot be written; that is not an error."""
         digest = str(data.get("digest", ""))
+        if not self.write(self._path(digest), data):
+            return False
+        self._prune(digest)
+        return True
+
+    def write(self, path: Path, data: dict[str, Any]) -> bool:
+        """Write ``data`` as JSON to ``path`` in the folder, atomically; False when the
+        folder cannot be written."""
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.directory)
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as out:
                     json.dump(data, out, ensure_ascii=False, separators=(",", ":"))
-                os.replace(tmp, self._path(digest))
+                os.replace(tmp, path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError as exc:
             log.warning("derived_cache_not_written", error=type(exc).__name__)
             return False
-        self._prune(digest)
         return True
 
     def _prune(self, keep: str) -> None:
@@ -105,21 +113,86 @@ class DerivedCache:
             pass
 
 
-def build_readers(content: Content, cache: DerivedCache) -> Readers:
-    """The readers for ``content``: from the cache when it holds them, else trained here
+PARSED = "parsed-files.json"  # the content files as parsed, by the digest of their bytes
+PARSED_FORMAT = 1
+
+
+class ParsedFiles(MutableMapping[str, str]):
+    """What each content file parsed into (JSON text, see ``flows/parsed.py``), by the
+    digest of the file's bytes: read from one cache file, and written back with only the
+    files of the last load when a file was parsed anew. Parsing the YAML is most of the
+    time a content load takes."""
+
+    def __init__(self, cache: DerivedCache) -> None:
+        self.path = cache.directory / PARSED
+        self.cache = cache
+        self.known = self._read()
+        self.used: dict[str, str] = {}
+
+    def _read(self) -> dict[str, str]:
+        try:
+            data = json.loads(self.path.read_bytes())
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError):
+            log.warning("derived_cache_ignored", reason="parsed files unreadable")
+            return {}
+        fits = isinstance(data, dict) and data.get("format") == PARSED_FORMAT
+        files = data.get("files") if fits else None
+        if not isinstance(files, dict):
+            log.warning("derived_cache_ignored", reason="another format")
+            return {}
+        return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)}
+
+    def __getitem__(self, key: str) -> str:
+        found = self.known[key]
+        self.used[key] = found
+        return found
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self.used[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        self.used.pop(key, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.known)
+
+    def __len__(self) -> int:
+        return len(self.known)
+
+    def save(self) -> None:
+        """Keep the files of the last load (only when one was parsed anew)."""
+        if self.used.keys() == self.known.keys():
+            self.used = {}
+            return
+        self.cache.write(self.path, {"format": PARSED_FORMAT, "files": self.used})
+        self.known, self.used = self.used, {}
+
+
+def build_readers(
+    content: Content, cache: DerivedCache, previous: Readers | None = None
+) -> Readers:
+    """The readers for ``content``: ``previous`` when they were built from the same sources
+    (an edit of texts or flows), else from the cache when it holds them, else trained here
     and written to the cache for the next process."""
     digest = digest_of(content)
+    if previous is not None and previous.digest == digest:
+        return previous
     data = cache.load(digest)
-    readers = Readers.build(content, data)
+    readers = Readers.build(content, data, digest)
     if readers.trained:
         derived = readers.derived()
         cache.save(derived)
         # Built again from the data as written (weights rounded to six digits), so that
         # this process reads text exactly as every later one that starts from the cache.
-        readers = dataclasses.replace(Readers.build(content, derived), trained=True)
+        readers = dataclasses.replace(Readers.build(content, derived, digest), trained=True)
     return readers
 
 
-def build_engine(content: Content, cache: DerivedCache | None = None) -> Engine:
-    """An engine on ``content`` whose readers come from (or go to) the cache."""
-    return Engine(content, build_readers(content, cache or DerivedCache()))
+def build_engine(
+    content: Content, cache: DerivedCache | None = None, previous: Readers | None = None
+) -> Engine:
+    """An engine on ``content`` whose readers come from ``previous`` (the same sources), or
+    from (or go to) the cache."""
+    return Engine(content, build_readers(content, cache or DerivedCache(), previous))

@@ -9,30 +9,66 @@ old content keeps serving.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import datetime as dt
 import signal
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from bot.channels import channel_texts as texts
-from bot.derived import DerivedCache, build_engine
+from bot.derived import DerivedCache, ParsedFiles, build_readers
 from bot.logs import get_logger
-from flows.content import Content
+from flows import Engine
+from flows.content import Content, Locator
 from flows.loader import ContentError, Problem, read_content
+from flows.understanding.readers import Readers
 
 log = get_logger("baken.content")
 
 
 def read(
-    directory: Path, channel_texts: Iterable[str] = texts.ALL, *, today: dt.date | None = None
+    directory: Path,
+    channel_texts: Iterable[str] = texts.ALL,
+    *,
+    today: dt.date | None = None,
+    cache: DerivedCache | None = None,
 ) -> tuple[Content | None, list[Problem]]:
-    """Read a content folder as a running baken does: judged today, with every channel's texts."""
-    return read_content(
+    """Read a content folder as a running baken does: judged today, with every channel's
+    texts; with ``cache``, files parsed before (same bytes) are not parsed again."""
+    parsed = ParsedFiles(cache) if cache is not None else None
+    found = read_content(
         directory,
         today=today or dt.date.today(),
         channel_texts=channel_texts,
         channels=texts.CHANNELS,
+        parsed=parsed,
     )
+    if parsed is not None:
+        parsed.save()
+    return found
+
+
+def served(content: Content) -> Content:
+    """``content`` without what only its checks and the readers' training needed: the text
+    of every file, kept to find a problem's line, and the example messages (megabytes;
+    the readers are built from the whole content, see :func:`serving_engine`)."""
+    return dataclasses.replace(
+        content,
+        locator=Locator({}, content.locator.display),
+        crisis_examples={},
+        situation_examples={},
+        crisis_fresh={},
+    )
+
+
+def serving_engine(
+    content: Content, cache: DerivedCache, previous: Readers | None = None
+) -> Engine:
+    """The engine a process serves: readers from the whole ``content`` (by its digest),
+    the rest on :func:`served` content."""
+    return Engine(served(content), build_readers(content, cache, previous))
 
 
 class ContentHolder:
@@ -47,25 +83,36 @@ class ContentHolder:
         self.directory = directory
         self.channel_texts = tuple(channel_texts)
         self.cache = cache or DerivedCache()
-        content, problems = read(directory, self.channel_texts)
+        content, problems = read(directory, self.channel_texts, cache=self.cache)
         if content is None:
             raise ContentError(problems)
-        self.engine = build_engine(content, self.cache)
+        self.engine = serving_engine(content, self.cache)
         self._stamp = self._mtimes()
 
     def reload(self) -> tuple[bool, list[Problem]]:
-        """Load the content again. Invalid content is refused and the old content keeps serving.
-
-        Safe to run in a worker thread: the new engine is built completely, then replaces
-        the old one in a single assignment, so each turn sees one or the other.
-        """
+        """Load the content again. Invalid content is refused and the old content keeps serving."""
         self._stamp = self._mtimes()
-        content, problems = read(self.directory, self.channel_texts)
-        if content is None:
+        engine, problems = self.prepare()
+        if engine is None:
             return False, problems
-        if content.version != self.engine.version:
-            self.engine = build_engine(content, self.cache)
+        self.engine = engine
         return True, problems
+
+    def prepare(self) -> tuple[Engine | None, list[Problem]]:
+        """The engine on the content as it is now (None when it is invalid), built completely
+        without touching the one serving; the current one when the content did not change.
+        Safe in a worker thread; :func:`install_reload` swaps the result in on the loop."""
+        current = self.engine
+        content, problems = read(self.directory, self.channel_texts, cache=self.cache)
+        if content is None:
+            return None, problems
+        if content.version == current.version:
+            return current, problems
+        return serving_engine(content, self.cache, current.readers), problems
+
+    def stamp(self) -> None:
+        """Note the files as they are now: :meth:`changed` is about later edits."""
+        self._stamp = self._mtimes()
 
     def changed(self) -> bool:
         """True when a content file changed since the last (re)load."""
@@ -75,23 +122,46 @@ class ContentHolder:
         return tuple(sorted((str(p), p.stat().st_mtime) for p in self.directory.rglob("*.yaml")))
 
 
+# While a reload runs in its thread, the loop's thread waits at most this long for the
+# interpreter lock after each of its socket calls (Python's default is 5 ms: with a busy
+# reload thread, every reply would wait that long several times over).
+RELOAD_SWITCH_INTERVAL = 0.0005
+
+
+@contextlib.contextmanager
+def _yielding() -> Iterator[None]:
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, RELOAD_SWITCH_INTERVAL))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
+
+
 def install_reload(holder: ContentHolder, *, watch: bool) -> asyncio.Task[None] | None:
     """Reload content on SIGHUP, and (with ``watch``) when a content file changes."""
 
+    one_at_a_time = asyncio.Lock()
+
     async def reload() -> None:
-        # Reading and validating takes about half a second: do it off the event loop, so
-        # replies keep flowing; only the swap of the engine happens here.
-        ok, problems = await asyncio.to_thread(holder.reload)
-        if ok:
+        # Reading, checking and building take a few tenths of a second of Python: done in a
+        # worker thread, so replies keep flowing on the old engine; the new one is swapped in
+        # here, on the loop, in one assignment (a turn sees one engine or the other).
+        async with one_at_a_time:  # a burst of signals reloads one after the other
+            holder.stamp()
+            with _yielding():
+                engine, problems = await asyncio.to_thread(holder.prepare)
+            if engine is None:
+                for problem in problems:
+                    if problem.severity == "error":
+                        log.error("content_refused", problem=str(problem))
+                return
+            holder.engine = engine
             log.info(
                 "content_loaded",
-                version=holder.engine.version,
+                version=engine.version,
                 warnings=sum(p.severity == "warning" for p in problems),
             )
-        else:
-            for problem in problems:
-                if problem.severity == "error":
-                    log.error("content_refused", problem=str(problem))
 
     loop = asyncio.get_running_loop()
     running: set[asyncio.Task[None]] = set()

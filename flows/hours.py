@@ -9,9 +9,6 @@ import datetime as dt
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-from holidays.constants import OPTIONAL, PUBLIC
-
 from flows.schema import Hours
 from flows.texts import DAYS
 
@@ -29,6 +26,11 @@ def dutch_holidays(year: int) -> frozenset[dt.date]:
     it off only every fifth year), without Good Friday, which the package counts but the
     law does not. A service marked ``holidays: closed`` is shown as closed on these days.
     """
+    # Imported here: the package takes a fifth of a second and ~10 MB to import, and only a
+    # service that closes on holidays, shown to someone, needs it.
+    import holidays
+    from holidays.constants import OPTIONAL, PUBLIC
+
     found = holidays.country_holidays(
         "NL", years=year, categories=(PUBLIC, OPTIONAL), language="en_US"
     )

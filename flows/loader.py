@@ -12,7 +12,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +22,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
+from flows import parsed as parsed_json
 from flows.content import (
     DEFAULT_LANG,
     SOURCES_FOLDER,
@@ -154,8 +155,9 @@ def _plain(node: Any, path: YamlPath, lines: dict[YamlPath, int]) -> Any:
 class _Reader:
     """Collects parsed files, their line tables and the problems found."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, parsed: MutableMapping[str, str] | None = None) -> None:
         self.root = root
+        self.parsed = parsed  # file digest -> parsed value as JSON (flows/parsed.py)
         self.lines = _LineTables()
         self.display: dict[str, str] = {}
         self.problems: list[Problem] = []
@@ -183,9 +185,18 @@ class _Reader:
             self.problems.append(Problem(self.show(rel), None, "not UTF-8 text; save it as UTF-8"))
             return None
         self.lines.add(rel, text)
+        key = hashlib.sha256(raw).hexdigest() if self.parsed is not None else ""
+        if self.parsed is not None:
+            kept = self.parsed.get(key)
+            if kept is not None:
+                with contextlib.suppress(ValueError):  # damaged: parsed again below
+                    return parsed_json.decode(kept)
         # Any complaint of the fast loader: the careful one below says what and where.
         with contextlib.suppress(Exception):
-            return _plain_value(_fast_yaml().load(text))
+            value = _plain_value(_fast_yaml().load(text))
+            if self.parsed is not None:
+                self.parsed[key] = parsed_json.encode(value)
+            return value
         table: dict[YamlPath, int] = {}
         try:
             doc = _yaml().load(text)
@@ -298,6 +309,7 @@ def read_content(
     today: dt.date | None = None,
     channel_texts: Iterable[str] = (),
     channels: Iterable[str] | None = None,
+    parsed: MutableMapping[str, str] | None = None,
 ) -> tuple[Content | None, list[Problem]]:
     """Read and validate ``root``. Returns the content (None on errors) and every problem.
 
@@ -305,8 +317,11 @@ def read_content(
     passes it; without it that check is skipped, so results never depend on a clock).
     ``channel_texts`` are text keys the host's channels use; they must exist in Dutch.
     ``channels`` are the host's channel names: a text variant for another name is a warning.
+    ``parsed``: what files parsed into before, by the digest of their bytes, as JSON text
+    (:mod:`flows.parsed`); a file found there is not parsed again, and a file parsed here
+    is added to it.
     """
-    reader = _Reader(Path(root))
+    reader = _Reader(Path(root), parsed)
     if not reader.root.is_dir():
         return None, [Problem(str(root), None, "content folder not found")]
 

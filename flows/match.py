@@ -48,6 +48,31 @@ _PLAIN = str.maketrans(
         **{chr(0x06F0 + d): str(d) for d in range(10)},  # Extended Arabic-Indic digits
     }
 )
+_ASCII_CONTROLS = str.maketrans({chr(c): " " for c in (*range(32), 127)})  # category Cc
+_MEMO_BELOW = 0x3000  # characters of the alphabets people type here; a bounded memo
+
+
+class _Marks(dict[int, str]):
+    """For ``str.translate`` after NFKD: control characters separate words (a space);
+    combining marks, zero-width and format characters are dropped inside words; anything
+    else is kept. Decided once per character (in C from then on) for the alphabets below
+    ``_MEMO_BELOW``, every time for the rest, so the memo stays small."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        category = unicodedata.category(ch)
+        if category == "Cc":
+            out = " "
+        elif unicodedata.combining(ch) or category in {"Cf", "Co", "Cs"}:
+            out = ""
+        else:
+            out = ch
+        if code < _MEMO_BELOW:
+            self[code] = out
+        return out
+
+
+_MARKS = _Marks()
 # Leetspeak and look-alikes people use to dodge filters.
 _LOOKALIKE = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "€": "e"}
@@ -64,15 +89,11 @@ def normalise(text: str) -> str:
     >>> normalise("Я хочу ПОМЕРТИ!!!")
     'я хочу померти'
     """
-    text = unicodedata.normalize("NFKD", text)
-    kept = []
-    for ch in text:
-        category = unicodedata.category(ch)
-        if category == "Cc":  # control characters separate words
-            kept.append(" ")
-        elif not unicodedata.combining(ch) and category not in {"Cf", "Co", "Cs"}:
-            kept.append(ch)  # zero-width and format characters are dropped inside words
-    text = "".join(kept).casefold().translate(_PLAIN)
+    if text.isascii():  # no accents, marks or format characters: the same, sooner
+        text = text.translate(_ASCII_CONTROLS).casefold()
+        return " ".join(_REPEATS.sub(r"\1", _NON_WORD.sub(" ", text)).split())
+    text = unicodedata.normalize("NFKD", text).translate(_MARKS)
+    text = text.casefold().translate(_PLAIN)
     text = _NON_WORD.sub(" ", text)
     text = _REPEATS.sub(r"\1", text)
     return " ".join(text.split())

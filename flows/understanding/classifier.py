@@ -234,3 +234,12 @@ def weights_from_data(
             raise ValueError("a weight row of the wrong size")
         weights[sys.intern(f)] = row
     return weights, intercept
+
+
+def known_words(data: Mapping[str, Any]) -> set[str]:
+    """The words of the training examples as model data lists them (``known``: real words,
+    never read as a typo); raise ValueError when it is not such a list."""
+    known = data["known"]
+    if not isinstance(known, list) or not all(isinstance(w, str) for w in known):
+        raise ValueError("the known words are not a list of words")
+    return set(known)

@@ -47,6 +47,7 @@ from flows.match import Typed
 from flows.understanding.classifier import (
     Model,
     features,
+    known_words,
     train,
     weights_from_data,
     weights_to_data,
@@ -163,7 +164,9 @@ class Detector:
         """The trained classifier as plain data, for a cache (None without a classifier)."""
         if self.model is None:
             return None
-        return weights_to_data(self.model.weights, self.model.intercept)
+        data = weights_to_data(self.model.weights, self.model.intercept)
+        data["known"] = sorted(self.lexicon.known)  # so a warm start tokenises no examples
+        return data
 
     def assess(self, text: str) -> Verdict:
         """Judge one message. Never raises for any text; keeps nothing of it."""
@@ -498,7 +501,9 @@ def build(
     # Sure rules first: once a kind is sure, its other sure rules need not run.
     rules.sort(key=lambda r: r.level != "sure")
     # Words of the examples, and the fillers, are real words: never read as a typo.
-    if trained or model is not None:
+    if model is not None:
+        lexicon = Lexicon.build(entries, known_words(model) | fillers)
+    elif trained:
         known = {
             w for text, _ in rows for w in words(numbers(text), spelling, symbols, fillers, skip)
         }

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 
@@ -73,7 +74,10 @@ class Lexicon:
 
     exact: Mapping[str, int]  # word -> concept bits
     stems: Mapping[str, tuple[tuple[str, int], ...]]  # first two letters -> (stem, bits)
-    typos: Mapping[str, tuple[str, ...]]  # deletion variant -> lexicon words
+    # (first letter, length) -> the words a typo may stand for: a typed word is compared
+    # with the words of its own first letter and a length within two of its own. (An index
+    # of every deletion variant answered the same but took seconds to build and tens of MB.)
+    near: Mapping[tuple[str, int], tuple[str, ...]]
     tolerance: Mapping[str, int]
     fuzzy: Mapping[str, int]  # words and stem forms that a typo may stand for
     known: frozenset[str] = frozenset()  # words seen in the examples: real words, not typos
@@ -84,7 +88,7 @@ class Lexicon:
         exact: dict[str, int] = {}
         stems: dict[str, list[tuple[str, int]]] = {}
         long_stems: dict[str, list[tuple[str, int]]] = {}  # by first letter, for typos
-        typos: dict[str, set[str]] = {}
+        near: dict[tuple[str, int], list[str]] = {}
         tolerance: dict[str, int] = {}
         endings: list[tuple[str, int]] = []
         for word, bits in entries.items():
@@ -115,14 +119,13 @@ class Lexicon:
             tol = _tolerance(word) if word in exact else min(1, _tolerance(word))
             if tol:
                 tolerance[word] = tol
-                for variant in _deletes(word, tol):
-                    typos.setdefault(variant, set()).add(word)
+                near.setdefault((word[0], len(word)), []).append(word)
         for first, entries_ in long_stems.items():
             stems.setdefault(first, []).extend(entries_)
         return cls(
             exact,
             {k: tuple(v) for k, v in stems.items()},
-            {k: tuple(sorted(v)) for k, v in typos.items()},
+            {k: tuple(sorted(v)) for k, v in near.items()},
             tolerance,
             fuzzy,
             frozenset(known) - set(exact),
@@ -171,15 +174,27 @@ class Lexicon:
                 if token[cut:] in _ENDINGS and OSA.distance(token[:cut], stem, score_cutoff=1) <= 1:
                     found |= bits
                     break
-        depth = 2 if len(token) >= 8 else 1
-        seen: set[str] = set()
-        for variant in _deletes(token, depth):
-            for word in self.typos.get(variant, ()):
-                if word in seen or word[0] != token[0]:
-                    continue
-                seen.add(word)
+        return found | self._typo_of(token)
+
+    def _typo_of(self, token: str) -> int:
+        """The concepts of the lexicon words ``token`` is a typo of: same first letter, at
+        most the word's tolerance apart (OSA), and a deletion variant in common (the token's
+        up to two deletions from 8 letters, else one; the word's up to its tolerance)."""
+        found = 0
+        mine: set[str] | None = None
+        size = len(token)
+        for length in range(size - 2, size + 3):  # further apart is more than 2 typos
+            bucket = self.near.get((token[0], length))
+            if not bucket:
+                continue
+            hits = process.extract(token, bucket, scorer=OSA.distance, score_cutoff=2, limit=None)
+            for word, distance, _ in hits:
                 tol = self.tolerance[word]
-                if OSA.distance(token, word, score_cutoff=tol) <= tol:
+                if distance > tol:
+                    continue
+                if mine is None:
+                    mine = _deletes(token, 2 if size >= 8 else 1)
+                if not mine.isdisjoint(_deletes(word, tol)):
                     found |= self.fuzzy[word]
         return found
 

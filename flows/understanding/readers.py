@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 # Bump when the meaning of the derived data changes (features, scoring): older data is then
 # never trusted, whatever its digest says.
-FORMAT = 1
+FORMAT = 3
 
 
 def digest_of(content: Content) -> str:
@@ -45,11 +45,14 @@ class Readers:
     trained: bool = True  # trained here (False: read back from derived data)
 
     @classmethod
-    def build(cls, content: Content, derived: Mapping[str, Any] | None = None) -> Readers:
+    def build(
+        cls, content: Content, derived: Mapping[str, Any] | None = None, digest: str = ""
+    ) -> Readers:
         """Build the readers. ``derived``: data from :meth:`derived` of readers built before;
         used only when its format and digest match this content, else everything is trained
-        here (seconds, with scikit-learn)."""
-        digest = digest_of(content)
+        here (seconds, with scikit-learn). ``digest``: :func:`digest_of` the content, when
+        the caller has it already."""
+        digest = digest or digest_of(content)
         fits = derived is not None and derived.get("format") == FORMAT
         if fits and derived is not None and derived.get("digest") == digest:
             try:
@@ -59,7 +62,7 @@ class Readers:
                     digest,
                     False,
                 )
-            except (KeyError, TypeError, ValueError, AttributeError):
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
                 pass  # damaged data: never trusted, trained below instead
         return cls(crisis.detector_for(content), situation.reader_for(content), digest, True)
 

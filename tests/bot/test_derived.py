@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,9 +12,10 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from bot.derived import DerivedCache, build_readers
+from bot.derived import PARSED, DerivedCache, ParsedFiles, build_readers
+from bot.serving import read
 from flows import Content, load_content
-from flows.loader import default_content_dir
+from flows.loader import default_content_dir, read_content
 from flows.understanding.readers import FORMAT, Readers, digest_of
 
 
@@ -97,3 +99,75 @@ def test_a_warm_process_never_imports_the_training_libraries(tmp_path: Path) -> 
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
     warm = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert warm.stdout.split() == ["False", "False"]
+
+
+def _without_locator(content: Content) -> dict[str, object]:
+    return {
+        f.name: getattr(content, f.name) for f in dataclasses.fields(content) if f.name != "locator"
+    }
+
+
+def test_parsed_files_give_the_same_content(tmp_path: Path) -> None:
+    """A load from the kept parsed files gives the content a load from the YAML gives,
+    dates included, and parses nothing again."""
+    plain, _ = read(default_content_dir())
+    cache = DerivedCache(tmp_path)
+    first, _ = read(default_content_dir(), cache=cache)
+    assert (tmp_path / PARSED).is_file()
+    kept = ParsedFiles(cache)
+    warm, problems = read_content(default_content_dir(), parsed=kept)
+    assert not [p for p in problems if p.severity == "error"]
+    assert kept.used.keys() == kept.known.keys()  # every file found, none parsed anew
+    assert plain is not None
+    assert first is not None
+    assert warm is not None
+    assert _without_locator(warm) == _without_locator(plain) == _without_locator(first)
+    assert warm.version == plain.version
+
+
+def test_a_changed_file_is_parsed_again(tmp_path: Path) -> None:
+    """Kept parsed files are found by the bytes of the file: an edit is never missed."""
+    root = tmp_path / "content"
+    shutil.copytree(default_content_dir(), root)
+    cache = DerivedCache(tmp_path / "cache")
+    read(root, cache=cache)
+    texts = root / "texts" / "en.yaml"
+    texts.write_text(texts.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    screens = root / "screens.yaml"
+    screens.write_text(screens.read_text(encoding="utf-8") + "\nunknown_field: 1\n", "utf-8")
+    content, problems = read(root, cache=cache)
+    assert content is None
+    assert any("screens.yaml" in str(p) for p in problems)
+
+
+@pytest.mark.parametrize("damage", ["{not json", '{"format": 99, "files": {}}', "[1, 2]"])
+def test_damaged_parsed_files_are_ignored(tmp_path: Path, damage: str) -> None:
+    cache = DerivedCache(tmp_path)
+    (tmp_path / PARSED).write_text(damage, encoding="utf-8")
+    with capture_logs() as logs:
+        content, _ = read(default_content_dir(), cache=cache)
+    assert content is not None
+    assert logs[0]["event"] == "derived_cache_ignored"
+    assert ParsedFiles(cache).known  # written anew
+
+
+def test_a_damaged_entry_is_parsed_again(tmp_path: Path) -> None:
+    """An entry that is not what the file parsed into is never trusted blindly: JSON that
+    does not decode is parsed again (and the content is validated as always)."""
+    cache = DerivedCache(tmp_path)
+    read(default_content_dir(), cache=cache)
+    data = json.loads((tmp_path / PARSED).read_text(encoding="utf-8"))
+    data["files"] = dict.fromkeys(data["files"], "{broken")
+    (tmp_path / PARSED).write_text(json.dumps(data), encoding="utf-8")
+    content, _ = read(default_content_dir(), cache=cache)
+    plain, _ = read(default_content_dir())
+    assert content is not None
+    assert plain is not None
+    assert _without_locator(content) == _without_locator(plain)
+
+
+def test_a_read_only_cache_still_loads(tmp_path: Path) -> None:
+    blocked = tmp_path / "cache"
+    blocked.write_text("not a folder", encoding="utf-8")
+    content, _ = read(default_content_dir(), cache=DerivedCache(blocked))
+    assert content is not None
