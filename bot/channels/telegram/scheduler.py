@@ -43,15 +43,14 @@ from telegram.ext import BaseRateLimiter
 
 from bot.conversation import Priority
 from bot.logs import get_logger
-from bot.stores.base import Budget, StoreUnavailableError
-from bot.tokenbucket import Clock, TokenBucket
+from bot.stores.base import Budget
+from bot.tokenbucket import Clock, SharedSlots, TokenBucket
 
 RATE = 28.0  # calls to chats per second, in all (Telegram: about 30)
 CHAT_RATE = 1.0  # calls per second to one chat, in the long run
 CHAT_BURST = 3  # calls to one chat that may go at once after a quiet spell
 MAX_RETRIES = 5  # times a call is made again after a 429
 HURRY_SECONDS = 30.0  # how long a chat's calls keep the front of the queue after hurry()
-SKIP_BUDGET = 5.0  # seconds without asking an unreachable shared budget
 SWEEP_SECONDS = 10.0  # how often quiet chats' buckets are forgotten
 
 Result = bool | dict[str, Any] | list[dict[str, Any]]
@@ -93,6 +92,7 @@ class SendScheduler(BaseRateLimiter[int]):
         self.clock = clock
         self._interval = 1.0 / rate
         self._budget = budget
+        self._shared = SharedSlots(budget, clock)
         self._queue: list[_Waiting] = []
         self._seq = itertools.count()
         self._buckets: dict[int | str, TokenBucket] = {}
@@ -100,11 +100,14 @@ class SendScheduler(BaseRateLimiter[int]):
         self._swept = -math.inf
         self._next_slot = -math.inf
         self._paused_until = -math.inf
-        self._skip_budget_until = -math.inf
         self._wake: asyncio.Event | None = None
         self._dispatcher: asyncio.Task[None] | None = None
         self.released: list[tuple[float, int]] = []  # (time, priority), for tests; bounded
-        self.unshared = 0  # releases without the shared budget (store unreachable)
+
+    @property
+    def unshared(self) -> int:
+        """Releases without the shared budget (its store was unreachable)."""
+        return self._shared.unshared
 
     # ------------------------------------------------------------ PTB's interface
 
@@ -227,7 +230,7 @@ class SendScheduler(BaseRateLimiter[int]):
             if wait > 0:
                 await asyncio.sleep(wait)
                 continue
-            await self._shared_slot()
+            await self._shared.wait()
             while self._queue:  # priority is decided now, at the moment of release
                 waiting = heapq.heappop(self._queue)
                 if waiting.ready.done():
@@ -239,21 +242,3 @@ class SendScheduler(BaseRateLimiter[int]):
                 if len(self.released) > 100_000:
                     del self.released[:50_000]
                 break
-
-    async def _shared_slot(self) -> None:
-        """Book a slot in the budget shared by every worker, and wait for it."""
-        if self._budget is None:
-            return
-        if self.clock() < self._skip_budget_until:
-            self.unshared += 1
-            return
-        try:
-            wait = await self._budget.reserve()
-        except StoreUnavailableError:
-            # A reply, above all a crisis reply, matters more than perfect flood control;
-            # this worker's own spacing still applies, and a 429 is retried anyway.
-            self._skip_budget_until = self.clock() + SKIP_BUDGET
-            self.unshared += 1
-            return
-        if wait > 0:
-            await asyncio.sleep(wait)

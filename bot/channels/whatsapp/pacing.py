@@ -32,14 +32,13 @@ import time
 from dataclasses import dataclass, field
 
 from bot.conversation import Priority
-from bot.stores.base import Budget, StoreUnavailableError
-from bot.tokenbucket import Clock, TokenBucket
+from bot.stores.base import Budget
+from bot.tokenbucket import Clock, SharedSlots, TokenBucket
 
 RATE = 75.0  # messages a second from this worker (Cloud API: 80 per phone number)
 PERSON_RATE = 1 / 6  # messages a second to one person in the long run (pair rate limit)
 PERSON_BURST = 40  # messages to one person at once after a quiet spell (Meta: 45)
 HURRY_SECONDS = 30.0
-SKIP_BUDGET = 5.0  # seconds without asking an unreachable shared budget
 BUDGET = "wa-flood"  # the shared budget's name in the store
 
 
@@ -75,10 +74,13 @@ class Pacer:
         self._hurried: dict[str, float] = {}
         self._next_slot = -math.inf
         self._dispatcher: asyncio.Task[None] | None = None
-        self._budget = budget
-        self._skip_budget_until = -math.inf
-        self.unshared = 0  # releases without the shared budget (store unreachable)
+        self._shared = SharedSlots(budget, clock)
         self.released: list[int] = []  # priorities in the order released (bounded; tests)
+
+    @property
+    def unshared(self) -> int:
+        """Releases without the shared budget (its store was unreachable)."""
+        return self._shared.unshared
 
     def hurry(self, key: str) -> None:
         """This conversation's waiting and next messages go first for a while."""
@@ -130,7 +132,7 @@ class Pacer:
             if wait > 0:
                 await asyncio.sleep(wait)
                 continue
-            await self._shared_slot()
+            await self._shared.wait()
             waiting = heapq.heappop(self._queue)  # the priority is decided now
             if waiting.ready.done():
                 continue  # its sender was cancelled
@@ -139,22 +141,6 @@ class Pacer:
             self.released.append(waiting.priority)
             if len(self.released) > 10_000:
                 del self.released[:5_000]
-
-    async def _shared_slot(self) -> None:
-        """Book a slot in the budget every worker shares, and wait for it."""
-        if self._budget is None:
-            return
-        if self.clock() < self._skip_budget_until:
-            self.unshared += 1
-            return
-        try:
-            wait = await self._budget.reserve()
-        except StoreUnavailableError:
-            self._skip_budget_until = self.clock() + SKIP_BUDGET
-            self.unshared += 1
-            return
-        if wait > 0:
-            await asyncio.sleep(wait)
 
     async def close(self) -> None:
         task, self._dispatcher = self._dispatcher, None
