@@ -161,13 +161,18 @@ def evaluate_fresh(detector: Detector, examples: Iterable[Example]) -> FreshRepo
     )
 
 
+def _got(verdict: Verdict) -> str:
+    """What the detector said, for a note on a miss."""
+    return "nothing" if verdict.outcome == "no" else f"{verdict.outcome} {verdict.kind}"
+
+
 def check_fresh(content: Content, detector: Detector) -> tuple[FreshReport, list[Problem]]:
     """Evaluate on the fresh examples; a note (file:line) per miss and per false alarm."""
     report = evaluate_fresh(detector, fresh(content))
     loc = content.locator
     problems: list[Problem] = []
     for example, verdict in report.missed:
-        got = "nothing" if verdict.outcome == "no" else f"{verdict.outcome} {verdict.kind}"
+        got = _got(verdict)
         problems.append(
             loc.problem(
                 fresh_file(example.lang),
@@ -217,7 +222,7 @@ def check(content: Content, detector: Detector) -> tuple[Report, list[Problem]]:
     loc = content.locator
     problems: list[Problem] = []
     for example, verdict in report.missed:
-        got = "nothing" if verdict.outcome == "no" else f"{verdict.outcome} {verdict.kind}"
+        got = _got(verdict)
         problems.append(
             loc.problem(
                 examples_file(example.lang),

@@ -178,7 +178,7 @@ async def test_a_slow_body_gets_408_and_does_not_block_others(
     No stopwatch: the fast request must be answered while every slow one is still
     waiting for its 408 (a server blocked by them would answer it only after).
     """
-    monkeypatch.setattr("bot.channels.telegram.webhook.BODY_TIMEOUT", 3.0)
+    monkeypatch.setattr("bot.webhooks.BODY_TIMEOUT", 3.0)
     web, url, client = server
     host, port = url.removeprefix("http://").rstrip("/").split(":")
     slow = []

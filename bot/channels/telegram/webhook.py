@@ -19,7 +19,6 @@ Nothing about a request is logged: no access log, no addresses, no bodies.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 from collections.abc import Awaitable, Callable
@@ -29,10 +28,9 @@ from aiohttp import web
 
 from bot.metrics import Metrics
 from bot.monitoring import Health, add_monitoring
+from bot.webhooks import MAX_BODY, read_body
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
-MAX_BODY = 1024 * 1024
-BODY_TIMEOUT = 10.0
 
 Feed = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -65,16 +63,9 @@ def build_webhook_app(
             return 403
         if request.content_type != "application/json":
             return 415
-        length = request.content_length
-        if length is not None and length > MAX_BODY:
-            return 413
-        try:
-            async with asyncio.timeout(BODY_TIMEOUT):
-                body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return 413
-        except TimeoutError:
-            return 408
+        body = await read_body(request)
+        if isinstance(body, int):
+            return body  # too large, or too slow
         try:
             data = json.loads(body)
         except ValueError:  # also bad UTF-8

@@ -45,11 +45,10 @@ from bot.monitoring import add_monitoring
 from bot.serving import ContentHolder, install_reload
 from bot.settings import Settings
 from bot.stores import SessionStore
+from bot.webhooks import MAX_BODY, read_body
 
 PATH = "/whatsapp"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
-MAX_BODY = 1024 * 1024
-BODY_TIMEOUT = 10.0
 _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 log = get_logger("baken.whatsapp")
@@ -92,16 +91,9 @@ def build_whatsapp_app(
         return web.Response(status=status, text="", content_type="text/plain")
 
     async def _accept(request: web.Request) -> int:
-        length = request.content_length
-        if length is not None and length > MAX_BODY:
-            return 413
-        try:
-            async with asyncio.timeout(BODY_TIMEOUT):
-                body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return 413
-        except TimeoutError:
-            return 408
+        body = await read_body(request)
+        if isinstance(body, int):
+            return body  # too large, or too slow
         given = request.headers.get(SIGNATURE_HEADER, "").encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(given, signature(secret, body).encode()):
             return 403  # unsigned or forged: never parsed
