@@ -12,12 +12,10 @@ already imported; training time is shown too.
 
 from __future__ import annotations
 
-import gc
 import statistics
-import time
-import tracemalloc
 from dataclasses import dataclass
 
+from bench.percall import built, long_messages, timed
 from flows import load_content
 from flows.loader import default_content_dir
 from flows.understanding.crisis import KINDS, build, training_set
@@ -44,36 +42,16 @@ def measure(rounds: int = 5) -> CrisisFigures:
     concepts = content.crisis_concepts
     phrases = {k: getattr(content.crisis, k) for k in KINDS}
     rows = training_set(content)
-    gc.collect()
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    started = time.perf_counter()
-    detector = build(concepts, phrases, rows)
-    training_s = time.perf_counter() - started
-    gc.collect()
-    size = tracemalloc.get_traced_memory()[0] - before
-    tracemalloc.stop()
+    detector, size, training_s = built(lambda: build(concepts, phrases, rows))
 
     texts = [t for t, _ in rows]
     for examples in content.crisis_examples.values():
         for kind in (*KINDS, "both", "none"):
             texts.extend(getattr(examples.heldout, kind))
-    long = [(t + " ") * (4096 // (len(t) + 1)) for t in texts[:: max(1, len(texts) // 50)]]
-
-    def run(cases: list[str], times: int) -> list[int]:
-        samples: list[int] = []
-        assess = detector.assess
-        clock = time.perf_counter_ns
-        for _ in range(times):
-            for text in cases:
-                t0 = clock()
-                assess(text)
-                samples.append(clock() - t0)
-        return samples
-
-    run(texts[:50], 1)  # warm up
-    short = sorted(run(texts, rounds))
-    longs = sorted(run(long, max(1, rounds // 2)))
+    long = long_messages(texts, 50)
+    timed(detector.assess, texts[:50], 1)  # warm up
+    short = timed(detector.assess, texts, rounds)
+    longs = timed(detector.assess, long, max(1, rounds // 2))
     assert detector.model is not None
     return CrisisFigures(
         messages=len(texts),

@@ -12,13 +12,10 @@ training time is shown too.
 
 from __future__ import annotations
 
-import gc
 import statistics
-import time
-import tracemalloc
-from collections.abc import Callable
 from dataclasses import dataclass
 
+from bench.percall import built, long_messages, timed
 from flows import load_content
 from flows.loader import default_content_dir
 from flows.understanding.crisis import detector_for
@@ -44,41 +41,23 @@ def measure(rounds: int = 5) -> SituationFigures:
     import sklearn.linear_model  # noqa: F401 - imported before measuring: not the reader's
 
     detector = detector_for(content)
-    gc.collect()
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    started = time.perf_counter()
-    reader = reader_for(content)
-    training_s = time.perf_counter() - started
-    gc.collect()
-    size = tracemalloc.get_traced_memory()[0] - before
-    tracemalloc.stop()
+    reader, size, training_s = built(lambda: reader_for(content))
 
     texts = [
         e.say
         for examples in content.situation_examples.values()
         for e in (*examples.train, *examples.heldout)
     ]
-    long = [(t + " ") * (4096 // (len(t) + 1)) for t in texts[:: max(1, len(texts) // 30)]]
+    long = long_messages(texts, 30)
 
     def both(text: str) -> None:
         if detector.assess(text).outcome == "no":
             reader.read(text)
 
-    def run(call: Callable[[str], object], cases: list[str], times: int) -> list[int]:
-        samples: list[int] = []
-        clock = time.perf_counter_ns
-        for _ in range(times):
-            for text in cases:
-                t0 = clock()
-                call(text)
-                samples.append(clock() - t0)
-        return sorted(samples)
-
-    run(reader.read, texts[:50], 1)  # warm up
-    alone = run(reader.read, texts, rounds)
-    together = run(both, texts, rounds)
-    longs = run(reader.read, long, 1)
+    timed(reader.read, texts[:50], 1)  # warm up
+    alone = timed(reader.read, texts, rounds)
+    together = timed(both, texts, rounds)
+    longs = timed(reader.read, long, 1)
     return SituationFigures(
         messages=len(texts),
         median_us=statistics.median(alone) / 1000,
