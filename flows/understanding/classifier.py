@@ -229,7 +229,7 @@ def weights_from_data(
         raise ValueError("wrong number of labels")
     weights: dict[str, tuple[float, ...]] = {}
     for f, values in dict(data["weights"]).items():
-        row = tuple(float(v) for v in values)
+        row = tuple(map(float, values))
         if len(row) != labels or not isinstance(f, str):
             raise ValueError("a weight row of the wrong size")
         weights[sys.intern(f)] = row

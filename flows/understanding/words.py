@@ -19,6 +19,7 @@ MAX_WORDS = 1200  # far more words than any one chat message holds
 MAX_CHARS = 16_384  # far longer than any one chat message a channel delivers
 
 _REPEATS = re.compile(r"([a-z])\1+")
+_LETTERS = re.compile(r"[a-z]+")
 _CONTRACTIONS = (
     (re.compile(r"n['’‘`´]t\b"), " not"),
     (re.compile(r"['’‘`´]m\b"), " am"),
@@ -119,7 +120,10 @@ def norm_word(word: str, *, digits: bool = False) -> str:
     star = word.endswith("*")
     front = word.startswith("*") and not star
     bare = word.strip("*")
-    folded = normalise(bare).split() if digits else Typed.of(bare).tokens
+    if _LETTERS.fullmatch(bare):  # most lexicon words: only repeats to fold, sooner
+        folded: Sequence[str] = [_REPEATS.sub(r"\1", bare)]
+    else:
+        folded = normalise(bare).split() if digits else Typed.of(bare).tokens
     if not folded:
         return ""
     return ("*" if front else "") + " ".join(folded) + ("*" if star else "")
