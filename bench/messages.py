@@ -1,7 +1,7 @@
 """Telegram messages per complete conversation, on each path (about me, someone else, work).
 
-The path is found with the engine (always the first answer; at a multiple-choice
-question the first option, then "done"), then pressed, label by label, against the
+The path is found with the engine of the checkout measured (always the first answer; at
+a multiple-choice question the first option, then "done"), then pressed, label by label, against the
 real `baken run` and the stand-in Bot API; the stand-in counts what the bot sent to
 that chat. ``--repo DIR`` measures another checkout the same way, for example the
 commit before "one message per turn"::
@@ -14,16 +14,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
+import os
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.harness import REPO, Bot, Standin, turn_over
-from bot.derived import build_engine
-from flows import Choice, Message, Start, load_content
-from flows.loader import default_content_dir
 
 PATHS = {"self": "zelf", "other": "iemand", "professional": "professional"}
 BEFORE = "026f391"  # main before the conversation core and one message per turn
@@ -39,19 +39,28 @@ class PathCount:
     other: int  # answerCallbackQuery and the rest
 
 
-def labels(payload: str) -> list[str]:
-    """The labels pressed on one complete conversation of this path."""
+# Run in the measured checkout (an old commit's engine differs a little): the labels pressed
+# on one complete conversation of each path given after the time, as JSON.
+_LABELS = """
+import json, sys
+from flows import Choice, Message, Start, load_content
+from flows.loader import default_content_dir
+try:
+    from bot.derived import build_engine
     engine = build_engine(load_content(default_content_dir()))
-    session, outputs = engine.step(None, Start(at=AT, payload=payload))
-    pressed: list[str] = []
+except ImportError:  # before the readers were cached
+    from flows import Engine
+    engine = Engine(load_content(default_content_dir()))
+out = {}
+at = int(sys.argv[1])
+for payload in sys.argv[2:]:
+    session, outputs = engine.step(None, Start(at=at, payload=payload))
+    pressed = []
     while session is not None and len(pressed) < 60:
         buttons = [
-            (b.shown, b.data)
-            for o in outputs
-            if isinstance(o, Message)
-            for row in o.buttons
-            for b in row
-            if not b.data.startswith("!")
+            (getattr(b, "shown", None) or b.label, b.data)
+            for o in outputs if isinstance(o, Message)
+            for row in o.buttons for b in row if not b.data.startswith("!")
         ]
         if not buttons:
             break
@@ -65,8 +74,25 @@ def labels(payload: str) -> list[str]:
         else:
             label, data = buttons[0]
         pressed.append(label)
-        session, outputs = engine.step(session, Choice(at=AT, data=data))
-    return pressed
+        session, outputs = engine.step(session, Choice(at=at, data=data))
+    out[payload] = pressed
+print(json.dumps(out))
+"""
+
+
+def labels(repo: Path = REPO) -> dict[str, list[str]]:
+    """The labels pressed on one complete conversation of each path (always the first
+    answer; at a multiple-choice question the first option, then "done"), as the engine
+    of checkout ``repo`` shows them."""
+    found = subprocess.run(
+        [sys.executable, "-c", _LABELS, str(AT), *PATHS.values()],
+        cwd=repo,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(json.loads(found.stdout))
 
 
 async def _conversation(standin: Standin, chat: int, payload: str, presses: list[str]) -> None:
@@ -120,9 +146,10 @@ async def measure_async(repo: Path = REPO) -> list[PathCount]:
     async with Standin() as standin:
         bot = Bot("baken-run", standin, repo=repo)
         await bot.start()
+        pressing = labels(repo)
         try:
             for n, (name, payload) in enumerate(PATHS.items()):
-                presses = labels(payload)
+                presses = pressing[payload]
                 chat = 5_500_000_001 + n
                 before = (await standin.calls(0))["counts"]
                 await _conversation(standin, chat, payload, presses)
