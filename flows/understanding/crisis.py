@@ -104,6 +104,9 @@ NEAR_ORDINARY = (
     ("kill", "period", 2, 2),  # "se termina contractul"
     ("end", "period", 2, 2),  # "when my contract ends", "at the end of the month"
     ("miss", "they|you", 0, 2),  # "i miss her every day"; not "they won't miss me"
+    ("locked", "feel", 3, 0),  # "i feel trapped", "ik voel me gevangen": an image
+    ("end", "work|relation", 0, 3),  # "i want to quit this job", "stoppen met dit werk"
+    ("die", "family", 3, 0),  # "since my grandad died", "бабуся померла": someone else
 )
 
 _GLUE = r"\w\u200b-\u200f\u2060\ufeff\u00ad"  # a word character, or an invisible one
