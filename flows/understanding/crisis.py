@@ -76,6 +76,7 @@ KINDS = ("suicide", "danger")
 # cross-validation on the training examples only.
 POSSIBLE_AT = 0.85
 SURE_AT = 0.99
+OWN_SURE_CAP = 0.98  # in a long message, below SURE_AT unless the signal's own sentence is sure
 RULE_FLOOR = 0.005  # a *possible* rule counts only when the classifier gives its kind this much
 
 
@@ -238,9 +239,20 @@ class Detector:
         for position in signals:
             at = words_at[position]
             k = next(j for j in range(1, len(bounds)) if bounds[j] >= at)  # its sentence
-            spans.add((bounds[max(0, k - 2)] + 1, bounds[min(len(bounds) - 1, k + 1)] + 1))
-        for lo, hi in spans:
+            spans.add(
+                (
+                    bounds[max(0, k - 2)] + 1,
+                    bounds[min(len(bounds) - 1, k + 1)] + 1,
+                    bounds[k - 1] + 1,
+                    bounds[k] + 1,
+                )
+            )
+        for lo, hi, own_lo, own_hi in spans:
             local, _ = model.score(tokens[lo:hi], concepts[lo:hi], self.names)
+            own, _ = model.score(tokens[own_lo:own_hi], concepts[own_lo:own_hi], self.names)
+            # The sentences around may add up to a check, never to the screen: many sad or
+            # hard words in a long story are not one sentence that says it.
+            local = tuple(min(p, max(o, OWN_SURE_CAP)) for p, o in zip(local, own, strict=True))
             best = (max(best[0], local[0]), max(best[1], local[1]))
         return best
 
