@@ -108,6 +108,7 @@ NEAR_ORDINARY = (
     ("locked", "feel", 3, 0),  # "i feel trapped", "ik voel me gevangen": an image
     ("end", "work|relation", 0, 3),  # "i want to quit this job", "stoppen met dit werk"
     ("die", "family", 3, 0),  # "since my grandad died", "бабуся померла": someone else
+    ("die", "almost", 2, 0),  # "i nearly died when he texted back"
 )
 
 _GLUE = r"\w\u200b-\u200f\u2060\ufeff\u00ad"  # a word character, or an invisible one
