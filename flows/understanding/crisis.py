@@ -109,6 +109,7 @@ NEAR_ORDINARY = (
     ("end", "work|relation", 0, 3),  # "i want to quit this job", "stoppen met dit werk"
     ("die", "family", 3, 0),  # "since my grandad died", "бабуся померла": someone else
     ("die", "almost", 2, 0),  # "i nearly died when he texted back"
+    ("disappear", "work", 0, 3),  # "even verdwijnen van school": for a while, from a place
 )
 
 _GLUE = r"\w\u200b-\u200f\u2060\ufeff\u00ad"  # a word character, or an invisible one
@@ -452,6 +453,7 @@ def build(
     ordinary = index.get("joke", 0) | index.get("game", 0)
     signal_ordinary = ordinary | laugh | index.get("past", 0) | index.get("chore", 0)
     signal_ordinary |= index.get("thing", 0) | index.get("feeling", 0)  # a shelf, a heartbeat
+    signal_ordinary |= index.get("illness", 0)  # "without the operation he will die"
     negation = index.get("not", 0)
     for kind in KINDS:
         for lang, items in phrases[kind].items():
