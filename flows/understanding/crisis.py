@@ -110,6 +110,8 @@ NEAR_ORDINARY = (
     ("die", "family", 3, 0),  # "since my grandad died", "бабуся померла": someone else
     ("die", "almost", 2, 0),  # "i nearly died when he texted back"
     ("disappear", "work", 0, 3),  # "even verdwijnen van school": for a while, from a place
+    ("way_out", "situation", 0, 4),  # "no way out of this situation": a problem to solve
+    ("hopeless", "without", 0, 2),  # "everything feels pointless without her"
 )
 
 _GLUE = r"\w\u200b-\u200f\u2060\ufeff\u00ad"  # a word character, or an invisible one
