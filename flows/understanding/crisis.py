@@ -111,6 +111,7 @@ NEAR_ORDINARY = (
     ("die", "almost", 2, 0),  # "i nearly died when he texted back"
     ("disappear", "work", 0, 3),  # "even verdwijnen van school": for a while, from a place
     ("way_out", "situation", 0, 4),  # "no way out of this situation": a problem to solve
+    ("kill", "thing", 3, 2),  # "pantofii ăștia mă omoară": these shoes are killing me
     ("hopeless", "without", 0, 2),  # "everything feels pointless without her"
 )
 
