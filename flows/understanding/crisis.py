@@ -257,8 +257,8 @@ class Detector:
             own, _ = model.score(tokens[own_lo:own_hi], concepts[own_lo:own_hi], self.names)
             # The sentences around may add up to a check, never to the screen: many sad or
             # hard words in a long story are not one sentence that says it.
-            local = tuple(min(p, max(o, OWN_SURE_CAP)) for p, o in zip(local, own, strict=True))
-            best = (max(best[0], local[0]), max(best[1], local[1]))
+            capped = [min(p, max(o, OWN_SURE_CAP)) for p, o in zip(local, own, strict=True)]
+            best = (max(best[0], capped[0]), max(best[1], capped[1]))
         return best
 
     def _signals(self, heard: Sequence[int]) -> list[int]:
