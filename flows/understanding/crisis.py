@@ -76,6 +76,7 @@ KINDS = ("suicide", "danger")
 # cross-validation on the training examples only.
 POSSIBLE_AT = 0.85
 SURE_AT = 0.99
+OWN_SURE_CAP = 0.98  # in a long message, below SURE_AT unless the signal's own sentence is sure
 RULE_FLOOR = 0.005  # a *possible* rule counts only when the classifier gives its kind this much
 
 
@@ -104,6 +105,14 @@ NEAR_ORDINARY = (
     ("kill", "period", 2, 2),  # "se termina contractul"
     ("end", "period", 2, 2),  # "when my contract ends", "at the end of the month"
     ("miss", "they|you", 0, 2),  # "i miss her every day"; not "they won't miss me"
+    ("locked", "feel", 3, 0),  # "i feel trapped", "ik voel me gevangen": an image
+    ("end", "work|relation", 0, 3),  # "i want to quit this job", "stoppen met dit werk"
+    ("die", "family", 3, 0),  # "since my grandad died", "бабуся померла": someone else
+    ("die", "almost", 2, 0),  # "i nearly died when he texted back"
+    ("disappear", "work", 0, 3),  # "even verdwijnen van school": for a while, from a place
+    ("way_out", "situation", 0, 4),  # "no way out of this situation": a problem to solve
+    ("kill", "thing", 3, 2),  # "pantofii ăștia mă omoară": these shoes are killing me
+    ("hopeless", "without", 0, 2),  # "everything feels pointless without her"
 )
 
 _GLUE = r"\w\u200b-\u200f\u2060\ufeff\u00ad"  # a word character, or an invisible one
@@ -235,10 +244,21 @@ class Detector:
         for position in signals:
             at = words_at[position]
             k = next(j for j in range(1, len(bounds)) if bounds[j] >= at)  # its sentence
-            spans.add((bounds[max(0, k - 2)] + 1, bounds[min(len(bounds) - 1, k + 1)] + 1))
-        for lo, hi in spans:
+            spans.add(
+                (
+                    bounds[max(0, k - 2)] + 1,
+                    bounds[min(len(bounds) - 1, k + 1)] + 1,
+                    bounds[k - 1] + 1,
+                    bounds[k] + 1,
+                )
+            )
+        for lo, hi, own_lo, own_hi in spans:
             local, _ = model.score(tokens[lo:hi], concepts[lo:hi], self.names)
-            best = (max(best[0], local[0]), max(best[1], local[1]))
+            own, _ = model.score(tokens[own_lo:own_hi], concepts[own_lo:own_hi], self.names)
+            # The sentences around may add up to a check, never to the screen: many sad or
+            # hard words in a long story are not one sentence that says it.
+            capped = [min(p, max(o, OWN_SURE_CAP)) for p, o in zip(local, own, strict=True)]
+            best = (max(best[0], capped[0]), max(best[1], capped[1]))
         return best
 
     def _signals(self, heard: Sequence[int]) -> list[int]:
@@ -436,6 +456,7 @@ def build(
     ordinary = index.get("joke", 0) | index.get("game", 0)
     signal_ordinary = ordinary | laugh | index.get("past", 0) | index.get("chore", 0)
     signal_ordinary |= index.get("thing", 0) | index.get("feeling", 0)  # a shelf, a heartbeat
+    signal_ordinary |= index.get("illness", 0)  # "without the operation he will die"
     negation = index.get("not", 0)
     for kind in KINDS:
         for lang, items in phrases[kind].items():
