@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 # ticks must be right far more often than not; "did you mean" may be wrong now and then.
 TICK_AT = 0.9  # the classifier ticks an option from this probability
 ASK_AT = 0.5  # and offers it under "Bedoel je ...?" from this one
-RULE_FLOOR = 0.2  # a pattern ticks only when the classifier gives its option this much
+RULE_FLOOR = 0.3  # a pattern ticks unless the classifier gives its option less (held-out, round 3)
 MIN_WORDS = 3  # the classifier reads messages of at least this many words ("nee" is no story)
 SPAN = 20  # words per part of a long sentence (parts overlap by half)
 WHOLE = 40  # a message up to this many words is also read as a whole
