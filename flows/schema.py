@@ -425,6 +425,12 @@ class SituationConceptsFile(Strict):
         description="Per language, words that make a number next to them no age (uur, euro, "
         "tot): 'van 10 tot 22 uur'.",
     )
+    their_ages: dict[Lang, list[str]] = Field(
+        default_factory=dict,
+        description="Per language, people whose age is never the age asked for (a boyfriend, "
+        "a boss, the man): a number just after such a word, with only age words or up to "
+        "two other words between, is not read as an age: 'mijn vriendje (hij is 21)'.",
+    )
     spelling: dict[str, str] = Field(
         default_factory=dict,
         description="One or two typed words read as other words by this reader only, after "

@@ -51,11 +51,12 @@ if TYPE_CHECKING:
 # ticks must be right far more often than not; "did you mean" may be wrong now and then.
 TICK_AT = 0.9  # the classifier ticks an option from this probability
 ASK_AT = 0.5  # and offers it under "Bedoel je ...?" from this one
-RULE_FLOOR = 0.4  # a pattern ticks only when the classifier gives its option this much
+RULE_FLOOR = 0.3  # a pattern ticks unless the classifier gives its option less (held-out, round 3)
 MIN_WORDS = 3  # the classifier reads messages of at least this many words ("nee" is no story)
 SPAN = 20  # words per part of a long sentence (parts overlap by half)
 WHOLE = 40  # a message up to this many words is also read as a whole
 MAX_MAYBE = 3  # candidates under "Bedoel je ...?"
+THEIRS_BACK = 3  # "mijn vriendje (hij is 21)": words looked back for whose age a number is
 NOT_BEFORE = 4  # "niemand dwingt me om drugs te brengen": a "not" this far back still counts
 WEIGHT_KEPT = 0.01  # smaller weights change no tick: left out of the scoring table
 SIGNAL_PREFIX = "sig_"
@@ -111,11 +112,15 @@ def band(age: int) -> str:
 
 
 def age_of(
-    text: str, age_words: frozenset[str], not_ages: frozenset[str] = frozenset()
+    text: str,
+    age_words: frozenset[str],
+    not_ages: frozenset[str] = frozenset(),
+    their_ages: frozenset[str] = frozenset(),
 ) -> str | None:
     """The age band a message states: a number from 8 to 99 written with an age word of
     the language just before or after it ("ik ben 15", "15 jaar", "van 14", "عمري 15"),
-    and no word that makes it something else ("van 10 tot 22 uur", "15 euro")."""
+    and no word that makes it something else ("van 10 tot 22 uur", "15 euro"), nor the age
+    of someone the story is not about ("mijn vriendje van 21", "her boyfriend is 30")."""
     text = text.translate(_ARABIC_DIGITS).casefold()
     if not any(c.isdigit() for c in text):
         return None
@@ -133,10 +138,31 @@ def age_of(
         here = [i for i, t in enumerate(tokens) if t == match.group(1)]
         for i in here:
             near = tokens[max(0, i - 2) : i] + tokens[i + 1 : i + 3]
-            if any(t in age_words for t in near) and not any(t in not_ages for t in near):
+            if (
+                any(t in age_words for t in near)
+                and not any(t in not_ages for t in near)
+                and not _theirs(tokens, i, age_words, their_ages)
+            ):
                 found.add(band(number))
     # "hij is 30 en ik ben 15": two people's ages; whose is asked is not clear, so none.
     return found.pop() if len(found) == 1 else None
+
+
+def _theirs(
+    tokens: Sequence[str], at: int, age_words: frozenset[str], their_ages: frozenset[str]
+) -> bool:
+    """Whether the number at ``at`` is the age of a boyfriend, boss or the man: one of
+    ``their_ages`` within the THEIRS_BACK words before it, age words not counted ("гаджето
+    ми е на 23", "prietenul meu de 25")."""
+    seen = 0
+    for token in reversed(tokens[max(0, at - 3 * THEIRS_BACK) : at]):
+        if token in their_ages:
+            return True
+        if token not in age_words:
+            seen += 1
+            if seen == THEIRS_BACK:
+                return False
+    return False
 
 
 # ------------------------------------------------------------------ reader
@@ -161,11 +187,14 @@ class Reader:
     not_ages: frozenset[str] = frozenset()
     eos_bit: int = 0
     problems: tuple[tuple[str, tuple[str | int, ...], str], ...] = ()
+    their_ages: frozenset[str] = frozenset()
 
     def read(self, text: str) -> Reading:
         """What ``text`` says. Never raises; keeps nothing of the text."""
         fired, probs, _ = self.evidence(text)
-        return decide(fired, probs, age_of(text, self.age_words, self.not_ages), self.labels)
+        return decide(
+            fired, probs, age_of(text, self.age_words, self.not_ages, self.their_ages), self.labels
+        )
 
     def evidence(self, text: str) -> tuple[dict[str, str], dict[str, float], int]:
         """What each part found: rules that fired (code -> rule name), the classifier's
@@ -427,6 +456,12 @@ def reader_for(
         for phrase in per_lang
         for w in _WORD.findall(phrase.casefold())
     )
+    their_ages = frozenset(
+        w
+        for per_lang in concepts.their_ages.values()
+        for phrase in per_lang
+        for w in _WORD.findall(phrase.casefold())
+    )
     reader = Reader(
         spelling,
         symbols,
@@ -441,6 +476,7 @@ def reader_for(
         not_ages,
         index["eos"],
         tuple(problems),
+        their_ages,
     )
     labels = reader.labels
     if model is not None:

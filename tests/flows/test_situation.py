@@ -178,6 +178,25 @@ def test_ages_are_read_with_their_words(content: Content, text: str, expected: s
     assert age_of(text, reader.age_words, reader.not_ages) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mn vriendje (hij is 21) wil dat ik meega, ik ben 16", "age16_17"),
+        ("mijn vriend van 20 zegt dat ik moet", None),
+        ("my sister is 19 and her boyfriend is 30", "age18_23"),
+        ("mam 17 lat, moj chlopak (24) kupuje mi rzeczy", "age16_17"),
+        ("на 16 съм, гаджето ми е на 23", "age16_17"),
+        ("my bf is 22", None),
+    ],
+)
+def test_an_age_belongs_to_whom_the_story_is_about(
+    content: Content, text: str, expected: str | None
+) -> None:
+    """A boyfriend's or boss's age is never read as the age asked for (`their_ages`)."""
+    reader = build_reader(content)
+    assert age_of(text, reader.age_words, reader.not_ages, reader.their_ages) == expected
+
+
 def build_reader(content: Content):  # type: ignore[no-untyped-def]
     from flows.understanding.situation import reader_for
 
