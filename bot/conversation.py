@@ -41,7 +41,7 @@ from bot.figures import FIGURES_ONLY, Figures
 from bot.logs import get_logger
 from bot.metrics import Metrics
 from bot.serving import ContentHolder
-from bot.stores.base import SessionStore
+from bot.stores.base import DuplicateDeliveryError, SessionStore
 from flows import Answered, Choice, Count, Event, Handoff, Message, Output, Stale, Wipe
 from flows.content import DEFAULT_LANG
 from flows.session import Session
@@ -259,7 +259,7 @@ class Conversations:
         if self._urgent(incoming.event):
             channel.hurry(to)
         async with self.lanes.hold(incoming.key):
-            if incoming.delivery is not None and not await self.first_time(incoming.delivery):
+            if incoming.delivery is not None and not await self.unseen(incoming.delivery):
                 self.metrics.update("duplicate")
                 return None
             self.metrics.update(incoming.kind)
@@ -268,6 +268,9 @@ class Conversations:
                 return await self._turn(channel, to, incoming)
             except asyncio.CancelledError:
                 raise
+            except DuplicateDeliveryError:  # another worker applied it while we stepped
+                self.metrics.update("duplicate")
+                return None
             except ConversationGoneError:
                 return None
             except Exception as exc:
@@ -285,6 +288,7 @@ class Conversations:
             keep_for=channel.erase_window,
             channel=channel.name,
             quick_exit=incoming.quick_exit,
+            delivery=incoming.delivery,
         )
         self.metrics.step(time.perf_counter() - started)
         turn = Turn(reply.lang or DEFAULT_LANG, reply.priority)
@@ -349,12 +353,16 @@ class Conversations:
         keep_for: int | None = None,
         channel: str = "",
         quick_exit: bool = False,
+        delivery: str | None = None,
     ) -> Reply:
         """Load, step and save the conversation ``key``; ``seen``: shown ids to remember.
 
         ``keep_for``: the channel's erase window in seconds; older ids are dropped.
         ``channel``: the channel's name, for its text variants and the figures.
         ``quick_exit``: an erase by quick exit (counted apart).
+        ``delivery``: marked as handled in the same write as the session (a worker that
+        dies before the write leaves it to the retry); :class:`DuplicateDeliveryError`
+        when another worker applied it first.
         When the store cannot be reached (or the engine fails), the reply comes from
         ``Engine.without_session``: crisis, help, privacy and stop still work.
         """
@@ -379,8 +387,11 @@ class Conversations:
             return new, Reply(outputs, erase, missed, lang=lang, new=session is None)
 
         try:
-            reply = await self.store.transact(key, change)
-        except asyncio.CancelledError:
+            if delivery is None:
+                reply = await self.store.transact(key, change)
+            else:
+                reply = await self.store.transact_once(key, change, delivery)
+        except (asyncio.CancelledError, DuplicateDeliveryError):
             raise
         except Exception as exc:  # storage down, or a bug: the person still gets an answer
             self.error("step", exc)
@@ -414,6 +425,17 @@ class Conversations:
             raise
         except Exception as exc:
             self.error("remember", exc)
+
+    async def unseen(self, delivery: str) -> bool:
+        """True unless the delivery was handled before (see ``SessionStore.unseen``).
+        When the store cannot say: True."""
+        try:
+            return await self.store.unseen(delivery)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.error("store", exc)
+            return True
 
     async def first_time(self, delivery: str) -> bool:
         """True the first time a delivery id is seen. When the store cannot say: True.
