@@ -177,23 +177,14 @@ class Page:
         return action
 
     async def settled(self, action: str, timeout: float = TURN_TIMEOUT) -> JSON | None:  # noqa: ASYNC109
-        """The question that answers ``action``: the first one shown after its ``got``; when
-        ``got`` came and nothing followed within 2 s (the step was taken by a worker that
-        died before sending it), the newest question shown. None: no answer in time."""
+        """The question that answers ``action``: the newest one shown when its ``got`` came
+        (the server sends ``got`` after the turn's frames; after a reconnect, after the
+        question asked again too). None: no ``got`` in time."""
         deadline = time.perf_counter() + timeout
-        got_at: float | None = None
         while True:
-            after_got = False
-            for kind, value in self.events:
-                if kind in ("got", "error") and value == action:
-                    after_got = True
-                    got_at = got_at or time.perf_counter()
-                elif after_got and kind == "shown" and _question(self.shown[value]):
-                    return self.shown[value]
-            now = time.perf_counter()
-            if got_at is not None and now - got_at > 2.0:
+            if any(kind in ("got", "error") and value == action for kind, value in self.events):
                 return self.question()
-            if now > deadline:
+            if time.perf_counter() > deadline:
                 return None
             self.changed.clear()
             with contextlib.suppress(TimeoutError):

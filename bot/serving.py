@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import ctypes
 import dataclasses
 import datetime as dt
+import gc
 import signal
 import sys
 from collections.abc import Iterable, Iterator
