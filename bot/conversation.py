@@ -6,7 +6,8 @@ A channel (Telegram, the web chat, the terminal) turns what a person did into an
 1. **orders** it behind the earlier ones of the same conversation (:class:`Lanes`);
    different conversations run side by side;
 2. **drops duplicates**: a delivery id seen before (across workers, where the store
-   is shared) is not answered twice;
+   is shared) is not answered twice; it is marked in the same write as the step it made
+   (``SessionStore.transact_once``), so a worker killed mid-turn leaves it to the retry;
 3. **steps** the engine: load the session, ``Engine.step``, save it, atomically
    (:meth:`Conversations.step`); when the store is down it still answers crisis,
    help and stop, and shows the emergency screen otherwise;

@@ -4,7 +4,9 @@ Keys (``prefix`` defaults to ``baken:``):
 
 - ``baken:s:<session key>``: one compact session JSON (:meth:`Session.to_json`),
   written together with its time to live in one command (``SET .. EX``).
-- ``baken:u:<hmac of delivery id>``: "this message was handled", for 10 minutes.
+- ``baken:u:<hmac of delivery id>``: "this message was handled", for 10 minutes; set by
+  the same script that writes the session it changed (:meth:`RedisStore.transact_once`),
+  or at once by :meth:`RedisStore.first_time` where no session is written.
 - ``baken:flood`` (and other budgets): the time of the next free send slot
   (:meth:`RedisStore.budget`).
 
