@@ -24,7 +24,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import crisis, e2e, footprint, memory, messages, scenarios, situation, startup, step, web
+from bench import (
+    crisis,
+    e2e,
+    footprint,
+    memory,
+    messages,
+    scenarios,
+    situation,
+    startup,
+    step,
+    web,
+    webkill,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -51,8 +63,10 @@ class Sizes:
 FULL = Sizes(300, 8, 3, 5, 100_000, 500, 2000, 3, 200, 200, 2, 1000, True)
 QUICK = Sizes(30, 2, 1, 1, 5_000, 50, 200, 1, 30, 30, 1, 0, False)
 TINY = Sizes(3, 2, 1, 1, 200, 5, 10, 1, 3, 3, 1, 0, False)  # the CI smoke test
-# The web chat (bench/web.py): open connections, presses each, think time in seconds.
-WEB_SIZES = {FULL: (1000, 10, 2.0), QUICK: (100, 3, 1.0), TINY: (5, 2, 0.2)}
+# The web chat (bench/web.py): open connections, presses each, think time in seconds
+# (each person presses every 0.5-1.5 × think s); bench/webkill.py: pages, presses each.
+WEB_SIZES = {FULL: (10_000, 6, 10.0), QUICK: (100, 3, 1.0), TINY: (5, 2, 0.2)}
+WEBKILL_SIZES = {FULL: (300, 12), QUICK: (30, 4), TINY: (6, 3)}
 
 
 def collect(sizes: Sizes, log: Any = print) -> dict[str, Any]:
@@ -106,6 +120,10 @@ def collect(sizes: Sizes, log: Any = print) -> dict[str, Any]:
     connections, presses, think = WEB_SIZES.get(sizes, WEB_SIZES[QUICK])
     note(f"web chat: {connections} conversations on one worker")
     out["web"] = web.measure(connections, presses, think)
+    if shutil.which("redis-server") and webkill.caddy() is not None:
+        pages, each = WEBKILL_SIZES.get(sizes, WEBKILL_SIZES[QUICK])
+        note(f"web chat: two workers behind Caddy, {pages} pages, one worker killed")
+        out["webkill"] = webkill.measure(pages, each)
     note("done")
     return out
 
@@ -138,6 +156,35 @@ def _redis_version() -> str:
 
 def _mark(ok: bool) -> str:
     return "met" if ok else "**missed**"
+
+
+def web_rows(out: dict[str, Any]) -> list[str]:
+    """The web chat's rows of the summary table (bench/web.py, bench/webkill.py)."""
+    rows = []
+    if "web" in out:
+        w = out["web"]
+        echo = w.echo
+        p99 = w.p99_ms / echo.p99_ms if echo and echo.p99_ms else 0.0
+        rss = w.baken.rss_bytes_per_connection
+        rss_ratio = (
+            rss / echo.rss_bytes_per_connection if echo and echo.rss_bytes_per_connection else 0.0
+        )
+        rows += [
+            f"| web chat: {w.connections:,} open conversations on one worker, each pressing "
+            f"every {0.5 * w.think_s:.0f}-{1.5 * w.think_s:.0f} s: reply p99 (÷ a bare aiohttp "
+            f"echo under the same load) | **{w.p99_ms:.0f} ms** ({p99:.1f}×) | p99 < 100 ms "
+            f"| {_mark(w.p99_ms < 100 and w.incomplete == 0)} |",
+            f"| same, RSS per open connection (÷ the echo's) | {rss / 1024:.1f} KiB "
+            f"({rss_ratio:.1f}×) | ≤ 10 KiB | {_mark(rss <= 10 * 1024)} |",
+        ]
+    if "webkill" in out:
+        k = out["webkill"]
+        rows.append(
+            f"| web chat, two workers behind Caddy, one killed mid-run ({k.conversations} "
+            f"pages): lost, twice | **{k.lost}, {k.twice}** | 0, 0 "
+            f"| {_mark(k.lost == k.twice == k.stuck == 0)} |"
+        )
+    return rows
 
 
 def render(out: dict[str, Any], sizes: Sizes, seconds: float) -> str:
@@ -205,6 +252,7 @@ def render(out: dict[str, Any], sizes: Sizes, seconds: float) -> str:
         f"{rl.loaded}, {rl.errors}, {rl.incomplete} | ≥ 1, 0, 0 "
         f"| {_mark(rl.loaded >= 1 and rl.errors == 0 and rl.incomplete == 0)} |",
     ]
+    lines += web_rows(out)
     if "peak" in out:
         k = out["peak"]
         lines += [
@@ -420,12 +468,15 @@ def render(out: dict[str, Any], sizes: Sizes, seconds: float) -> str:
         ]
     if "web" in out:
         lines += web.render(out["web"], 8)
+    if "webkill" in out:
+        lines += webkill.render(out["webkill"], 9)
     lines += [
         "## How to run",
         "",
         "`make bench` (a few minutes) or `make bench-quick` (tiny numbers, < 60 s, no "
         "peak). Each part runs on its own too: `python -m bench.e2e`, `bench.step`, "
-        "`bench.memory`, `bench.messages`, `bench.flood`, `bench.web`; `bench/run.py` lists "
+        "`bench.memory`, `bench.messages`, `bench.flood`, `bench.web`, `bench.webkill`; "
+        "`bench/run.py` lists "
         "the sizes.",
         "",
     ]

@@ -6,7 +6,8 @@ A channel (Telegram, the web chat, the terminal) turns what a person did into an
 1. **orders** it behind the earlier ones of the same conversation (:class:`Lanes`);
    different conversations run side by side;
 2. **drops duplicates**: a delivery id seen before (across workers, where the store
-   is shared) is not answered twice;
+   is shared) is not answered twice; it is marked in the same write as the step it made
+   (``SessionStore.transact_once``), so a worker killed mid-turn leaves it to the retry;
 3. **steps** the engine: load the session, ``Engine.step``, save it, atomically
    (:meth:`Conversations.step`); when the store is down it still answers crisis,
    help and stop, and shows the emergency screen otherwise;
@@ -41,7 +42,7 @@ from bot.figures import FIGURES_ONLY, Figures
 from bot.logs import get_logger
 from bot.metrics import Metrics
 from bot.serving import ContentHolder
-from bot.stores.base import SessionStore
+from bot.stores.base import DuplicateDeliveryError, SessionStore
 from flows import Answered, Choice, Count, Event, Handoff, Message, Output, Stale, Wipe
 from flows.content import DEFAULT_LANG
 from flows.session import Session
@@ -259,7 +260,7 @@ class Conversations:
         if self._urgent(incoming.event):
             channel.hurry(to)
         async with self.lanes.hold(incoming.key):
-            if incoming.delivery is not None and not await self.first_time(incoming.delivery):
+            if incoming.delivery is not None and not await self.unseen(incoming.delivery):
                 self.metrics.update("duplicate")
                 return None
             self.metrics.update(incoming.kind)
@@ -268,6 +269,9 @@ class Conversations:
                 return await self._turn(channel, to, incoming)
             except asyncio.CancelledError:
                 raise
+            except DuplicateDeliveryError:  # another worker applied it while we stepped
+                self.metrics.update("duplicate")
+                return None
             except ConversationGoneError:
                 return None
             except Exception as exc:
@@ -285,6 +289,7 @@ class Conversations:
             keep_for=channel.erase_window,
             channel=channel.name,
             quick_exit=incoming.quick_exit,
+            delivery=incoming.delivery,
         )
         self.metrics.step(time.perf_counter() - started)
         turn = Turn(reply.lang or DEFAULT_LANG, reply.priority)
@@ -349,12 +354,16 @@ class Conversations:
         keep_for: int | None = None,
         channel: str = "",
         quick_exit: bool = False,
+        delivery: str | None = None,
     ) -> Reply:
         """Load, step and save the conversation ``key``; ``seen``: shown ids to remember.
 
         ``keep_for``: the channel's erase window in seconds; older ids are dropped.
         ``channel``: the channel's name, for its text variants and the figures.
         ``quick_exit``: an erase by quick exit (counted apart).
+        ``delivery``: marked as handled in the same write as the session (a worker that
+        dies before the write leaves it to the retry); :class:`DuplicateDeliveryError`
+        when another worker applied it first.
         When the store cannot be reached (or the engine fails), the reply comes from
         ``Engine.without_session``: crisis, help, privacy and stop still work.
         """
@@ -379,8 +388,11 @@ class Conversations:
             return new, Reply(outputs, erase, missed, lang=lang, new=session is None)
 
         try:
-            reply = await self.store.transact(key, change)
-        except asyncio.CancelledError:
+            if delivery is None:
+                reply = await self.store.transact(key, change)
+            else:
+                reply = await self.store.transact_once(key, change, delivery)
+        except (asyncio.CancelledError, DuplicateDeliveryError):
             raise
         except Exception as exc:  # storage down, or a bug: the person still gets an answer
             self.error("step", exc)
@@ -414,6 +426,17 @@ class Conversations:
             raise
         except Exception as exc:
             self.error("remember", exc)
+
+    async def unseen(self, delivery: str) -> bool:
+        """True unless the delivery was handled before (see ``SessionStore.unseen``).
+        When the store cannot say: True."""
+        try:
+            return await self.store.unseen(delivery)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.error("store", exc)
+            return True
 
     async def first_time(self, delivery: str) -> bool:
         """True the first time a delivery id is seen. When the store cannot say: True.

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.stores.base import SessionStore, StoreUnavailableError
+from bot.stores.base import DuplicateDeliveryError, SessionStore, StoreUnavailableError
 from bot.stores.memory import MemoryStore
 
 if TYPE_CHECKING:
     from bot.settings import Settings
 
 __all__ = [
+    "DuplicateDeliveryError",
     "MemoryStore",
     "SessionStore",
     "StoreConfigError",

@@ -23,6 +23,10 @@ class StoreUnavailableError(Exception):
     """The store cannot be reached; the caller answers without a session."""
 
 
+class DuplicateDeliveryError(Exception):
+    """``transact_once``: another worker applied this delivery first; nothing was written."""
+
+
 class Budget(Protocol):
     """So many sends per second, shared by every worker (see ``SessionStore.budget``)."""
 
@@ -56,6 +60,25 @@ class SessionStore(abc.ABC):
         because the store is unreachable: then it says True, since answering a
         redelivered message twice is better than not answering.
         """
+
+    async def unseen(self, delivery: str) -> bool:
+        """True unless ``delivery`` was handled before: the check before a turn.
+
+        A store that marks deliveries only with the session they changed
+        (:meth:`transact_once`) only looks here, so a worker that dies between this check
+        and its write leaves the delivery to the next try. By default the same as
+        :meth:`first_time` (it marks now): within one process a crash loses all anyway.
+        """
+        return await self.first_time(delivery)
+
+    async def transact_once(self, key: str, change: Change[T], delivery: str) -> T:
+        """:meth:`transact`, and mark ``delivery`` as handled in the same atomic write.
+
+        Raises :class:`DuplicateDeliveryError` (nothing written) when it was marked since
+        :meth:`unseen` said True. By default plain :meth:`transact` (:meth:`unseen` marked it).
+        """
+        del delivery
+        return await self.transact(key, change)
 
     def budget(self, name: str, rate: float, burst: int) -> Budget | None:
         """A send budget shared by every worker on this store; None when not shared."""

@@ -4,7 +4,9 @@ Keys (``prefix`` defaults to ``baken:``):
 
 - ``baken:s:<session key>``: one compact session JSON (:meth:`Session.to_json`),
   written together with its time to live in one command (``SET .. EX``).
-- ``baken:u:<hmac of delivery id>``: "this message was handled", for 10 minutes.
+- ``baken:u:<hmac of delivery id>``: "this message was handled", for 10 minutes; set by
+  the same script that writes the session it changed (:meth:`RedisStore.transact_once`),
+  or at once by :meth:`RedisStore.first_time` where no session is written.
 - ``baken:flood`` (and other budgets): the time of the next free send slot
   (:meth:`RedisStore.budget`).
 
@@ -44,7 +46,13 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from bot.stores.base import Change, SessionStore, StoreUnavailableError, T
+from bot.stores.base import (
+    Change,
+    DuplicateDeliveryError,
+    SessionStore,
+    StoreUnavailableError,
+    T,
+)
 from flows.session import Session, SessionDecodeError
 
 DEFAULT_TIMEOUT = 0.5  # seconds; a reply must not wait long for a Redis that is gone
@@ -57,10 +65,13 @@ MAX_ATTEMPTS = 32  # compare-and-set rounds before giving up (then the reply is 
 # a raw chat id from ever becoming a Redis key by mistake.
 _SESSION_KEY = re.compile(r"[0-9a-f]{16,64}")
 
-# KEYS[1] the session key. ARGV: [1] '1' if a value was read, else '0'; [2] the
-# value read; [3] '1' to write [4], '0' to delete; [5] time to live in seconds.
-# Returns 1 when written, 0 when the value changed since it was read.
+# KEYS[1] the session key; KEYS[2], when given, the mark of the delivery this write
+# applies. ARGV: [1] '1' if a value was read, else '0'; [2] the value read; [3] '1' to
+# write [4], '0' to delete; [5] time to live in seconds; [6] the mark's time to live.
+# Returns 1 when written, 0 when the value changed since it was read, -1 when the
+# delivery is already marked (another worker applied it): then nothing is written.
 _COMPARE_AND_SET = """
+if KEYS[2] and redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 local current = redis.call('GET', KEYS[1])
 if ARGV[1] == '1' then
   if current ~= ARGV[2] then return 0 end
@@ -72,6 +83,7 @@ if ARGV[3] == '1' then
 else
   redis.call('DEL', KEYS[1])
 end
+if KEYS[2] then redis.call('SET', KEYS[2], '1', 'EX', ARGV[6]) end
 return 1
 """
 
@@ -159,7 +171,24 @@ class RedisStore(SessionStore):
         return _decode(raw)
 
     async def transact(self, key: str, change: Change[T]) -> T:
+        return await self._transact(key, change, None)
+
+    async def transact_once(self, key: str, change: Change[T], delivery: str) -> T:
+        """The write and the delivery's mark in one script: a worker killed before it
+        leaves neither, so the page's or Telegram's retry is applied (once) by another."""
+        return await self._transact(key, change, self.update_key(delivery))
+
+    async def unseen(self, delivery: str) -> bool:
+        """True unless a worker applied this delivery in the last 10 minutes (only looks;
+        :meth:`transact_once` marks). When Redis cannot be reached: True."""
+        try:
+            return not await guarded(self.redis.exists(self.update_key(delivery)))
+        except StoreUnavailableError:
+            return True
+
+    async def _transact(self, key: str, change: Change[T], mark: str | None) -> T:
         name = self.session_key(key)
+        keys = [name] if mark is None else [name, mark]
         async with self._serialised(name):
             for attempt in range(MAX_ATTEMPTS):
                 raw = await guarded(self.redis.get(name))
@@ -170,8 +199,12 @@ class RedisStore(SessionStore):
                     "0" if new is None else "1",
                     "" if new is None else new.to_json(),
                     self.ttl,
+                    SEEN_UPDATES_TTL,
                 ]
-                if await guarded(self._cas(keys=[name], args=args)):
+                written = await guarded(self._cas(keys=keys, args=args))
+                if written == -1:
+                    raise DuplicateDeliveryError
+                if written:
                     return result
                 self.conflicts += 1
                 # Another worker wrote in between: back off a little, with jitter.

@@ -22,7 +22,7 @@ from bot.conversation import Conversations
 from bot.keys import SessionKeys
 from bot.serving import ContentHolder
 from bot.settings import Settings
-from bot.stores import MemoryStore, SessionStore
+from bot.stores import DuplicateDeliveryError, MemoryStore, SessionStore
 from bot.stores.redis import SEEN_UPDATES_TTL, RedisStore
 from flows import Message, Start
 from flows.events import Choice, Text
@@ -182,6 +182,19 @@ class TestSessionStore:
         assert not await store.first_time("telegram:4242")
         assert await store.first_time("telegram:4243")
 
+    async def test_a_delivery_written_once_is_seen_after(self, stores: Stores) -> None:
+        """The core's way: look (``unseen``), then step and mark in one write
+        (``transact_once``); the same delivery again is seen and not applied."""
+        store = stores.open().store
+        delivery = "web-delivery:77aa"
+        assert await store.unseen(delivery)
+        assert await store.transact_once(KEY, bump, delivery) == 0
+        assert not await store.unseen(delivery)
+        assert not await store.first_time(delivery)
+        loaded = await store.load(KEY)
+        assert loaded is not None
+        assert loaded.updated == 1
+
     async def test_concurrent_steps_of_one_conversation_lose_nothing(self, stores: Stores) -> None:
         """Many updates of one person at once: every step lands."""
         store = stores.open().store
@@ -302,6 +315,42 @@ class TestRedisStore:
         first, second = two_workers
         assert await first.first_time("telegram:5150")
         assert not await second.first_time("telegram:5150")
+
+    async def test_a_delivery_is_marked_only_with_the_write_it_made(
+        self, two_workers: tuple[RedisStore, RedisStore]
+    ) -> None:
+        """A worker that looked at a delivery and died before its write leaves it to the
+        other worker's try, which applies it once; after that write, both call it seen."""
+        first, second = two_workers
+        delivery = "web-delivery:0a1b2c"
+        assert await first.unseen(delivery)  # the first worker looks... and is killed
+        assert await second.unseen(delivery), "a look is not a claim"
+        assert await second.transact_once(KEY, bump, delivery) == 0
+        assert not await first.unseen(delivery)
+        assert not await second.unseen(delivery)
+        loaded = await first.load(KEY)
+        assert loaded is not None
+        assert loaded.updated == 1
+
+    async def test_a_delivery_applied_by_two_workers_at_once_is_written_once(
+        self, two_workers: tuple[RedisStore, RedisStore]
+    ) -> None:
+        """Both workers passed the look; the second write finds the mark, writes nothing."""
+        first, second = two_workers
+        delivery = "web-delivery:3d4e5f"
+        assert await first.unseen(delivery)
+        assert await second.unseen(delivery)
+        outcomes = await asyncio.gather(
+            first.transact_once(KEY, bump, delivery),
+            second.transact_once(KEY, bump, delivery),
+            return_exceptions=True,
+        )
+        assert sorted(map(type, outcomes), key=str) == sorted(
+            [int, DuplicateDeliveryError], key=str
+        )
+        loaded = await first.load(KEY)
+        assert loaded is not None
+        assert loaded.updated == 1, "applied twice"
 
     async def test_keys_are_prefixed_hmacs(
         self, two_workers: tuple[RedisStore, RedisStore]

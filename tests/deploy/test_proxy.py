@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -214,4 +215,72 @@ async def test_the_web_chat_through_caddy_survives_a_worker(
         logged = worker.stderr.decode(errors="replace") + worker.stdout.decode(errors="replace")
         assert addresses(logged) <= own, logged
         assert "Chrome" not in logged
+    assert other.problems() == []
+
+
+async def test_a_press_in_flight_when_its_worker_dies_is_taken_once(
+    browser: Browser, redis_url: str, tmp_path: Path
+) -> None:
+    """The worker holding the page's socket is frozen (SIGSTOP), a button is pressed (the
+    frame reaches the frozen worker and is never confirmed), then the worker is killed
+    (SIGKILL): the page reconnects through Caddy to the other worker, the question is asked
+    again, the press is sent again and taken once (the person's choice shown once, the
+    next question once), and the conversation goes on to the end on the surviving worker."""
+    reason = caddy_missing()
+    if reason is not None:
+        caddy_unavailable(reason)
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    settings = {
+        "BAKEN_REDIS_URL": redis_url,
+        "BAKEN_WEB_PUBLIC_URL": public,
+        "BAKEN_WEB_EXIT_URL": EXIT_URL,
+        "BAKEN_WEB_FRAME_ANCESTORS": "none",
+    }
+    workers = [WebProcess(tmp_path, **settings) for _ in range(2)]
+    for worker in workers:
+        await worker.start()
+    ports = {"web1": workers[0].port, "web2": workers[1].port, "bot1": 9, "bot2": 9}
+    proxy = CaddyProcess(tmp_path, ports, port)  # type: ignore[arg-type]
+    proxy.start()
+    context = await new_context(browser)
+    try:
+        me = Person(await context.new_page(), public)
+        await me.open()
+        await me.begin()
+        await me.wait_for(SAFE)
+        await me.press("Ja, het is veilig", then=ROLE)
+        await me.press("Over mij", then=DANGER)
+
+        [held] = [w for w in workers if await connections(w) == 1]
+        [other] = [w for w in workers if w is not held]
+        assert held.proc is not None
+        held.signal(signal.SIGSTOP)
+        await me.question().get_by_role("button", name="Nee", exact=True).click()
+        await asyncio.sleep(0.5)  # the frame is in the frozen worker's socket, unconfirmed
+        held.proc.kill()
+        await held.proc.wait()
+        await held.stop()
+
+        await me.wait_for(SITUATION)
+        assert await connections(other) == 1
+        bubbles = await me.bubbles()
+        mine = [text for who, text in bubbles if who == "me"]
+        assert mine == ["Ja, het is veilig", "Over mij", "Nee"], "the press taken once"
+        said = [text for who, text in bubbles if who == "bot"]
+        assert said.count(DANGER) == 2  # asked again by the other worker, once
+        assert sum(text.startswith(SITUATION) for text in said) == 1
+        assert len(said) == len(set(said)) + 1  # nothing else shown twice
+
+        await me.tick("Ik moet geld geven of een schuld betalen")
+        await me.press("Klaar", then="Hoe oud")
+        await me.press("Jonger dan 16", then="Zal ik laten zien")
+        await me.press("Verder", then="Ik ben jonger dan 16.")
+        assert me.problems == []
+    finally:
+        await context.close()
+        proxy.stop()
+        for worker in workers:
+            if worker.proc is not None and worker.proc.returncode is None:
+                await worker.stop()
     assert other.problems() == []

@@ -64,7 +64,7 @@ from bot.lifecycle import until_stopped
 from bot.logs import get_logger
 from bot.metrics import Metrics
 from bot.monitoring import add_monitoring
-from bot.serving import ContentHolder, install_reload
+from bot.serving import ContentHolder, install_reload, settle_heap
 from bot.settings import Settings
 from bot.stores import SessionStore
 from flows.content import DEFAULT_LANG
@@ -449,6 +449,7 @@ def build(
 async def serve_web(chat: WebChat, *, host: str, port: int, watch: bool = False) -> None:
     """``baken web`` until SIGINT or SIGTERM: open sockets are closed (1001), turns finish."""
     reload_task = install_reload(chat.holder, watch=watch)
+    settle_heap()
     runner = web.AppRunner(chat.app, access_log=None, shutdown_timeout=5.0)
     try:
         await runner.setup()

@@ -83,10 +83,12 @@ class WebChannel:
         """Frames go out at once; there is no queue to hurry."""
 
     async def acknowledge(self, to: Page) -> None:
-        """Tell the page its action arrived, so it does not send it again."""
-        if to.action is not None:
-            to.box.tell({"t": "got", "id": to.action})
-            to.acknowledged = True
+        """Nothing yet: the page hears ``got`` once the turn is saved (:meth:`_run`).
+
+        Until then the action is the page's to send again: a worker killed between here and
+        its write leaves a press that another worker must apply (the store marks the
+        delivery with that write, so it is applied once).
+        """
 
     async def show(self, to: Page, message: Message, turn: Turn) -> Sequence[int]:
         """One bot message as a numbered frame (after the page's words, if the language changed)."""
@@ -168,8 +170,8 @@ class WebChannel:
         box = page.box
         try:
             reply = await self.core.receive(self, page, incoming)
-            if page.action is not None and not page.acknowledged:
-                box.tell({"t": "got", "id": page.action})  # a duplicate, or a failed turn
+            if page.action is not None:  # saved, a duplicate, or a failed turn: not again
+                box.tell({"t": "got", "id": page.action})
             if reply is None and box.next == 1 and not page.leaving:
                 # A duplicate of an action another worker answered, before this page got any
                 # of it: ask for the current question, so the page is not left empty.

@@ -77,4 +77,3 @@ class Page:
     box: Outbox
     action: str | None = None
     leaving: bool = False  # quick exit: the page is gone, keep nothing after the erase
-    acknowledged: bool = False

@@ -35,7 +35,9 @@ From the server. Un-numbered frames are about this socket only::
     {"t": "ready", "next": int | null, "lost": bool}  answer to hello: the next numbered
         frame will be ``next``; ``lost``: frames the page did not have are gone (another
         worker, or too late), so the current question is asked again
-    {"t": "got", "id": str}                the action arrived and was handled
+    {"t": "got", "id": str}                the action was handled (its step saved, or a
+        duplicate, or refused by a failure): the page stops sending it; sent after the
+        turn's numbered frames, so a worker that dies mid-turn leaves it to be sent again
     {"t": "error", "code": str, "id": str?}   a frame was refused; the socket stays open.
         Codes: ``bad_frame``, ``too_fast`` (typed too fast: send it again later),
         ``too_long`` (more than 4,096 characters), ``no_conversation`` (no hello yet)
