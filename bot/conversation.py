@@ -263,14 +263,14 @@ class Conversations:
             if incoming.delivery is not None and not await self.unseen(incoming.delivery):
                 self.metrics.update("duplicate")
                 return None
-            self.metrics.update(incoming.kind)
+            kind = incoming.kind  # counted once the turn is over: it may prove a duplicate
             try:
                 await channel.acknowledge(to)
                 return await self._turn(channel, to, incoming)
             except asyncio.CancelledError:
                 raise
             except DuplicateDeliveryError:  # another worker applied it while we stepped
-                self.metrics.update("duplicate")
+                kind = "duplicate"
                 return None
             except ConversationGoneError:
                 return None
@@ -278,6 +278,8 @@ class Conversations:
                 self.error("update", exc)
                 await self.emergency(channel, to)
                 return None
+            finally:
+                self.metrics.update(kind)
 
     async def _turn(self, channel: Channel[A], to: A, incoming: Incoming) -> Reply:
         started = time.perf_counter()
