@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 TICK_AT = 0.9  # the classifier ticks an option from this probability
 ASK_AT = 0.5  # and offers it under "Bedoel je ...?" from this one
 RULE_FLOOR = 0.3  # a pattern ticks unless the classifier gives its option less (held-out, round 3)
+# Who a story is about when patterns name more than one: the higher wins (round 4).
+ROLE_ORDER = {"pro": 3, "other": 2, "self": 1}
 MIN_WORDS = 3  # the classifier reads messages of at least this many words ("nee" is no story)
 SPAN = 20  # words per part of a long sentence (parts overlap by half)
 WHOLE = 40  # a message up to this many words is also read as a whole
@@ -313,8 +315,19 @@ def decide(
         if p >= TICK_AT and option not in ticked:
             ticked[option] = f"classifier p={p:.2f}"
     roles = [r for r in ROLES if r in ticked]
-    if len(roles) > 1:  # "mijn zus en ik": keep the surest reading of who it is about
-        keep = max(roles, key=lambda r: (r in fired_roles(fired), probs.get(ABOUT_PREFIX + r, 0)))
+    if len(roles) > 1:
+        # One person at most. A pattern beats the classifier; between patterns, a
+        # professional's self-description beats someone named, who beats the writer's "I"
+        # ("ik ben mentor en mijn leerling ...", "mijn zus ... ik weet niet wat ik moet doen").
+        by_pattern = fired_roles(fired)
+        keep = max(
+            roles,
+            key=lambda r: (
+                r in by_pattern,
+                ROLE_ORDER.get(r, 0) if r in by_pattern else 0,
+                probs.get(ABOUT_PREFIX + r, 0),
+            ),
+        )
         for role in roles:
             if role != keep:
                 del ticked[role]
