@@ -496,6 +496,11 @@ def main() -> None:
     profile = Path(args.profile)
     note = profile.read_text() if profile.exists() else ""
     text = text.replace("PROFILE_PLACEHOLDER", note.strip())
+    # What a run cannot measure again (earlier runs, before/after comparisons, the
+    # WhatsApp bench) is kept by hand in bench/NOTES.md and follows the run's figures.
+    notes = REPO / "bench" / "NOTES.md"
+    if notes.exists() and not args.quick:
+        text = text.rstrip() + "\n\n" + notes.read_text().strip() + "\n"
     Path(args.out).write_text(text)
     print(text)
 
