@@ -305,6 +305,11 @@ class CrisisPattern(Strict):
         "unless a `not` word comes just before them (it is over; I am safe now).",
     )
     name: str | None = Field(default=None, description="Shown by `baken content crisis`.")
+    mood: bool = Field(
+        default=False,
+        description="A pattern of mood words only (I can't anymore, I can't take it): in a "
+        "post of several sentences it counts only when another rule found something too.",
+    )
 
 
 class CrisisConceptsFile(Strict):
@@ -325,6 +330,11 @@ class CrisisConceptsFile(Strict):
         default_factory=list,
         description="Concepts that let the classifier decide on its own; without one of "
         "these in a message, only phrases and patterns can find a crisis in it.",
+    )
+    mood_signals: list[ConceptName] = Field(
+        default_factory=list,
+        description="Signals that are a mood (hopeless, fed up, an end, missing someone): "
+        "in a post of several sentences they no longer let the classifier decide alone.",
     )
     fillers: list[str] = Field(
         default_factory=list,

@@ -60,6 +60,7 @@ from flows.understanding.rules import (
     UNLESS_BEFORE,
     WINDOW_SLACK,
     Rule,
+    full_stops,
     heard_of,
     look_back,
 )
@@ -78,6 +79,9 @@ POSSIBLE_AT = 0.85
 SURE_AT = 0.99
 OWN_SURE_CAP = 0.98  # in a long message, below SURE_AT unless the signal's own sentence is sure
 RULE_FLOOR = 0.005  # a *possible* rule counts only when the classifier gives its kind this much
+# A post of this many sentences (ended by . ! ? or a new line) is read as a post, not as a
+# cry: mood words alone (hopeless, fed up, "i can't anymore") do not make it a crisis there.
+POST_SENTENCES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +167,8 @@ class Detector:
     # body part by "kill" ("my legs are killing me"), a period by "end" ("when my contract
     # ends"), someone just after "miss" ("i miss her", not "nobody would miss me")
     near_ordinary: tuple[tuple[int, int, int, int], ...] = ()
+    mood_mask: int = 0  # signals that are a mood: in a post they need a stronger sign
+    mood_rules: frozenset[str] = frozenset()  # names of `mood` patterns
 
     @functools.cached_property
     def table(self) -> tuple[tuple[int, Rule, tuple[str, ...], bool], ...]:
@@ -187,16 +193,22 @@ class Detector:
         """What each part found: sure rules and possible rules (kind -> rule name), the
         classifier's probability per kind, whether a signal concept occurs, and the
         classifier's second opinion for the rules (its best sentence)."""
-        tokens = words(numbers(text), self.spelling, self.symbols, self.fillers, self.skip)
+        flags: list[bool] = []
+        tokens = words(
+            numbers(text), self.spelling, self.symbols, self.fillers, self.skip, stops=flags
+        )
         if not tokens:
             return {}, {}, (0.0, 0.0), False, (0.0, 0.0)
         per_token = [self.lexicon.bits(t) for t in tokens]  # EOS is no word: 0
         heard = heard_of(tokens, per_token, self.eos_bit)
+        stops = full_stops(tokens, flags)
         present = 0
         for bits in heard:
             present |= bits
+        post = sum(flags) >= POST_SENTENCES
         sure: dict[str, str] = {}
         hints: dict[str, str] = {}
+        moods: dict[str, str] = {}
         where: dict[int, list[int]] = {}
         if present:
             for mask, rule, kinds, is_sure in self.table:
@@ -204,19 +216,28 @@ class Detector:
                     continue
                 if is_sure and all(k in sure for k in kinds):
                     continue
-                if rule.found(heard, where):
+                if rule.found(heard, where, stops):
                     target = sure if is_sure else hints
+                    if post and rule.name in self.mood_rules:
+                        target = moods
                     for kind in kinds:
                         target.setdefault(kind, rule.name)
+        if moods and (sure or hints):  # a mood next to another sign counts as before
+            for kind, name in moods.items():
+                hints.setdefault(kind, name)
         probs = (0.0, 0.0)
         floors = (RULE_FLOOR, RULE_FLOOR)  # no examples, no classifier: the rules decide alone
         signals = self._signals(heard)
+        if post and self.mood_mask:
+            # In a post, a mood word alone ("i feel worthless", "it's all over") does not
+            # let the classifier decide: many sad words add up without saying it.
+            signals = [i for i in signals if heard[i] & self.signal_mask & ~self.mood_mask]
         if self.model is not None:
             mask = (1 << self.concept_count) - 1
             concepts = [b & mask for b in per_token]
             probs, floors = self.model.score(tokens, concepts, self.names)
             if signals and max(probs) >= POSSIBLE_AT:
-                probs = self._near_signals(tokens, concepts, signals, probs)
+                probs = self._near_signals(tokens, concepts, signals, probs, post=post)
         return sure, hints, probs, bool(signals), floors
 
     def _near_signals(
@@ -225,6 +246,8 @@ class Detector:
         concepts: Sequence[int],
         signals: Sequence[int],
         whole: tuple[float, float],
+        *,
+        post: bool = False,
     ) -> tuple[float, float]:
         """The classifier's say alone in a message of several sentences: the best score of
         the text around each signal word (its sentence and the ones just before and after),
@@ -258,6 +281,8 @@ class Detector:
             # The sentences around may add up to a check, never to the screen: many sad or
             # hard words in a long story are not one sentence that says it.
             capped = [min(p, max(o, OWN_SURE_CAP)) for p, o in zip(local, own, strict=True)]
+            if post:  # in a post the signal's own sentence must say it
+                capped = [min(p, o) for p, o in zip(local, own, strict=True)]
             best = (max(best[0], capped[0]), max(best[1], capped[1]))
         return best
 
@@ -515,6 +540,7 @@ def build(
                         eos=index.get("eos", 0),
                         particle=index.get("particle", 0),
                         gap=max(PHRASE_GAP, pattern.window + WINDOW_SLACK - len(combination)),
+                        one_sentence=True,
                     ),
                     laugh,
                 )
@@ -537,6 +563,15 @@ def build(
             signal_mask |= index[name]
         else:
             problems.append(("crisis-concepts", ("signals", i), f"unknown concept: {name}"))
+    mood_mask = 0
+    for i, name in enumerate(concepts.mood_signals):
+        if name in index and index[name] & signal_mask:
+            mood_mask |= index[name]
+        else:
+            problems.append(("crisis-concepts", ("mood_signals", i), f"not a signal: {name}"))
+    mood_rules = frozenset(
+        f"pattern {p.name or '+'.join(p.all)}" for p in concepts.patterns if p.mood
+    )
     detector = Detector(
         spelling,
         lexicon,
@@ -559,6 +594,8 @@ def build(
             for signal, near, before, after in NEAR_ORDINARY
             if signal in index and all(n in index for n in near.split("|"))
         ),
+        mood_mask=mood_mask,
+        mood_rules=mood_rules,
     )
     if model is not None:
         weights, intercept = weights_from_data(model, len(KINDS))

@@ -36,6 +36,21 @@ def heard_of(tokens: Sequence[str], bits: Sequence[int], eos: int) -> list[int]:
     return heard
 
 
+def full_stops(tokens: Sequence[str], flags: Sequence[bool]) -> list[int]:
+    """Per heard word (as :func:`heard_of` gives them), how many full stops come before it;
+    ``flags`` has one flag per EOS in ``tokens`` (``words(..., stops=flags)``)."""
+    counts: list[int] = []
+    seen = 0
+    k = 0
+    for token in tokens:
+        if token == EOS:
+            seen += flags[k] if k < len(flags) else 1
+            k += 1
+        else:
+            counts.append(seen)
+    return counts
+
+
 def _positions(heard: Sequence[int], bit: int, where: dict[int, list[int]]) -> list[int]:
     found = where.get(bit)
     if found is None:
@@ -77,6 +92,10 @@ class Rule:
     eos: int = 0  # the concept `eos`: cancelling words before a match stay in its sentence
     gap: int = PHRASE_GAP  # in order: other words allowed between two of its words
     before: int = UNLESS_BEFORE  # words before the match where a "not" still cancels it
+    # A pattern's concepts must stand in one sentence: in a long post "i feel numb. i just
+    # want things to be normal" is not "want out", and "cant focus on anything" ends where
+    # the next sentence starts.
+    one_sentence: bool = False
     mask: int = field(init=False)  # every concept it needs, ORed: one AND says "all present?"
 
     def __post_init__(self) -> None:
@@ -90,12 +109,16 @@ class Rule:
             return False
         return self.found(heard, {})
 
-    def found(self, heard: Sequence[int], where: dict[int, list[int]]) -> bool:
+    def found(
+        self, heard: Sequence[int], where: dict[int, list[int]], stops: Sequence[int] = ()
+    ) -> bool:
         """Whether the rule matches; the caller has checked that every concept occurs.
-        ``where`` caches, for this message, the positions of each concept."""
+        ``where`` caches, for this message, the positions of each concept. ``stops``: per
+        word, how many full stops come before it (:func:`full_stops`); without it a pattern
+        may reach over a full stop."""
         if self.ordered:
             return self._in_order(heard, _positions(heard, self.need[0], where))
-        return self._in_window(heard, [_positions(heard, bit, where) for bit in self.need])
+        return self._in_window(heard, [_positions(heard, bit, where) for bit in self.need], stops)
 
     def _cancelled(self, heard: Sequence[int], first: int, last: int) -> bool:
         outer = self.unless & ~self.negation
@@ -139,7 +162,9 @@ class Rule:
                 return True
         return False
 
-    def _in_window(self, heard: Sequence[int], positions: Sequence[Sequence[int]]) -> bool:
+    def _in_window(
+        self, heard: Sequence[int], positions: Sequence[Sequence[int]], stops: Sequence[int]
+    ) -> bool:
         window = self.window
         # For each start, the earliest position of each concept at or after it.
         pointers = [0] * len(positions)
@@ -156,6 +181,8 @@ class Rule:
                     ok = False
                     break
                 last = max(last, plist[p])
+            if ok and self.one_sentence and stops and stops[last] != stops[start]:
+                continue
             if ok and not self._cancelled(heard, start, last):
                 return True
         return False

@@ -38,6 +38,7 @@ _CONTRACTIONS = (
 
 EOS = "⏎"  # a word of its own after each sentence: the concept `eos` (can never be typed)
 _SENTENCE = re.compile(r"[.!?;:,\n،؛؟]+")  # also the Arabic comma, semicolon and question mark
+_FULL_STOP = re.compile(r"[.!?\n؟]")  # a sentence ends there; a comma or a colon only a clause
 
 
 def words(
@@ -48,6 +49,7 @@ def words(
     ignore: frozenset[str] = frozenset(),
     *,
     digits: bool = False,
+    stops: list[bool] | None = None,
 ) -> list[str]:
     """The message as normalised words, contractions and youth spelling written out, with
     EOS after each sentence ("ik kan niet meer." ends there; "ik kan niet meer wachten" not).
@@ -55,7 +57,9 @@ def words(
     ``ignore`` (swear words, intensifiers: "fucking", "kanker", "letterlijk", "kurwa") are
     read as if they were not there, after spelling, so "ik wil echt kanker graag dood"
     reads as "ik wil graag dood". ``digits``: numbers stay numbers ("12 uur"); else digits
-    are read as the letters they look like ("k1ll"), as the crisis detector reads them."""
+    are read as the letters they look like ("k1ll"), as the crisis detector reads them.
+    ``stops``, when given, gets one flag per EOS: whether a full stop (. ! ? or a new line)
+    ended that part rather than a comma, a colon or a semicolon."""
     if len(text) > MAX_CHARS:
         text = text[:MAX_CHARS]
     if symbols:
@@ -67,7 +71,8 @@ def words(
         lowered = pattern.sub(replacement, lowered)
     out: list[str] = []
     plain = lowered.isascii()
-    for sentence in _SENTENCE.split(lowered):
+    marks = _SENTENCE.findall(lowered) if stops is not None else []
+    for part, sentence in enumerate(_SENTENCE.split(lowered)):
         tokens: Sequence[str]
         if digits:
             tokens = normalise(sentence).split()
@@ -97,6 +102,8 @@ def words(
                         continue
             out.extend(w for w in spelling.get(token, (token,)) if w not in ignore)
         out.append(EOS)
+        if stops is not None:
+            stops.append(part >= len(marks) or bool(_FULL_STOP.search(marks[part])))
         if len(out) >= MAX_WORDS:
             break
     return out

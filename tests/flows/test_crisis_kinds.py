@@ -102,3 +102,63 @@ def test_fresh_examples_are_measured_per_language_and_class(
     counted = sum(t for _, t in report.crisis.values()) + sum(t for *_, t in report.none.values())
     assert counted == len(examples)
     assert len(report.missed) + len(report.alarms) <= len(examples)
+
+
+def test_words_mark_which_sentence_ends_are_full_stops() -> None:
+    """A comma ends a clause (EOS) but not a sentence; a full stop, "?" or a new line does."""
+    stops: list[bool] = []
+    assert words("ik ga, nu. echt?\nja", {}, stops=stops).count(EOS) == 4
+    assert stops == [False, True, True, True]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "post"),
+    [
+        (
+            "ik kan niet meer",
+            "mijn rijlessen beginnen volgende week weer. de instructeur schreeuwt veel. "
+            "ik kan niet meer. wat moet ik doen?",
+        ),
+        (
+            "nu mai pot",
+            "am examen de condus saptamana viitoare. instructorul tipa mult. nu mai pot. "
+            "ce sa fac?",
+        ),
+    ],
+)
+def test_a_mood_alone_is_a_check_in_a_short_message_but_not_in_a_post(
+    engine: Engine, sentence: str, post: str
+) -> None:
+    """ "I can't anymore" on its own can be a cry and is asked about; in a post of three
+    sentences or more about a driving test it is read as a mood."""
+    assert engine.crisis(sentence).outcome == "possible", sentence
+    assert engine.crisis(post).outcome == "no", post
+
+
+@pytest.mark.parametrize(
+    ("post", "kind"),
+    [
+        (
+            "my exams went badly. my parents are always shouting. i cant anymore. "
+            "tonight i will take all my pills",
+            "suicide",
+        ),
+        (
+            "we fought about money again. the kids are crying. he locked the door and "
+            "says he will kill me",
+            "danger",
+        ),
+    ],
+)
+def test_a_crisis_sentence_in_a_post_is_still_caught(engine: Engine, post: str, kind: str) -> None:
+    assert caught(kind, engine.crisis(post)), post
+
+
+def test_a_pattern_does_not_reach_over_a_full_stop(engine: Engine) -> None:
+    """ "i feel numb. i want things to be normal" is no "want out of this life": the concepts
+    of one pattern must stand in one sentence (a comma does not end one)."""
+    post = (
+        "i feel like im watching my life from outside. i just want things to be normal "
+        "again. my sister says it takes time. she is probably right"
+    )
+    assert engine.crisis(post).outcome == "no"
