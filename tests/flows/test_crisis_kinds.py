@@ -124,6 +124,11 @@ def test_words_mark_which_sentence_ends_are_full_stops() -> None:
             "am examen de condus saptamana viitoare. instructorul tipa mult. nu mai pot. "
             "ce sa fac?",
         ),
+        (  # a plea for help ends a worker's story: advice, not a danger now
+            "help please",
+            "the agency kept my passport when we came. we work 12 hours and they take the "
+            "rent from my salary. i do not know who i can ask for help, please",
+        ),
     ],
 )
 def test_a_mood_alone_is_a_check_in_a_short_message_but_not_in_a_post(
