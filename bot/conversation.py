@@ -263,14 +263,13 @@ class Conversations:
             if incoming.delivery is not None and not await self.unseen(incoming.delivery):
                 self.metrics.update("duplicate")
                 return None
-            kind = incoming.kind  # counted once the turn is over: it may prove a duplicate
             try:
                 await channel.acknowledge(to)
                 return await self._turn(channel, to, incoming)
             except asyncio.CancelledError:
                 raise
             except DuplicateDeliveryError:  # another worker applied it while we stepped
-                kind = "duplicate"
+                self.metrics.update("duplicate")
                 return None
             except ConversationGoneError:
                 return None
@@ -278,8 +277,6 @@ class Conversations:
                 self.error("update", exc)
                 await self.emergency(channel, to)
                 return None
-            finally:
-                self.metrics.update(kind)
 
     async def _turn(self, channel: Channel[A], to: A, incoming: Incoming) -> Reply:
         started = time.perf_counter()
@@ -293,6 +290,8 @@ class Conversations:
             quick_exit=incoming.quick_exit,
             delivery=incoming.delivery,
         )
+        # Counted once stepped (a duplicate proves itself only there), before anything shows.
+        self.metrics.update(incoming.kind)
         self.metrics.step(time.perf_counter() - started)
         turn = Turn(reply.lang or DEFAULT_LANG, reply.priority)
         shown: list[int] = []
