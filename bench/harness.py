@@ -128,7 +128,6 @@ class Bot(LoggedProcess):
         self.standin = standin
         self.env = dict(env or {})
         self.repo = repo
-        self.port: int | None = None
         self.started_at = 0.0
 
     def environment(self) -> dict[str, str]:

@@ -284,11 +284,6 @@ class EchoProcess(LoggedProcess):
     def __init__(self, cwd: Path) -> None:
         super().__init__("echo")
         self.cwd = cwd
-        self.port: int | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     async def start(self) -> None:
         await self.spawn(

@@ -70,8 +70,15 @@ class LoggedProcess:
         self.stdout = bytearray()  # everything the process wrote, byte for byte
         self.stderr = bytearray()
         self.proc: asyncio.subprocess.Process | None = None
+        self.port: int | None = None  # where it listens on 127.0.0.1, once it does
         self._readers: list[asyncio.Task[None]] = []
         self._new_line = asyncio.Event()
+
+    @property
+    def url(self) -> str:
+        """Its root URL on 127.0.0.1 (once :attr:`port` is known)."""
+        assert self.port is not None
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def pid(self) -> int:

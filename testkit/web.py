@@ -37,12 +37,6 @@ class WebProcess(LoggedProcess):
         self.cwd = cwd
         self.args = args
         self.env = env
-        self.port: int | None = None
-
-    @property
-    def url(self) -> str:
-        assert self.port is not None
-        return f"http://127.0.0.1:{self.port}"
 
     def environment(self) -> dict[str, str]:
         env = clean_environment(

@@ -35,12 +35,6 @@ class WhatsAppBaken(LoggedProcess):
         self.api = api
         self.cwd = cwd
         self.env = env
-        self.port: int | None = None
-
-    @property
-    def url(self) -> str:
-        assert self.port is not None
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def webhook(self) -> str:

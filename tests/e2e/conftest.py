@@ -45,13 +45,6 @@ class Baken(LoggedProcess):
         self.api = api
         self.cwd = cwd
         self.env = env
-        self.port: int | None = None
-
-    @property
-    def url(self) -> str:
-        """Root URL of the webhook server."""
-        assert self.port is not None
-        return f"http://127.0.0.1:{self.port}"
 
     def _environment(self) -> dict[str, str]:
         env = clean_environment(
