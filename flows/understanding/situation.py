@@ -52,6 +52,12 @@ if TYPE_CHECKING:
 TICK_AT = 0.9  # the classifier ticks an option from this probability
 ASK_AT = 0.5  # and offers it under "Bedoel je ...?" from this one
 RULE_FLOOR = 0.3  # a pattern ticks unless the classifier gives its option less (held-out, round 3)
+# "About me" from a first-person pattern ("mijn vriendje wil dat ik ...") the classifier
+# gives less than RULE_FLOOR still counts when nothing else names who (round 5): the
+# classifier's who is weak (many stories state no who), unless it leans to another person
+# (from ASK_AT: "ik werk in een dagcentrum voor tieners"); under this floor it stays unset.
+SELF_FLOOR = 0.1
+SELF = "self"
 # Who a story is about when patterns name more than one: the higher wins (round 4).
 ROLE_ORDER = {"pro": 3, "other": 2, "self": 1}
 MIN_WORDS = 3  # the classifier reads messages of at least this many words ("nee" is no story)
@@ -301,9 +307,13 @@ def decide(
     from ASK_AT; one person at most (the likeliest); the age band when one is stated."""
     ticked: dict[str, str] = {}
     doubted: list[tuple[float, str]] = []
+    weak_self = ""
     for code, rule in fired.items():
         option = code.removeprefix(ABOUT_PREFIX)
         p = probs.get(code)
+        if option == SELF and p is not None and SELF_FLOOR <= p < RULE_FLOOR:
+            weak_self = f"{rule} (classifier p={p:.2f}; no one else named)"
+            continue
         if p is not None and p < RULE_FLOOR:
             # The classifier, taught by everyday examples too, all but rules it out ("ik
             # moet mn moeder terugbetalen voor mn fiets"): only worth a "did you mean".
@@ -331,6 +341,12 @@ def decide(
         for role in roles:
             if role != keep:
                 del ticked[role]
+    if (
+        weak_self
+        and not roles
+        and not any(probs.get(ABOUT_PREFIX + r, 0) >= ASK_AT for r in ROLES if r != SELF)
+    ):
+        ticked[SELF] = weak_self
     if age is not None:
         ticked[age] = "age"
     unsure = [(p, c) for c, p in probs.items() if ASK_AT <= p < TICK_AT and c not in ticked]

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flows import Content, Count, Engine, Message
-from flows.understanding.situation import age_of, band
+from flows.understanding.situation import age_of, band, decide
 from tests.flows.test_engine import Conversation, buttons, texts
 
 
@@ -119,6 +119,34 @@ def test_a_story_that_names_who_and_age_is_confirmed_not_asked_blindly(engine: E
     chat.press("Over iemand die ik ken")
     out = chat.press("Nee")
     assert "Jonger dan 16" in " ".join(texts(out))
+
+
+def test_a_first_person_story_as_first_message_proposes_about_me(engine: Engine) -> None:
+    """ "mijn vriendje wil dat ik ..." as the first message: the role question proposes
+    "Over mij" (the about-me pattern counts though the classifier gives it little), and
+    the person still presses the button."""
+    chat = Conversation(engine)
+    chat.type("mijn vriendje wil dat ik met zijn vrienden naar bed ga")
+    out = chat.press("Ja, het is veilig")
+    assert "Ik denk dat dit past: Over mij." in " ".join(texts(out))
+    assert chat.session is not None
+    assert not chat.session.answer(chat.session.state)  # proposed, not chosen
+
+
+@pytest.mark.parametrize(
+    ("probs", "about"),
+    [
+        ({"about_self": 0.27}, "self"),  # weak, but nothing else names who
+        ({"about_self": 0.27, "about_pro": 0.6}, None),  # the classifier leans to another
+        ({"about_self": 0.05}, None),  # all but ruled out
+    ],
+)
+def test_an_about_me_pattern_counts_unless_ruled_out(
+    probs: dict[str, float], about: str | None
+) -> None:
+    labels = ("sig_sex", "about_self", "about_other", "about_pro")
+    reading = decide({"about_self": "pattern about_self: my+partner"}, probs, None, labels)
+    assert reading.about == about
 
 
 def test_understanding_nothing_twice_offers_a_person(engine: Engine) -> None:
