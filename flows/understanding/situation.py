@@ -30,6 +30,7 @@ import sys
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import add
 from typing import TYPE_CHECKING, Any
 
 from flows.match import Typed
@@ -102,6 +103,7 @@ NOTHING = Reading()
 
 _NUMBER = re.compile(r"(?<![\d.,:/])(\d{1,2})([^\W\d_]{0,4})(?![\d.,:/]*\d)")
 _WORD = re.compile(r"[^\W_]+")
+_DIGIT = re.compile(r"\d")
 _ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _AGE_SUFFIXES = frozenset(
     {"j", "jr", "jaar", "y", "yo", "yr", "yrs", "l", "lat", "ani", "г", "год", "р", "рок"}
@@ -130,7 +132,7 @@ def age_of(
     and no word that makes it something else ("van 10 tot 22 uur", "15 euro"), nor the age
     of someone the story is not about ("mijn vriendje van 21", "her boyfriend is 30")."""
     text = text.translate(_ARABIC_DIGITS).casefold()
-    if not any(c.isdigit() for c in text):
+    if not _DIGIT.search(text):
         return None
     tokens = _WORD.findall(text)
     found: set[str] = set()
@@ -187,15 +189,20 @@ class Reader:
     names: tuple[str, ...]  # concept names by bit
     rules: tuple[Rule, ...]  # kind: the code a match states
     labels: tuple[str, ...]  # the classifier's codes, in order
-    # feature -> (label indexes, their weights): two compact arrays per feature, not a
-    # tuple per weight (a third of the memory; the same doubles)
-    weights: Mapping[str, tuple[array[int], array[float]]]
+    # feature -> its weight per label, 0.0 where it has none: one compact array per
+    # feature (smaller than index and weight arrays, and summed in C; the same doubles)
+    weights: Mapping[str, array[float]]
     intercept: tuple[float, ...]
     age_words: frozenset[str]
     not_ages: frozenset[str] = frozenset()
     eos_bit: int = 0
     problems: tuple[tuple[str, tuple[str | int, ...], str], ...] = ()
     their_ages: frozenset[str] = frozenset()
+    # concept names, rarest in the training stories first: each rule is looked at only when
+    # its rarest concept is in the message (see :func:`anchored`)
+    rare: tuple[str, ...] = ()
+    # concept bit -> indexes of the rules anchored on it, in rule order
+    anchors: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
 
     def read(self, text: str) -> Reading:
         """What ``text`` says. Never raises; keeps nothing of the text."""
@@ -218,7 +225,24 @@ class Reader:
             present |= bits
         fired: dict[str, str] = {}
         where: dict[int, list[int]] = {}
-        for rule in self.rules:
+        rules = self.rules
+        anchors = self.anchors
+        if anchors:
+            # Only the rules whose rarest concept is here, in rule order (the first rule of
+            # a code that matches names it): a few dozen of some 650.
+            candidates: list[int] = []
+            rest = present
+            while rest:
+                low = rest & -rest
+                found = anchors.get(low)
+                if found:
+                    candidates.extend(found)
+                rest ^= low
+            candidates.sort()
+            chosen: Iterable[Rule] = [rules[i] for i in candidates]
+        else:
+            chosen = rules
+        for rule in chosen:
             if rule.kind in fired or present & rule.mask != rule.mask:
                 continue
             if rule.found(heard, where):
@@ -233,17 +257,17 @@ class Reader:
         mask = (1 << len(self.names)) - 1
         concepts = [b & mask for b in per_token]
         size = len(self.intercept)
-        weights = self.weights
+        weight_of = self.weights.get
         # Running sums per code after each word: a part's sum is two look-ups per code.
+        # Adding 0.0 for a code a feature has no weight for changes no sum.
         running = [0.0] * size
-        prefix = [running[:]]
+        prefix = [running]
         for feats in features(tokens, concepts, self.names, chars=False):
             for f in feats:
-                found = weights.get(f)
-                if found is not None:
-                    for index, w in zip(*found, strict=True):
-                        running[index] += w
-            prefix.append(running[:])
+                row = weight_of(f)
+                if row is not None:
+                    running = list(map(add, running, row))
+            prefix.append(running)
         best = [-1e9] * size
         for lo, hi in _spans(tokens):
             start, end = prefix[lo], prefix[hi]
@@ -270,12 +294,13 @@ class Reader:
         data = {
             "intercept": [round(v, 6) for v in self.intercept],
             "sparse": {
-                f: [list(indexes), [round(v, 6) for v in values]]
-                for f, (indexes, values) in sorted(self.weights.items())
+                f: [[i for i, v in enumerate(row) if v], [round(v, 6) for v in row if v]]
+                for f, row in sorted(self.weights.items())
             },
         }
         data["labels"] = list(self.labels)
         data["known"] = sorted(self.lexicon.known)  # so a warm start tokenises no stories
+        data["rare"] = list(self.rare)
         return data
 
 
@@ -295,6 +320,23 @@ def _spans(tokens: Sequence[str]) -> Iterable[tuple[int, int]]:
                 for lo in range(start, end - SPAN // 2, SPAN // 2):
                     yield lo, min(end, lo + SPAN)
             start = end
+
+
+def anchored(
+    rules: Sequence[Rule], names: Sequence[str], rare: Sequence[str]
+) -> dict[int, tuple[int, ...]]:
+    """Concept bit -> the indexes of the rules to look at when that concept is in a message:
+    each rule under the concept of its mask that is rarest (``rare``: names, rarest first;
+    a concept not in it counts as rarest of all, and without ``rare`` the lowest bit)."""
+    rank = {1 << names.index(n): i for i, n in enumerate(rare) if n in names}
+    out: dict[int, list[int]] = {}
+    for index, rule in enumerate(rules):
+        bits = [1 << b for b in range(rule.mask.bit_length()) if rule.mask >> b & 1]
+        if not bits:
+            continue
+        anchor = min(bits, key=lambda b: rank.get(b, -1))
+        out.setdefault(anchor, []).append(index)
+    return {bit: tuple(indexes) for bit, indexes in out.items()}
 
 
 def decide(
@@ -512,41 +554,64 @@ def reader_for(
         if list(model.get("labels", ())) != list(labels):
             raise ValueError("the cached reader has other labels")
         weights, intercept = sparse_from_data(model, len(labels))
-        return dataclasses.replace(reader, weights=weights, intercept=intercept)
+        rare = tuple(str(n) for n in model.get("rare", ()))
+        return dataclasses.replace(
+            reader,
+            weights=weights,
+            intercept=intercept,
+            rare=rare,
+            anchors=anchored(reader.rules, reader.names, rare),
+        )
     rows = training_set(content)
     if rows and trained and len(labels) > len(ROLES):
         mask = (1 << len(names)) - 1
         feats = []
+        seen = [0] * len(names)  # stories each concept is in
         for text, _ in rows:
             tokens = words(text, spelling, symbols, fillers, digits=True)
-            feats.append(
-                features(
-                    tokens, [reader.lexicon.bits(t) & mask for t in tokens], names, chars=False
-                )
-            )
+            bits = [reader.lexicon.bits(t) & mask for t in tokens]
+            feats.append(features(tokens, bits, names, chars=False))
+            present = 0
+            for b in bits:
+                present |= b
+            for i in range(len(names)):
+                seen[i] += present >> i & 1
         targets = [[int(code in codes) for code in labels] for _, codes in rows]
         dense, intercept = train(feats, targets)
     else:
-        return reader
-    kept: dict[str, tuple[array[int], array[float]]] = {}
+        return dataclasses.replace(reader, anchors=anchored(reader.rules, reader.names, ()))
+    kept: dict[str, array[float]] = {}
     for f, row in dense.items():
-        indexes = [i for i, w in enumerate(row) if abs(w) >= WEIGHT_KEPT]
-        if indexes:
-            kept[f] = (array("H", indexes), array("d", [row[i] for i in indexes]))
-    return dataclasses.replace(reader, weights=kept, intercept=tuple(intercept))
+        if any(abs(w) >= WEIGHT_KEPT for w in row):
+            kept[f] = array("d", [w if abs(w) >= WEIGHT_KEPT else 0.0 for w in row])
+    rare = tuple(sorted(names, key=lambda n: (seen[names.index(n)], n)))
+    return dataclasses.replace(
+        reader,
+        weights=kept,
+        intercept=tuple(intercept),
+        rare=rare,
+        anchors=anchored(reader.rules, reader.names, rare),
+    )
 
 
 def sparse_from_data(
     data: Mapping[str, Any], labels: int
-) -> tuple[dict[str, tuple[array[int], array[float]]], tuple[float, ...]]:
-    """Read :meth:`Reader.model_data`; raise ValueError when it is not such data."""
+) -> tuple[dict[str, array[float]], tuple[float, ...]]:
+    """Read :meth:`Reader.model_data` (weights kept sparse: label indexes and values) into
+    a row of ``labels`` weights per feature; raise ValueError when it is not such data."""
     intercept = tuple(float(v) for v in data["intercept"])
     if len(intercept) != labels:
         raise ValueError("wrong number of labels")
-    weights: dict[str, tuple[array[int], array[float]]] = {}
+    weights: dict[str, array[float]] = {}
     for f, (indexes, values) in dict(data["sparse"]).items():
-        row = (array("H", indexes), array("d", values))
-        if not isinstance(f, str) or len(row[0]) != len(row[1]) or max(row[0], default=0) >= labels:
+        if (
+            not isinstance(f, str)
+            or len(indexes) != len(values)
+            or not all(isinstance(i, int) and 0 <= i < labels for i in indexes)
+        ):
             raise ValueError("a weight row of the wrong size")
+        row = array("d", [0.0] * labels)
+        for i, v in zip(indexes, values, strict=True):
+            row[i] = float(v)
         weights[sys.intern(f)] = row
     return weights, intercept
