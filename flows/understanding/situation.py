@@ -135,7 +135,13 @@ def age_of(
     if not _DIGIT.search(text):
         return None
     tokens = _WORD.findall(text)
+    # Where each number stands, found once (a long story has many numbers, each read once).
+    places: dict[str, list[int]] = {}
+    for i, t in enumerate(tokens):
+        if t.isdecimal():
+            places.setdefault(t, []).append(i)
     found: set[str] = set()
+    judged: set[str] = set()
     for match in _NUMBER.finditer(text):
         number, suffix = int(match.group(1)), match.group(2)
         if not 8 <= number <= 99:
@@ -143,10 +149,10 @@ def age_of(
         if suffix and suffix in _AGE_SUFFIXES:
             found.add(band(number))
             continue
-        if suffix:
-            continue  # "12u", "15e"
-        here = [i for i, t in enumerate(tokens) if t == match.group(1)]
-        for i in here:
+        if suffix or match.group(1) in judged:
+            continue  # "12u", "15e"; or the same number again: every place is judged once
+        judged.add(match.group(1))
+        for i in places.get(match.group(1), ()):
             near = tokens[max(0, i - 2) : i] + tokens[i + 1 : i + 3]
             if (
                 any(t in age_words for t in near)
