@@ -117,6 +117,9 @@ NEAR_ORDINARY = (
     ("way_out", "situation", 0, 4),  # "no way out of this situation": a problem to solve
     ("kill", "thing", 3, 2),  # "pantofii ăștia mă omoară": these shoes are killing me
     ("hopeless", "without", 0, 2),  # "everything feels pointless without her"
+    ("die", "tired", 2, 2),  # "dead tired", "dood moe"
+    ("die_en", "for_en", 0, 1),  # "i would die for a weekend off"
+    ("threat", "economic", 1, 3),  # "they threaten to fire me", "dreigen me eruit te zetten"
 )
 
 _GLUE = r"\w\u200b-\u200f\u2060\ufeff\u00ad"  # a word character, or an invisible one
