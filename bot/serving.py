@@ -97,10 +97,12 @@ def settle_heap() -> None:
     """Once a serving process has loaded its content: the objects alive now (modules, the
     content, the engine) are kept out of every later garbage collection (``gc.freeze``),
     and collections come less often (:data:`GC_THRESHOLDS`). A reload lets the old
-    content be collected again (:func:`install_reload` unfreezes)."""
+    content be collected again (:func:`install_reload` unfreezes). The memory the
+    collection freed goes back to the system (:func:`release_memory`)."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+    release_memory()
 
 
 class ContentHolder:
