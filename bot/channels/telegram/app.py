@@ -46,6 +46,7 @@ Decisions, deliberately made:
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 import time
@@ -74,7 +75,7 @@ from bot.host import build_host
 from bot.lifecycle import until_stopped
 from bot.logs import get_logger
 from bot.metrics import Metrics
-from bot.serving import ContentHolder, install_reload
+from bot.serving import ContentHolder, install_reload, settle_heap
 from bot.settings import Settings
 from bot.stores import SessionStore
 from flows.content import DEFAULT_LANG
@@ -257,13 +258,18 @@ async def register(tbot: TelegramBot, *, webhook: bool) -> None:
     bot = tbot.application.bot
     content = tbot.holder.engine.content
     menus = render.bot_commands(content.text, content.languages, DEFAULT_LANG)
-    for code, commands in menus:
-        await tbot.channel.call_api(
-            "setMyCommands",
-            bot.set_my_commands(
-                commands, scope=BotCommandScopeAllPrivateChats(), language_code=code
-            ),
+    # All languages at once: one round trip before polling starts, not one per language.
+    await asyncio.gather(
+        *(
+            tbot.channel.call_api(
+                "setMyCommands",
+                bot.set_my_commands(
+                    commands, scope=BotCommandScopeAllPrivateChats(), language_code=code
+                ),
+            )
+            for code, commands in menus
         )
+    )
     url = tbot.settings.BAKEN_WEBHOOK_URL
     if webhook and url:
         secret = tbot.settings.BAKEN_WEBHOOK_SECRET
@@ -300,6 +306,7 @@ async def serve_polling(tbot: TelegramBot, *, watch: bool = False) -> None:
     """Long polling until SIGINT or SIGTERM."""
     application = tbot.application
     reload_task = install_reload(tbot.holder, watch=watch)
+    settle_heap()
     try:
         async with application:
             await register(tbot, webhook=False)
@@ -329,6 +336,7 @@ async def serve_webhook(tbot: TelegramBot, *, host: str, port: int, watch: bool 
     """The webhook server until SIGINT or SIGTERM."""
     application = tbot.application
     reload_task = install_reload(tbot.holder, watch=watch)
+    settle_heap()
     runner = web.AppRunner(
         webhook_app(tbot), access_log=None, handler_cancellation=True, shutdown_timeout=5.0
     )
