@@ -52,9 +52,8 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
 from telegram import BotCommandScopeAllPrivateChats, Update
 from telegram.ext import (
     Application,
@@ -69,7 +68,6 @@ from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.ratelimit import make_scheduler
 from bot.channels.telegram.request import RetryingRequest
 from bot.channels.telegram.transport import AiohttpRequest
-from bot.channels.telegram.webhook import build_webhook_app
 from bot.conversation import Conversations
 from bot.host import build_host
 from bot.lifecycle import until_stopped
@@ -79,6 +77,9 @@ from bot.serving import ContentHolder, install_reload, settle_heap
 from bot.settings import Settings
 from bot.stores import SessionStore
 from flows.content import DEFAULT_LANG
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 TgApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -232,6 +233,8 @@ def build_application(
 
 def webhook_app(tbot: TelegramBot) -> web.Application:
     """The aiohttp app of ``baken webhook`` for this bot (POST /telegram, /healthz, /metrics)."""
+    from bot.channels.telegram.webhook import build_webhook_app  # not needed for polling
+
     secret = tbot.settings.BAKEN_WEBHOOK_SECRET
     if secret is None:
         raise ValueError("BAKEN_WEBHOOK_SECRET is not set")
@@ -334,6 +337,8 @@ async def serve_polling(tbot: TelegramBot, *, watch: bool = False) -> None:
 
 async def serve_webhook(tbot: TelegramBot, *, host: str, port: int, watch: bool = False) -> None:
     """The webhook server until SIGINT or SIGTERM."""
+    from aiohttp import web  # here: baken run (polling) serves no web pages
+
     application = tbot.application
     reload_task = install_reload(tbot.holder, watch=watch)
     settle_heap()
