@@ -433,6 +433,7 @@ class _Rules:
     index: dict[str, int]  # concept name -> its bit
     rules: list[Rule]
     problems: tuple[tuple[str, tuple[str | int, ...], str], ...]
+    signal_ordinary: int  # concepts that make a signal word ordinary for the classifier
 
 
 # The rules compiled last, with what they were compiled from: a content load checks the
@@ -575,7 +576,18 @@ def _compile_rules(
             )
     # Sure rules first: once a kind is sure, its other sure rules need not run.
     rules.sort(key=lambda r: r.level != "sure")
-    return _Rules(spelling, fillers, symbols, skip, entries, names, index, rules, tuple(problems))
+    return _Rules(
+        spelling,
+        fillers,
+        symbols,
+        skip,
+        entries,
+        names,
+        index,
+        rules,
+        tuple(problems),
+        signal_ordinary,
+    )
 
 
 def build(
@@ -598,12 +610,7 @@ def build(
     entries, names, index, rules = rules_of.entries, rules_of.names, rules_of.index, rules_of.rules
     problems = list(rules_of.problems)
     concept_count = len(concepts.concepts)
-    laugh = index.get("laugh", 0)
-    ordinary = index.get("joke", 0) | index.get("game", 0)
-    signal_ordinary = ordinary | laugh | index.get("past", 0) | index.get("chore", 0)
-    signal_ordinary |= index.get("thing", 0) | index.get("feeling", 0)  # a shelf, a heartbeat
-    signal_ordinary |= index.get("illness", 0)  # "without the operation he will die"
-    negation = index.get("not", 0)
+    signal_ordinary, negation = rules_of.signal_ordinary, index.get("not", 0)
     # Words of the examples, and the fillers, are real words: never read as a typo.
     if model is not None:
         lexicon = Lexicon.build(entries, known_words(model) | fillers)
