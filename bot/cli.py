@@ -185,11 +185,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _chat(settings: object, args: argparse.Namespace) -> int:
     from bot.channels.console import ConsoleChat
     from bot.conversation import Conversations
-    from bot.serving import ContentHolder, install_reload
+    from bot.serving import ContentHolder, freeze_imports, install_reload
     from bot.settings import Settings
     from bot.stores.memory import MemoryStore
 
     assert isinstance(settings, Settings)
+    freeze_imports()
     holder = ContentHolder(settings.BAKEN_CONTENT_DIR, cache=DerivedCache(settings.BAKEN_CACHE_DIR))
     languages = holder.engine.content.languages
     if args.lang is not None and args.lang not in languages:
@@ -208,6 +209,7 @@ async def _chat(settings: object, args: argparse.Namespace) -> int:
 def _web(settings: object, args: argparse.Namespace) -> int:
     """``baken web``: the web chat until stopped; say what went wrong."""
     from bot.channels.web.app import build, serve_web
+    from bot.serving import freeze_imports
     from bot.settings import Settings, web_problems
 
     assert isinstance(settings, Settings)
@@ -226,6 +228,7 @@ def _web(settings: object, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    freeze_imports()
     chat = build(settings, watch=args.watch)
     try:
         asyncio.run(serve_web(chat, host=args.host, port=args.port, watch=args.watch))
@@ -245,6 +248,7 @@ def _telegram(settings: object, command: str, args: argparse.Namespace) -> int:
         serve_webhook,
         webhook_settings_problem,
     )
+    from bot.serving import freeze_imports
     from bot.settings import Settings
 
     assert isinstance(settings, Settings)
@@ -256,6 +260,7 @@ def _telegram(settings: object, command: str, args: argparse.Namespace) -> int:
     # PTB 22 reports durations as timedelta only when asked; baken reads none, but this
     # keeps deprecation warnings out of the logs.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
+    freeze_imports()
     tbot = build(settings, webhook=command == "webhook")
     main: Coroutine[Any, Any, None]
     if command == "run":

@@ -15,13 +15,15 @@ redirects (links sent earlier keep working) but counts nothing.
 from __future__ import annotations
 
 import dataclasses
-
-from aiohttp import web
+from typing import TYPE_CHECKING
 
 from bot.metrics import Metrics
 from bot.serving import ContentHolder
 from flows import Message
 from flows.events import Card, Link
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 PREFIX = "/go/"
 
@@ -55,6 +57,9 @@ def add_go_links(
     app: web.Application, *, holder: ContentHolder, metrics: Metrics, counting: bool = True
 ) -> None:
     """Add ``GET /go/{service}`` to ``app`` (``counting``: False when switched off)."""
+    # Here, not at the top: baken run's Telegram channel rewrites links (through_go) but
+    # serves no web pages, and aiohttp.web is a tenth of a second of its start-up.
+    from aiohttp import web
 
     async def go(request: web.Request) -> web.Response:
         service = holder.engine.content.services.get(request.match_info["service"])

@@ -15,12 +15,9 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
 
 from flows import parsed as parsed_json
 from flows.content import (
@@ -50,6 +47,9 @@ from flows.schema import (
     TextsMeta,
 )
 
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
+
 
 class _MetaOnly(BaseModel):
     """Just the ``meta:`` section of a texts file, validated with its own line numbers."""
@@ -71,7 +71,13 @@ __all__ = [
 # ------------------------------------------------------------------ YAML
 
 
+# ruamel.yaml is imported only to parse a file: a start whose files were all parsed before
+# (the parsed files in the derived-data cache, bot/derived.py) does without it.
+
+
 def _yaml() -> YAML:
+    from ruamel.yaml import YAML
+
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     return yaml
@@ -80,6 +86,8 @@ def _yaml() -> YAML:
 def _fast_yaml() -> YAML:
     """The safe loader, in C when ruamel.yaml.clib is installed: about ten times faster
     than the round-trip loader, without line numbers (those are found only when needed)."""
+    from ruamel.yaml import YAML
+
     yaml = YAML(typ="safe", pure=False)
     yaml.allow_duplicate_keys = False
     return yaml
@@ -114,6 +122,8 @@ class _LineTables(Mapping[str, Mapping[YamlPath, int]]):
     def __getitem__(self, rel: str) -> Mapping[YamlPath, int]:
         table = self._tables.get(rel)
         if table is None:
+            from ruamel.yaml.error import MarkedYAMLError
+
             table = {}
             with contextlib.suppress(MarkedYAMLError):  # reported when the file was read
                 _plain(_yaml().load(self._texts[rel]), (), table)
@@ -129,6 +139,8 @@ class _LineTables(Mapping[str, Mapping[YamlPath, int]]):
 
 def _plain(node: Any, path: YamlPath, lines: dict[YamlPath, int]) -> Any:
     """Turn ruamel's round-trip nodes into plain Python, recording line numbers."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     if isinstance(node, CommentedMap):
         out: dict[str, Any] = {}
         lines.setdefault(path, node.lc.line + 1)
@@ -197,6 +209,8 @@ class _Reader:
             if self.parsed is not None:
                 self.parsed[key] = parsed_json.encode(value)
             return value
+        from ruamel.yaml.error import MarkedYAMLError
+
         table: dict[YamlPath, int] = {}
         try:
             doc = _yaml().load(text)

@@ -422,16 +422,46 @@ def detector_for(
     return build(concepts, phrases, training_set(content), model=model, trained=trained)
 
 
-def build(
-    concepts: CrisisConceptsFile,
-    phrases: Mapping[str, Mapping[str, Sequence[str]]],
-    rows: Sequence[tuple[str, str]],
-    *,
-    model: Mapping[str, Any] | None = None,
-    trained: bool = True,
-) -> Detector:
-    """Compile the lexicon and rules, and train the classifier on ``rows`` (or take the
-    trained ``model`` data)."""
+@dataclass(frozen=True)
+class _Rules:
+    """What :func:`build` compiles from the concepts and phrases alone (no examples, no
+    model): the same for a content check and for the readers of one content version."""
+
+    spelling: dict[str, tuple[str, ...]]
+    fillers: frozenset[str]
+    symbols: dict[int, str]
+    skip: frozenset[str]
+    entries: dict[str, int]  # normalised word -> concept bits (phrase words included)
+    names: list[str]  # concept names, then one "=word" per phrase word
+    index: dict[str, int]  # concept name -> its bit
+    rules: list[Rule]
+    problems: tuple[tuple[str, tuple[str | int, ...], str], ...]
+    signal_ordinary: int  # concepts that make a signal word ordinary for the classifier
+
+
+# The rules compiled last, with what they were compiled from: a content load checks the
+# concepts file (lint_crisis) and then builds the readers from the same content, and a
+# reload whose crisis files did not change finds them equal. Kept by equality of the
+# (frozen) files, never by anything typed.
+_last_rules: tuple[object, object, _Rules] | None = None
+
+
+def _compiled(
+    concepts: CrisisConceptsFile, phrases: Mapping[str, Mapping[str, Sequence[str]]]
+) -> _Rules:
+    """The rules for ``concepts`` and ``phrases``, compiled once for equal inputs."""
+    global _last_rules
+    last = _last_rules
+    if last is not None and last[0] == concepts and last[1] == phrases:
+        return last[2]
+    compiled = _compile_rules(concepts, phrases)
+    _last_rules = (concepts, phrases, compiled)
+    return compiled
+
+
+def _compile_rules(
+    concepts: CrisisConceptsFile, phrases: Mapping[str, Mapping[str, Sequence[str]]]
+) -> _Rules:
     problems: list[tuple[str, tuple[str | int, ...], str]] = []
     spelling: dict[str, tuple[str, ...]] = {}
     for typed, meant in concepts.spelling.items():
@@ -449,7 +479,6 @@ def build(
             continue
         symbols[ord(symbol)] = f" {meant} "
     names = list(concepts.concepts)
-    concept_count = len(names)
     entries: dict[str, int] = {}
     for bit, (name, members) in enumerate(concepts.concepts.items()):
         for i, member in enumerate(members):
@@ -550,6 +579,41 @@ def build(
             )
     # Sure rules first: once a kind is sure, its other sure rules need not run.
     rules.sort(key=lambda r: r.level != "sure")
+    return _Rules(
+        spelling,
+        fillers,
+        symbols,
+        skip,
+        entries,
+        names,
+        index,
+        rules,
+        tuple(problems),
+        signal_ordinary,
+    )
+
+
+def build(
+    concepts: CrisisConceptsFile,
+    phrases: Mapping[str, Mapping[str, Sequence[str]]],
+    rows: Sequence[tuple[str, str]],
+    *,
+    model: Mapping[str, Any] | None = None,
+    trained: bool = True,
+) -> Detector:
+    """Compile the lexicon and rules, and train the classifier on ``rows`` (or take the
+    trained ``model`` data)."""
+    rules_of = _compiled(concepts, phrases)
+    spelling, symbols, fillers, skip = (
+        rules_of.spelling,
+        rules_of.symbols,
+        rules_of.fillers,
+        rules_of.skip,
+    )
+    entries, names, index, rules = rules_of.entries, rules_of.names, rules_of.index, rules_of.rules
+    problems = list(rules_of.problems)
+    concept_count = len(concepts.concepts)
+    signal_ordinary, negation = rules_of.signal_ordinary, index.get("not", 0)
     # Words of the examples, and the fillers, are real words: never read as a typo.
     if model is not None:
         lexicon = Lexicon.build(entries, known_words(model) | fillers)

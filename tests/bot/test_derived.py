@@ -74,6 +74,55 @@ def test_a_cache_of_another_content_version_is_ignored(small: Content, tmp_path:
     assert logs[0]["reason"] == "another content version"
 
 
+def test_the_weights_are_packed_and_read_back_exactly(small: Content, tmp_path: Path) -> None:
+    """The numbers are stored as arrays, not as JSON lists; read back, they are the same."""
+    cache = DerivedCache(tmp_path)
+    first = build_readers(small, cache)
+    raw = json.loads((tmp_path / f"readers-{first.digest}.json").read_text(encoding="utf-8"))
+    assert raw["packed"] == ["crisis.weights", "situation.sparse"]
+    assert isinstance(raw["situation"]["sparse"]["values"], str)
+    second = build_readers(small, cache)
+    assert not second.trained
+    assert second.crisis.model == first.crisis.model
+    assert second.situation.weights == first.situation.weights
+
+
+def test_weights_as_plain_json_lists_are_still_read(small: Content, tmp_path: Path) -> None:
+    """A file written before the weights were packed."""
+    cache = DerivedCache(tmp_path)
+    first = build_readers(small, cache)
+    path = tmp_path / f"readers-{first.digest}.json"
+    path.write_text(json.dumps(first.derived()), encoding="utf-8")
+    second = build_readers(small, cache)
+    assert not second.trained
+    assert second.situation.weights == first.situation.weights
+
+
+@pytest.mark.parametrize(
+    ("part", "field", "damage"),
+    [
+        ("situation", "values", "not base64!"),
+        ("situation", "values", "AAAA"),  # 3 bytes: not a whole number
+        ("situation", "offsets", [0]),
+        ("crisis", "offsets", "x"),
+        ("crisis", "features", None),
+    ],
+)
+def test_damaged_packed_weights_are_ignored_with_a_warning(
+    small: Content, tmp_path: Path, part: str, field: str, damage: object
+) -> None:
+    cache = DerivedCache(tmp_path)
+    first = build_readers(small, cache)
+    path = tmp_path / f"readers-{first.digest}.json"
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    key = "sparse" if part == "situation" else "weights"
+    raw[part][key][field] = damage
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    with capture_logs() as logs:
+        assert cache.load(first.digest) is None
+    assert (logs[0]["event"], logs[0]["reason"]) == ("derived_cache_ignored", "damaged")
+
+
 def test_a_folder_that_is_a_file_still_starts(small: Content, tmp_path: Path) -> None:
     """A cache folder that cannot be written (a read-only image; here a file in its place,
     which even root cannot write into): the readers are built in memory."""

@@ -46,14 +46,14 @@ Decisions, deliberately made:
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
 from telegram import BotCommandScopeAllPrivateChats, Update
 from telegram.ext import (
     Application,
@@ -68,16 +68,18 @@ from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.ratelimit import make_scheduler
 from bot.channels.telegram.request import RetryingRequest
 from bot.channels.telegram.transport import AiohttpRequest
-from bot.channels.telegram.webhook import build_webhook_app
 from bot.conversation import Conversations
 from bot.host import build_host
 from bot.lifecycle import until_stopped
 from bot.logs import get_logger
 from bot.metrics import Metrics
-from bot.serving import ContentHolder, install_reload
+from bot.serving import ContentHolder, install_reload, settle_heap
 from bot.settings import Settings
 from bot.stores import SessionStore
 from flows.content import DEFAULT_LANG
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 TgApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -231,6 +233,8 @@ def build_application(
 
 def webhook_app(tbot: TelegramBot) -> web.Application:
     """The aiohttp app of ``baken webhook`` for this bot (POST /telegram, /healthz, /metrics)."""
+    from bot.channels.telegram.webhook import build_webhook_app  # not needed for polling
+
     secret = tbot.settings.BAKEN_WEBHOOK_SECRET
     if secret is None:
         raise ValueError("BAKEN_WEBHOOK_SECRET is not set")
@@ -257,13 +261,18 @@ async def register(tbot: TelegramBot, *, webhook: bool) -> None:
     bot = tbot.application.bot
     content = tbot.holder.engine.content
     menus = render.bot_commands(content.text, content.languages, DEFAULT_LANG)
-    for code, commands in menus:
-        await tbot.channel.call_api(
-            "setMyCommands",
-            bot.set_my_commands(
-                commands, scope=BotCommandScopeAllPrivateChats(), language_code=code
-            ),
+    # All languages at once: one round trip before polling starts, not one per language.
+    await asyncio.gather(
+        *(
+            tbot.channel.call_api(
+                "setMyCommands",
+                bot.set_my_commands(
+                    commands, scope=BotCommandScopeAllPrivateChats(), language_code=code
+                ),
+            )
+            for code, commands in menus
         )
+    )
     url = tbot.settings.BAKEN_WEBHOOK_URL
     if webhook and url:
         secret = tbot.settings.BAKEN_WEBHOOK_SECRET
@@ -300,6 +309,7 @@ async def serve_polling(tbot: TelegramBot, *, watch: bool = False) -> None:
     """Long polling until SIGINT or SIGTERM."""
     application = tbot.application
     reload_task = install_reload(tbot.holder, watch=watch)
+    settle_heap()
     try:
         async with application:
             await register(tbot, webhook=False)
@@ -327,8 +337,11 @@ async def serve_polling(tbot: TelegramBot, *, watch: bool = False) -> None:
 
 async def serve_webhook(tbot: TelegramBot, *, host: str, port: int, watch: bool = False) -> None:
     """The webhook server until SIGINT or SIGTERM."""
+    from aiohttp import web  # here: baken run (polling) serves no web pages
+
     application = tbot.application
     reload_task = install_reload(tbot.holder, watch=watch)
+    settle_heap()
     runner = web.AppRunner(
         webhook_app(tbot), access_log=None, handler_cancellation=True, shutdown_timeout=5.0
     )
