@@ -109,6 +109,10 @@ class Content:
     # whose Dutch text has changed since is stale (still shown; `content check` warns).
     sources: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     warnings: tuple[Problem, ...] = field(default=())
+    # What is compiled from this content once and shared by its users (the content check
+    # and the readers build the same crisis rules): filled on first use, owned by this
+    # value and gone with it (each entry names what it was made from); never anything typed.
+    compiled: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def languages(self) -> tuple[str, ...]:

@@ -419,7 +419,18 @@ def detector_for(
     host); without it the classifier is trained here (seconds, and scikit-learn)."""
     concepts = content.crisis_concepts
     phrases = {k: getattr(content.crisis, k) for k in KINDS}
-    return build(concepts, phrases, training_set(content), model=model, trained=trained)
+    # Compiled once per content value (its content check and its readers both come here),
+    # with what they were compiled from: a copy of the content with other crisis files
+    # compiles its own.
+    kept = content.compiled.get("crisis rules")
+    if isinstance(kept, tuple) and kept[0] is concepts and kept[1] is content.crisis:
+        rules: _Rules = kept[2]
+    else:
+        rules = _compile_rules(concepts, phrases)
+        content.compiled["crisis rules"] = (concepts, content.crisis, rules)
+    return build(
+        concepts, phrases, training_set(content), model=model, trained=trained, compiled=rules
+    )
 
 
 @dataclass(frozen=True)
@@ -437,26 +448,6 @@ class _Rules:
     rules: list[Rule]
     problems: tuple[tuple[str, tuple[str | int, ...], str], ...]
     signal_ordinary: int  # concepts that make a signal word ordinary for the classifier
-
-
-# The rules compiled last, with what they were compiled from: a content load checks the
-# concepts file (lint_crisis) and then builds the readers from the same content, and a
-# reload whose crisis files did not change finds them equal. Kept by equality of the
-# (frozen) files, never by anything typed.
-_last_rules: tuple[object, object, _Rules] | None = None
-
-
-def _compiled(
-    concepts: CrisisConceptsFile, phrases: Mapping[str, Mapping[str, Sequence[str]]]
-) -> _Rules:
-    """The rules for ``concepts`` and ``phrases``, compiled once for equal inputs."""
-    global _last_rules
-    last = _last_rules
-    if last is not None and last[0] == concepts and last[1] == phrases:
-        return last[2]
-    compiled = _compile_rules(concepts, phrases)
-    _last_rules = (concepts, phrases, compiled)
-    return compiled
 
 
 def _compile_rules(
@@ -600,10 +591,12 @@ def build(
     *,
     model: Mapping[str, Any] | None = None,
     trained: bool = True,
+    compiled: _Rules | None = None,
 ) -> Detector:
     """Compile the lexicon and rules, and train the classifier on ``rows`` (or take the
-    trained ``model`` data)."""
-    rules_of = _compiled(concepts, phrases)
+    trained ``model`` data). ``compiled``: the rules already compiled from ``concepts`` and
+    ``phrases`` (:func:`detector_for` keeps them with the content)."""
+    rules_of = compiled if compiled is not None else _compile_rules(concepts, phrases)
     spelling, symbols, fillers, skip = (
         rules_of.spelling,
         rules_of.symbols,
