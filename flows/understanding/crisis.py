@@ -466,9 +466,7 @@ def build(
     for n, group in enumerate(concepts.first_person):
         for name, stems in group.verbs.items():
             if name not in bit_of or "i" not in bit_of:
-                problems.append(
-                    ("crisis-concepts", ("first_person", n, name), "unknown concept")
-                )
+                problems.append(("crisis-concepts", ("first_person", n, name), "unknown concept"))
                 continue
             for stem in stems:
                 for prefix in group.prefixes:
