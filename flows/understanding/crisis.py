@@ -464,11 +464,11 @@ def build(
     # every prefix + stem + ending is read as the verb's concept and `i`.
     bit_of = {name: 1 << bit for bit, name in enumerate(names)}
     for n, group in enumerate(concepts.first_person):
-        for name, stems in group.verbs.items():
+        for name, verb_stems in group.verbs.items():
             if name not in bit_of or "i" not in bit_of:
                 problems.append(("crisis-concepts", ("first_person", n, name), "unknown concept"))
                 continue
-            for stem in stems:
+            for stem in verb_stems:
                 for prefix in group.prefixes:
                     for ending in group.endings:
                         norm = norm_word(prefix + stem + ending)
