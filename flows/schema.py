@@ -312,6 +312,26 @@ class CrisisPattern(Strict):
     )
 
 
+class FirstPerson(Strict):
+    """A language's first-person verb forms: a concept's verb written with one of these
+    endings or prefixes says "I" by itself (Polish "koncze", Bulgarian "скачам",
+    Ukrainian "покінчу", Arabic "بنهي"), so the form also counts as the concept `i`. Only
+    endings that belong to "I" alone: third-person forms ("konczy", "скача") stay out."""
+
+    lang: str = Field(description="The language the forms belong to (for the reader).")
+    endings: list[str] = Field(
+        default_factory=lambda: [""],
+        description="Written after each verb stem; an empty string: the stem as written.",
+    )
+    prefixes: list[str] = Field(
+        default_factory=lambda: [""], description="Written before each verb stem (Arabic)."
+    )
+    verbs: dict[ConceptName, list[str]] = Field(
+        description="Concept -> verb stems of that concept; each prefix + stem + ending is "
+        "read as the concept and `i`."
+    )
+
+
 class CrisisConceptsFile(Strict):
     """phrases/crisis-concepts.yaml: how the crisis detector reads words."""
 
@@ -326,6 +346,10 @@ class CrisisConceptsFile(Strict):
         "that starts with it. The concept `eos` also matches the end of every sentence."
     )
     patterns: list[CrisisPattern]
+    first_person: list[FirstPerson] = Field(
+        default_factory=list,
+        description="First-person verb forms per language: read as the verb's concept and `i`.",
+    )
     signals: list[ConceptName] = Field(
         default_factory=list,
         description="Concepts that let the classifier decide on its own; without one of "

@@ -480,6 +480,24 @@ def _compile_rules(
                 )
                 continue
             entries[norm] = entries.get(norm, 0) | 1 << bit
+    # A verb whose first-person ending or prefix says "I" (languages that drop the word):
+    # every prefix + stem + ending is read as the verb's concept and `i`.
+    bit_of = {name: 1 << bit for bit, name in enumerate(names)}
+    for n, group in enumerate(concepts.first_person):
+        for name, verb_stems in group.verbs.items():
+            if name not in bit_of or "i" not in bit_of:
+                problems.append(("crisis-concepts", ("first_person", n, name), "unknown concept"))
+                continue
+            for stem in verb_stems:
+                for prefix in group.prefixes:
+                    for ending in group.endings:
+                        norm = norm_word(prefix + stem + ending)
+                        if not norm or " " in norm or "*" in norm:
+                            problems.append(
+                                ("crisis-concepts", ("first_person", n, name), f"'{stem}'")
+                            )
+                            continue
+                        entries[norm] = entries.get(norm, 0) | bit_of[name] | bit_of["i"]
     # Swear words and intensifiers are read as not there; a concept's own word never is,
     # nor a word that a concept's stem covers ("bloody" when blood* were a concept's word).
     stems = tuple(e[:-1] for e in entries if e.endswith("*") and not e.startswith("*"))
