@@ -82,6 +82,24 @@ RULE_FLOOR = 0.005  # a *possible* rule counts only when the classifier gives it
 # A post of this many sentences (ended by . ! ? or a new line) is read as a post, not as a
 # cry: mood words alone (hopeless, fed up, "i can't anymore") do not make it a crisis there.
 POST_SENTENCES = 3
+POST_WORDS = 3  # a sentence of a post has this many words at least: "hoi." is a greeting
+
+
+def is_post(tokens: Sequence[str], flags: Sequence[bool]) -> bool:
+    """Whether a message is a post: POST_SENTENCES sentences of POST_WORDS words or more,
+    each ended by a full stop (``flags``: per EOS in ``tokens``, whether it is one). A cry
+    between greetings ("hoi. ik kan niet meer, het is klaar! hoi") is no post."""
+    sentences = said = k = 0
+    for token in tokens:
+        if token != EOS:
+            said += 1
+            continue
+        full = flags[k] if k < len(flags) else True
+        k += 1
+        if full:
+            sentences += said >= POST_WORDS
+            said = 0
+    return sentences >= POST_SENTENCES
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +226,7 @@ class Detector:
         present = 0
         for bits in heard:
             present |= bits
-        post = sum(flags) >= POST_SENTENCES
+        post = is_post(tokens, flags)
         sure: dict[str, str] = {}
         hints: dict[str, str] = {}
         moods: dict[str, str] = {}
@@ -240,7 +258,7 @@ class Detector:
             concepts = [b & mask for b in per_token]
             probs, floors = self.model.score(tokens, concepts, self.names)
             if signals and max(probs) >= POSSIBLE_AT:
-                probs = self._near_signals(tokens, concepts, signals, probs, post=post)
+                probs = self._near_signals(tokens, concepts, signals, probs, post=post, stops=flags)
         return sure, hints, probs, bool(signals), floors
 
     def _near_signals(
@@ -251,12 +269,16 @@ class Detector:
         whole: tuple[float, float],
         *,
         post: bool = False,
+        stops: Sequence[bool] = (),
     ) -> tuple[float, float]:
         """The classifier's say alone in a message of several sentences: the best score of
         the text around each signal word (its sentence and the ones just before and after),
         not of the whole message. A long story about work or love with one "end" or
         "locked" in it is not judged on the weight of all its other words; a crisis
-        sentence keeps its own score wherever it stands."""
+        sentence keeps its own score wherever it stands. ``stops``: per EOS, whether it is
+        a full stop (. ! ? or a new line) rather than a comma; a signal's own sentence in a
+        post runs from full stop to full stop ("ik heb pillen gevonden, ik neem ze allemaal"
+        is one sentence however many greetings stand around it)."""
         model = self.model
         ends = [i for i, t in enumerate(tokens) if t == EOS]
         if model is None or len(ends) < 4:  # up to three sentences: "around" is all of it
@@ -265,19 +287,19 @@ class Detector:
         bounds = [-1, *ends]
         if bounds[-1] != len(tokens) - 1:
             bounds.append(len(tokens) - 1)
+        full = [-1, *(e for n, e in enumerate(ends) if n >= len(stops) or stops[n])]
+        if full[-1] != len(tokens) - 1:
+            full.append(len(tokens) - 1)
         best = (0.0, 0.0)
         spans = set()
         for position in signals:
             at = words_at[position]
             k = next(j for j in range(1, len(bounds)) if bounds[j] >= at)  # its sentence
-            spans.add(
-                (
-                    bounds[max(0, k - 2)] + 1,
-                    bounds[min(len(bounds) - 1, k + 1)] + 1,
-                    bounds[k - 1] + 1,
-                    bounds[k] + 1,
-                )
-            )
+            mine = (bounds[k - 1] + 1, bounds[k] + 1)
+            if post:  # the whole sentence, commas and all
+                f = next(j for j in range(1, len(full)) if full[j] >= at)
+                mine = (full[f - 1] + 1, full[f] + 1)
+            spans.add((bounds[max(0, k - 2)] + 1, bounds[min(len(bounds) - 1, k + 1)] + 1, *mine))
         for lo, hi, own_lo, own_hi in spans:
             local, _ = model.score(tokens[lo:hi], concepts[lo:hi], self.names)
             own, _ = model.score(tokens[own_lo:own_hi], concepts[own_lo:own_hi], self.names)
