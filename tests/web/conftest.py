@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.channels.web.app import WebChat, WebServer, build
+from bot.channels.web.app import HEARTBEAT, WebChat, WebServer, build
 from bot.channels.web.channel import Limits
 from bot.settings import Settings
 from bot.stores import MemoryStore, SessionStore
@@ -37,6 +37,7 @@ async def start_web(
     store: SessionStore | None = None,
     limits: Limits | None = None,
     watch: bool = False,
+    heartbeat: float = HEARTBEAT,
     **env: Any,
 ) -> tuple[WebChat, str, WebServer]:
     """The web chat application served on a free port of 127.0.0.1 (stop: ``server.close()``)."""
@@ -47,7 +48,7 @@ async def start_web(
         limits=limits,
         watch=watch,
     )
-    server = WebServer(chat)
+    server = WebServer(chat, heartbeat=heartbeat)
     port = await server.start("127.0.0.1", 0)
     return chat, f"http://127.0.0.1:{port}", server
 

@@ -351,7 +351,9 @@ def build_web_app(channel: WebChannel, policy: Policy, *, watch: bool = False) -
             h[NO_STORE[0]] = NO_STORE[1]
         h.popall("Set-Cookie", None)
         # One request per connection: its first line decides whether it is the WebSocket's.
+        # (This hook runs after aiohttp chose its Connection header: both are set here.)
         response.force_close()
+        h["Connection"] = "close"
 
     async def background(app: web.Application) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(_every(SWEEP_EVERY, channel.sweep))]
@@ -436,8 +438,9 @@ class WebServer:
     """``baken web``'s port: the WebSocket (:mod:`bot.channels.web.sockets`) and aiohttp
     for everything else, on one listening socket."""
 
-    def __init__(self, chat: WebChat) -> None:
+    def __init__(self, chat: WebChat, *, heartbeat: float = HEARTBEAT) -> None:
         self.chat = chat
+        self.heartbeat = heartbeat
         self.runner = web.AppRunner(chat.app, access_log=None, shutdown_timeout=5.0)
         self.hub: Hub | None = None
         self.server: asyncio.Server | None = None
@@ -449,7 +452,7 @@ class WebServer:
         await self.runner.setup()
         assert self.runner.server is not None
         sockets = Sockets(self.chat.channel, Policy.of(self.chat.settings), self.runner.server)
-        self.hub = Hub(sockets, max_message=MAX_FRAME_BYTES, heartbeat=HEARTBEAT)
+        self.hub = Hub(sockets, max_message=MAX_FRAME_BYTES, heartbeat=self.heartbeat)
         self.server = await asyncio.get_running_loop().create_server(self.hub, host, port)
         self.port = self.server.sockets[0].getsockname()[1]
         self._heartbeat = asyncio.create_task(self.hub.heartbeat())

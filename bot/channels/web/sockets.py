@@ -340,6 +340,7 @@ class WebSocket(asyncio.Protocol):
 
     __slots__ = (
         "alive",
+        "broken",
         "buffer",
         "closing",
         "hub",
@@ -363,6 +364,7 @@ class WebSocket(asyncio.Protocol):
         self.peer_code: int | None = None  # the code of the close frame the page sent
         self.alive = True  # something arrived since the last heartbeat sweep
         self.pinged = False
+        self.broken = False  # a rule was broken: what else arrives is dropped
         self.timer: asyncio.TimerHandle | None = None
 
     # ------------------------------------------------------------ the chat's Sink
@@ -380,7 +382,11 @@ class WebSocket(asyncio.Protocol):
             return
         self.closing = code
         transport.write(frame(CLOSE, code.to_bytes(2, "big")))
-        self.timer = asyncio.get_running_loop().call_later(CLOSE_SECONDS, self.abort)
+        self._wait_for_close()
+
+    def _wait_for_close(self) -> None:
+        if self.timer is None:
+            self.timer = asyncio.get_running_loop().call_later(CLOSE_SECONDS, self.abort)
 
     def abort(self) -> None:
         if self.transport is not None:
@@ -415,6 +421,8 @@ class WebSocket(asyncio.Protocol):
 
     def beat(self) -> None:
         """A heartbeat sweep: ping a socket that went silent; cut one that stayed so."""
+        if self.closing is not None:
+            return  # closing: the close timer ends it
         if self.alive:
             self.alive = self.pinged = False
         elif self.pinged:
@@ -426,12 +434,12 @@ class WebSocket(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self.alive = True
         transport = self.transport
-        if transport is None:
+        if transport is None or self.broken:
             return
         buffer = self.buffer + data if self.buffer else data
         start = 0
         size = len(buffer)
-        while size - start >= 2 and not transport.is_closing():
+        while size - start >= 2 and not self.broken and not transport.is_closing():
             first, second = buffer[start], buffer[start + 1]
             opcode, length = first & 0x0F, second & 0x7F
             head = 2
@@ -454,7 +462,7 @@ class WebSocket(asyncio.Protocol):
             payload = unmask(buffer[start + head + 4 : end], mask)
             start = end
             self._frame(first & 0x80, opcode, payload)
-        self.buffer = buffer[start:] if start < size else b""
+        self.buffer = buffer[start:] if start < size and not self.broken else b""
 
     def _check(self, first: int, second: int, opcode: int, length: int) -> int:
         """The close code for a frame header that breaks the rules, else 0."""
@@ -530,11 +538,20 @@ class WebSocket(asyncio.Protocol):
         transport.close()
 
     def _fail(self, code: int) -> None:
-        """Close at once after a close frame with ``code`` (a broken rule)."""
+        """A broken rule: a close frame with ``code`` and the end of our side at once (the
+        page reads both); what the page still sends is dropped until it closes too, or
+        until ``CLOSE_SECONDS``."""
         transport = self.transport
-        if transport is None:
+        if transport is None or transport.is_closing():
             return
+        self.broken = True
+        self.parts = None
+        self.buffer = b""
         if self.closing is None:
             self.closing = code
             transport.write(frame(CLOSE, code.to_bytes(2, "big")))
-        transport.close()
+        if transport.can_write_eof():
+            transport.write_eof()
+        else:
+            transport.close()
+        self._wait_for_close()
