@@ -469,7 +469,8 @@ class WebServer:
         if self._heartbeat is not None:
             self._heartbeat.cancel()
         if self.server is not None:
-            await self.server.wait_closed()
+            with contextlib.suppress(TimeoutError):  # (3.12 waits for every connection)
+                await asyncio.wait_for(self.server.wait_closed(), CLOSE_SECONDS)
 
 
 async def serve_web(chat: WebChat, *, host: str, port: int, watch: bool = False) -> None:
