@@ -284,6 +284,9 @@ class Front(asyncio.Protocol):
         if not buffer.startswith((b"GET /ws ", b"GET /ws?")):
             self._to_http(transport)
             return
+        if end > MAX_HEAD:
+            self._refuse(transport, HeadError(400, "request head too long"), None)
+            return
         self._done()
         self.buffer = b""
         try:
