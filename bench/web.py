@@ -19,11 +19,16 @@ checked: every numbered frame arrives once, in order, and every turn is answered
 
 Memory per open connection: the server's VmRSS (``/proc/<pid>/status``) after a warm-up,
 and again with every connection open and its conversation started, divided by the number
-of connections (socket, aiohttp's objects and buffers, and for baken the tab, the outbox
-and the session; allocator slack included). CPU per press: the server's user + system
-time (``/proc/<pid>/stat``) over the pressing phase, divided by the presses answered.
-:func:`structures` measures, in this process with tracemalloc, what baken's own objects
-of one open conversation take (tab, outbox, session), apart from aiohttp's.
+of connections (allocator slack included): for the echo asyncio's transport and aiohttp's
+objects of an open WebSocket (request, parser, reader, writer, tasks, timers); for baken
+asyncio's transport and its own lean socket (``bot/channels/web/sockets.py``; aiohttp
+serves only the page and its files), the tab, the outbox and the session. Room that a
+server's heap already has free (baken's start-up leaves some) is filled first, so few
+connections show less than they cost; 10,000 is the figure to read. CPU per press: the
+server's user + system time (``/proc/<pid>/stat``) over the pressing phase, divided by the
+presses answered.
+:func:`structures` measures, in this process with tracemalloc, what baken's chat objects
+of one open conversation take (tab, outbox, session), apart from the socket's.
 """
 
 from __future__ import annotations
@@ -396,7 +401,7 @@ async def structures_async(conversations: int = 2000) -> dict[str, float]:
     """Bytes per open conversation of baken's own objects, by structure (tracemalloc).
 
     The real web channel and memory store on the shipped content, in this process; each
-    conversation a tab on a sink that drops frames (aiohttp's side is not in these), said
+    conversation a tab on a sink that drops frames (the socket's side is not in these), said
     hello and started. Grouped by the file that allocated: the tab and its two token
     buckets, the outbox and its kept frames, the session in the store, everything else.
     """
@@ -591,9 +596,9 @@ def render(w: WebFigures, number: int) -> list[str]:
     )
     lines += [
         "",
-        "baken's own objects per open conversation (tracemalloc, in-process, the page "
-        "having acknowledged every frame; aiohttp's socket objects and buffers are the rest "
-        "of the RSS figure): "
+        "baken's chat objects per open conversation (tracemalloc, in-process, the page "
+        "having acknowledged every frame; the socket (asyncio's transport and baken's "
+        "WebSocket object) and allocator slack are the rest of the RSS figure): "
         + ", ".join(f"{k} {v:.0f} B" for k, v in w.structure.items() if k != "total")
         + f"; total **{w.structure.get('total', 0):.0f} B**.",
         "",

@@ -1,9 +1,9 @@
 """Fixtures for the web chat: the real application over real HTTP on 127.0.0.1.
 
 ``serve`` builds the real ``baken web`` application (content, engine, store, channel)
-in this process and serves it with aiohttp on a free port, so a test can also look
-inside (the store, the outboxes) and close sockets from the server's side. The
-browser tests (test_browser.py) run the real ``baken web`` command instead.
+in this process and serves it as ``baken web`` does (:class:`WebServer`) on a free port,
+so a test can also look inside (the store, the outboxes) and close sockets from the
+server's side. The browser tests (test_browser.py) run the real ``baken web`` command instead.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestServer
 
-from bot.channels.web.app import WebChat, build
+from bot.channels.web.app import HEARTBEAT, WebChat, WebServer, build
 from bot.channels.web.channel import Limits
 from bot.settings import Settings
 from bot.stores import MemoryStore, SessionStore
@@ -38,8 +37,9 @@ async def start_web(
     store: SessionStore | None = None,
     limits: Limits | None = None,
     watch: bool = False,
+    heartbeat: float = HEARTBEAT,
     **env: Any,
-) -> tuple[WebChat, str, TestServer]:
+) -> tuple[WebChat, str, WebServer]:
     """The web chat application served on a free port of 127.0.0.1 (stop: ``server.close()``)."""
     settings = web_settings(**env)
     chat = build(
@@ -48,15 +48,15 @@ async def start_web(
         limits=limits,
         watch=watch,
     )
-    server = TestServer(chat.app, host="127.0.0.1", access_log=None)
-    await server.start_server()
-    return chat, str(server.make_url("")).rstrip("/"), server
+    server = WebServer(chat, heartbeat=heartbeat)
+    port = await server.start("127.0.0.1", 0)
+    return chat, f"http://127.0.0.1:{port}", server
 
 
 @pytest.fixture
 async def serve() -> AsyncIterator[Serve]:
     """Start the web chat application in this process; returns (chat, base URL)."""
-    servers: list[TestServer] = []
+    servers: list[WebServer] = []
 
     async def start(**kwargs: Any) -> tuple[WebChat, str]:
         chat, url, server = await start_web(**kwargs)

@@ -10,10 +10,12 @@ Routes:
 - ``GET /static/chat.css``, ``/static/chat.js`` (and the modules it imports): the page's
   only files, from this package
   (the page links them with ``?v=<hash>`` so a new version is fetched at once).
-- ``GET /ws``: the WebSocket (see :mod:`bot.channels.web.channel` for the frames). The
-  ``Origin`` must be the page's own (the ``Host`` it was served from), ``BAKEN_WEB_PUBLIC_URL``
-  or one of ``BAKEN_WEB_ORIGINS`` (**403** otherwise). Beyond ``BAKEN_WEB_MAX_CONNECTIONS`` open
-  sockets a new one gets a ``busy`` frame and is closed (1013); the page tries again.
+- ``GET /ws``: the WebSocket (see :mod:`bot.channels.web.channel` for the frames), served
+  by :mod:`bot.channels.web.sockets` beside aiohttp on the same port (:class:`WebServer`).
+  The ``Origin`` must be the page's own (the ``Host`` it was served from),
+  ``BAKEN_WEB_PUBLIC_URL`` or one of ``BAKEN_WEB_ORIGINS`` (**403** otherwise). Beyond
+  ``BAKEN_WEB_MAX_CONNECTIONS`` open sockets a new one gets a ``busy`` frame and is closed
+  (1013); the page tries again. A message over 64 KiB closes the socket (1009).
 - ``GET /go/<service>``: a service link opened, counted, and sent on (303) to the
   service (see :mod:`bot.golinks`).
 - ``GET /healthz``, ``GET /metrics``: see :mod:`bot.monitoring`; keep them off the
@@ -25,8 +27,10 @@ address listed explicitly, from ``BAKEN_WEB_PUBLIC_URL`` when set, else from ``H
 ``Referrer-Policy: no-referrer``, ``X-Content-Type-Options: nosniff``, a
 ``Permissions-Policy`` that switches off what the page does not use, and
 ``Cache-Control: no-store`` for everything but the two static files. No cookie is ever
-set. Nothing about a request is logged: no access log, no addresses, no user agents,
-no tokens (the token travels inside the socket, never in a URL).
+set. Every response but the WebSocket's says ``Connection: close``: each request comes on a
+connection of its own, whose first line says whether it is the WebSocket's (see
+:mod:`bot.channels.web.sockets`). Nothing about a request is logged: no access log, no
+addresses, no user agents, no tokens (the token travels inside the socket, never in a URL).
 """
 
 from __future__ import annotations
@@ -38,14 +42,13 @@ import html
 import json
 import re
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 from urllib.parse import urlencode
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from bot.channels.web.channel import (
     CLOSE_BUSY,
@@ -54,9 +57,11 @@ from bot.channels.web.channel import (
     MAX_TEXT,
     PROTOCOL,
     Limits,
+    Tab,
     WebChannel,
     dumps,
 )
+from bot.channels.web.sockets import CLOSE_SECONDS, Head, Hub, Peer, WebSocket
 from bot.conversation import Conversations
 from bot.golinks import add_go_links
 from bot.host import build_host
@@ -70,7 +75,7 @@ from bot.stores import SessionStore
 from flows.content import DEFAULT_LANG
 from flows.wording import language_name
 
-HEARTBEAT = 30.0  # seconds between pings; a socket that does not answer is closed
+HEARTBEAT = 30.0  # a silent socket is pinged within this, and cut if it stays silent
 SWEEP_EVERY = 5.0  # seconds between outbox clean-ups
 WATCH_EVERY = 0.5  # seconds between checks for new content (--watch)
 STATIC = {
@@ -81,6 +86,7 @@ STATIC = {
     "phones.js": "text/javascript",
     "exit.js": "text/javascript",
 }
+NO_STORE = ("Cache-Control", "no-store")
 PERMISSIONS = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
     "microphone=(), payment=(), usb=()"
@@ -173,52 +179,6 @@ def script_json(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
 
 
-class Connection:
-    """One aiohttp WebSocket as a :class:`~bot.channels.web.channel.Sink`.
-
-    Frames are queued and written by one short-lived task at a time, so they leave in
-    the order they were queued, whoever queued them. A failed write drops the rest:
-    numbered frames are still in the outbox and go again after the reconnect.
-    """
-
-    __slots__ = ("_closing", "_queue", "_writer", "ws")
-
-    def __init__(self, ws: web.WebSocketResponse) -> None:
-        self.ws = ws
-        self._queue: deque[str] = deque()
-        self._writer: asyncio.Task[None] | None = None
-        self._closing: int | None = None
-
-    def send(self, text: str) -> None:
-        if self._closing is not None or self.ws.closed:
-            return
-        self._queue.append(text)
-        self._wake()
-
-    def close(self, code: int) -> None:
-        if self._closing is None:
-            self._closing = code
-            self._wake()
-
-    def _wake(self) -> None:
-        if self._writer is None:
-            self._writer = asyncio.get_running_loop().create_task(self._write())
-
-    async def _write(self) -> None:
-        try:
-            while self._queue:
-                text = self._queue.popleft()
-                await self.ws.send_str(text)
-            if self._closing is not None:
-                await self.ws.close(code=self._closing)
-        except (ConnectionError, RuntimeError, asyncio.CancelledError):
-            self._queue.clear()  # the socket is gone; the outbox keeps what matters
-        finally:
-            self._writer = None
-        if self._queue or (self._closing is not None and not self.ws.closed):
-            self._wake()
-
-
 @dataclass(frozen=True)
 class Policy:
     """What the settings say about the page's headers and who may connect."""
@@ -246,9 +206,14 @@ class Policy:
         )
 
     def csp(self, request: web.Request) -> str:
-        host = request.host if _HOST.match(request.host) else ""
-        forwarded = request.headers.get("X-Forwarded-Proto", "").lower()
-        secure = request.secure or forwarded == "https"
+        forwarded = request.headers.get("X-Forwarded-Proto", "")
+        return self.csp_for(request.host, forwarded, secure=request.secure)
+
+    def csp_for(self, host: str, forwarded: str, *, secure: bool = False) -> str:
+        """The Content-Security-Policy for a request to ``host`` (its ``Host`` header);
+        ``forwarded``: its ``X-Forwarded-Proto``."""
+        host = host if _HOST.match(host) else ""
+        secure = secure or forwarded.lower() == "https"
         if self.public_url is not None:  # the socket the page opens, even if a proxy rewrote Host
             scheme, _, host = self.public_url.partition("://")
             secure = scheme == "https"
@@ -264,14 +229,68 @@ class Policy:
             f"frame-ancestors {self.frame_ancestors}"
         )
 
-    def origin_allowed(self, request: web.Request) -> bool:
-        origin = request.headers.get("Origin", "").lower()
+    def origin_allowed(self, origin: str, host: str) -> bool:
+        """May a page at ``origin`` open the socket of a server reached as ``host``?"""
+        origin = origin.lower()
         if not origin:
             return False
         if origin in self.origins:
             return True
-        host = request.host.lower()
+        host = host.lower()
         return bool(_HOST.match(host)) and origin in (f"http://{host}", f"https://{host}")
+
+    def headers(self, csp: str) -> list[tuple[str, str]]:
+        """The headers of every response (Cache-Control aside)."""
+        headers = [
+            ("Content-Security-Policy", csp),
+            ("Referrer-Policy", "no-referrer"),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Permissions-Policy", PERMISSIONS),
+            ("Cross-Origin-Opener-Policy", "same-origin"),
+            ("Cross-Origin-Resource-Policy", "same-origin"),
+        ]
+        if self.frame_ancestors == "'none'":
+            headers.append(("X-Frame-Options", "DENY"))
+        return headers
+
+
+class Sockets:
+    """The chat's side of :mod:`bot.channels.web.sockets`: who may open a socket, the
+    :class:`~bot.channels.web.channel.Tab` behind each, and aiohttp for the rest."""
+
+    def __init__(self, channel: WebChannel, policy: Policy, http: web.Server) -> None:
+        self.channel = channel
+        self.policy = policy
+        self._http = http
+
+    def http(self) -> asyncio.Protocol:
+        return self._http()
+
+    def refusal(self, head: Head) -> tuple[int, str] | None:
+        if self.policy.origin_allowed(head.get("origin"), head.get("host")):
+            return None
+        self.channel.metrics.web_refused("origin")
+        return 403, "origin not allowed"
+
+    def headers(self, head: Head | None) -> list[tuple[str, str]]:
+        host, forwarded = (head.get("host"), head.get("x-forwarded-proto")) if head else ("", "")
+        return [*self.policy.headers(self.policy.csp_for(host, forwarded)), NO_STORE]
+
+    def open(self, socket: WebSocket) -> Peer | None:
+        channel = self.channel
+        if len(channel.tabs) >= self.policy.max_connections:
+            channel.metrics.web_refused("full")
+            socket.send(dumps({"t": "busy"}))
+            socket.close(CLOSE_BUSY)
+            return None
+        return channel.open(socket)
+
+    def binary(self, peer: Peer) -> None:
+        assert isinstance(peer, Tab)
+        peer.refuse("bad_frame")
+
+    def too_big(self) -> None:
+        self.channel.metrics.web_refused("too_long")
 
 
 def build_web_app(channel: WebChannel, policy: Policy, *, watch: bool = False) -> web.Application:
@@ -324,47 +343,17 @@ def build_web_app(channel: WebChannel, policy: Policy, *, watch: bool = False) -
     async def favicon(request: web.Request) -> web.Response:
         return web.Response(status=204)  # no icon: a neutral tab, and no 404 noise
 
-    async def socket(request: web.Request) -> web.StreamResponse:
-        if not policy.origin_allowed(request):
-            refuse("origin")
-            return web.Response(status=403, text="origin not allowed", content_type="text/plain")
-        ws = web.WebSocketResponse(
-            heartbeat=HEARTBEAT, max_msg_size=MAX_FRAME_BYTES, compress=False
-        )
-        await ws.prepare(request)
-        if len(channel.tabs) >= policy.max_connections:
-            refuse("full")
-            await ws.send_str(dumps({"t": "busy"}))
-            await ws.close(code=CLOSE_BUSY)
-            return ws
-        connection = Connection(ws)
-        tab = channel.open(connection)
-        try:
-            async for message in ws:
-                if message.type is WSMsgType.TEXT:
-                    tab.receive(message.data)
-                elif message.type is WSMsgType.BINARY:
-                    tab.refuse("bad_frame")
-                else:  # an error (e.g. a frame over the size limit): aiohttp closes
-                    refuse("too_long")
-                    break
-        finally:
-            tab.closed(ws.close_code)
-        return ws
-
     async def headers(request: web.Request, response: web.StreamResponse) -> None:
         h = response.headers
-        h["Content-Security-Policy"] = policy.csp(request)
-        h["Referrer-Policy"] = "no-referrer"
-        h["X-Content-Type-Options"] = "nosniff"
-        h["Permissions-Policy"] = PERMISSIONS
-        h["Cross-Origin-Opener-Policy"] = "same-origin"
-        h["Cross-Origin-Resource-Policy"] = "same-origin"
-        if policy.frame_ancestors == "'none'":
-            h["X-Frame-Options"] = "DENY"
+        for name, value in policy.headers(policy.csp(request)):
+            h[name] = value
         if not (request.path.startswith("/static/") and response.status == 200):
-            h["Cache-Control"] = "no-store"
+            h[NO_STORE[0]] = NO_STORE[1]
         h.popall("Set-Cookie", None)
+        # One request per connection: its first line decides whether it is the WebSocket's.
+        # (This hook runs after aiohttp chose its Connection header: both are set here.)
+        response.force_close()
+        h["Connection"] = "close"
 
     async def background(app: web.Application) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(_every(SWEEP_EVERY, channel.sweep))]
@@ -385,7 +374,6 @@ def build_web_app(channel: WebChannel, policy: Policy, *, watch: bool = False) -
     app.router.add_get("/", index)
     app.router.add_get("/static/{name}", static)
     app.router.add_get("/favicon.ico", favicon)
-    app.router.add_get("/ws", socket)
     add_monitoring(app, health=core.store.ping, metrics=core.metrics)
     add_go_links(app, holder=core.holder, metrics=core.metrics, counting=policy.go_links)
     app.on_response_prepare.append(headers)
@@ -446,22 +434,58 @@ def build(
     return WebChat(app, channel, host.core, host.store, host.metrics, host.holder, settings)
 
 
+class WebServer:
+    """``baken web``'s port: the WebSocket (:mod:`bot.channels.web.sockets`) and aiohttp
+    for everything else, on one listening socket."""
+
+    def __init__(self, chat: WebChat, *, heartbeat: float = HEARTBEAT) -> None:
+        self.chat = chat
+        self.heartbeat = heartbeat
+        self.runner = web.AppRunner(chat.app, access_log=None, shutdown_timeout=5.0)
+        self.hub: Hub | None = None
+        self.server: asyncio.Server | None = None
+        self.port = 0
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    async def start(self, host: str, port: int) -> int:
+        """Listen on ``host:port`` (0: a free port); returns the port."""
+        await self.runner.setup()
+        assert self.runner.server is not None
+        sockets = Sockets(self.chat.channel, Policy.of(self.chat.settings), self.runner.server)
+        self.hub = Hub(sockets, max_message=MAX_FRAME_BYTES, heartbeat=self.heartbeat)
+        self.server = await asyncio.get_running_loop().create_server(self.hub, host, port)
+        self.port = self.server.sockets[0].getsockname()[1]
+        self._heartbeat = asyncio.create_task(self.hub.heartbeat())
+        return self.port
+
+    async def close(self) -> None:
+        """Stop listening; every page is told to reconnect (1001) and turns in flight
+        finish (the app's on_shutdown); then the sockets close."""
+        if self.server is not None:
+            self.server.close()
+        await self.runner.cleanup()
+        if self.hub is not None:
+            await self.hub.drain(CLOSE_SECONDS)
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+        if self.server is not None:
+            with contextlib.suppress(TimeoutError):  # (3.12 waits for every connection)
+                await asyncio.wait_for(self.server.wait_closed(), CLOSE_SECONDS)
+
+
 async def serve_web(chat: WebChat, *, host: str, port: int, watch: bool = False) -> None:
     """``baken web`` until SIGINT or SIGTERM: open sockets are closed (1001), turns finish."""
     reload_task = install_reload(chat.holder, watch=watch)
     settle_heap()
-    runner = web.AppRunner(chat.app, access_log=None, shutdown_timeout=5.0)
+    server = WebServer(chat)
     try:
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        bound = runner.addresses[0][1] if runner.addresses else port
+        bound = await server.start(host, port)
         log.info("web_listening", mode="web", host=host, port=bound)
         await until_stopped()
         log.info("stopping", mode="web")
     finally:
         with contextlib.suppress(Exception):
-            await runner.cleanup()
+            await server.close()
         if reload_task is not None:
             reload_task.cancel()
         await chat.store.close()

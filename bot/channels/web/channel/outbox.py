@@ -3,7 +3,7 @@ core's ``to`` for one turn (:class:`Page`)."""
 
 from __future__ import annotations
 
-from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +12,8 @@ from bot.channels.web.channel.protocol import (
     Sink,
     dumps,
 )
+
+Frame = tuple[int, float, str]  # number, when pushed, the frame's text
 
 
 class Outbox:
@@ -28,7 +30,9 @@ class Outbox:
         self.key = key
         self.next = 1
         self.floor = 0
-        self.frames: deque[tuple[int, float, str]] = deque()
+        # A list, not a deque: an empty deque already takes 760 bytes, and at most
+        # OUTBOX_FRAMES are kept (usually one or two: the page acknowledges each turn).
+        self.frames: list[Frame] = []
         self.lang: str | None = None  # the language of the page's words, as last sent
         self.sink: Sink | None = None
         self.touched = now
@@ -40,8 +44,8 @@ class Outbox:
         self.next += 1
         text = dumps({"n": n, **frame})
         self.frames.append((n, now, text))
-        while len(self.frames) > OUTBOX_FRAMES:
-            self.floor = self.frames.popleft()[0]
+        if len(self.frames) > OUTBOX_FRAMES:
+            self._drop(len(self.frames) - OUTBOX_FRAMES)
         self.touched = now
         if self.sink is not None:
             self.sink.send(text)
@@ -52,8 +56,7 @@ class Outbox:
             self.sink.send(dumps(frame))
 
     def ack(self, n: int) -> None:
-        while self.frames and self.frames[0][0] <= n:
-            self.floor = self.frames.popleft()[0]
+        self._drop(_leading(self.frames, lambda kept: kept[0] <= n))
         self.floor = max(self.floor, min(n, self.next - 1))
 
     def can_fill(self, have: int | None) -> bool:
@@ -61,13 +64,28 @@ class Outbox:
         return have is not None and self.floor <= have <= self.next - 1
 
     def drop_older(self, deadline: float) -> None:
-        while self.frames and self.frames[0][1] < deadline:
-            self.floor = self.frames.popleft()[0]
+        self._drop(_leading(self.frames, lambda kept: kept[1] < deadline))
+
+    def _drop(self, count: int) -> None:
+        """Drop the oldest ``count`` frames."""
+        if count:
+            self.floor = self.frames[count - 1][0]
+            del self.frames[:count]
 
     def clear(self) -> None:
         if self.frames:
             self.floor = self.frames[-1][0]
         self.frames.clear()
+
+
+def _leading(frames: list[Frame], test: Callable[[Frame], bool]) -> int:
+    """How many frames from the oldest on pass ``test``."""
+    count = 0
+    for kept in frames:
+        if not test(kept):
+            break
+        count += 1
+    return count
 
 
 @dataclass(slots=True)
