@@ -365,6 +365,11 @@ class CrisisConceptsFile(Strict):
         description="Words people put in anywhere (echt, really, chiar): two words read "
         "together by `spelling` are still read together with one of these between them.",
     )
+    asides: list[str] = Field(
+        default_factory=list,
+        description="Greetings and words of talk (hoi, hey, ok, dus, well): a sentence of "
+        "only these is no sentence when a message is counted as a post.",
+    )
     intensifiers: list[str] = Field(
         default_factory=list,
         description="Swear words and intensifiers people put inside a phrase (fucking, kanker, "

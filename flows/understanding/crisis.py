@@ -39,7 +39,7 @@ import dataclasses
 import functools
 import itertools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -82,23 +82,26 @@ RULE_FLOOR = 0.005  # a *possible* rule counts only when the classifier gives it
 # A post of this many sentences (ended by . ! ? or a new line) is read as a post, not as a
 # cry: mood words alone (hopeless, fed up, "i can't anymore") do not make it a crisis there.
 POST_SENTENCES = 3
-POST_WORDS = 3  # a sentence of a post has this many words at least: "hoi." is a greeting
+POST_WORDS = 3  # different words in each of them: "hoi hoi." is a greeting
 
 
-def is_post(tokens: Sequence[str], flags: Sequence[bool]) -> bool:
-    """Whether a message is a post: POST_SENTENCES sentences of POST_WORDS words or more,
-    each ended by a full stop (``flags``: per EOS in ``tokens``, whether it is one). A cry
-    between greetings ("hoi. ik kan niet meer, het is klaar! hoi") is no post."""
-    sentences = said = k = 0
+def is_post(tokens: Sequence[str], flags: Sequence[bool], asides: Set[str] = frozenset()) -> bool:
+    """Whether a message is a post: POST_SENTENCES sentences of POST_WORDS different words
+    or more (``asides``, greetings and words of talk, not counted), each ended by a full
+    stop (``flags``: per EOS in ``tokens``, whether it is one). A cry between greetings
+    ("hoi hey. ik kan niet meer, het is klaar! hoi ok") is no post."""
+    sentences = k = 0
+    said: set[str] = set()
     for token in tokens:
         if token != EOS:
-            said += 1
+            if token not in asides:
+                said.add(token)
             continue
         full = flags[k] if k < len(flags) else True
         k += 1
         if full:
-            sentences += said >= POST_WORDS
-            said = 0
+            sentences += len(said) >= POST_WORDS
+            said = set()
     return sentences >= POST_SENTENCES
 
 
@@ -188,6 +191,7 @@ class Detector:
     # body part by "kill" ("my legs are killing me"), a period by "end" ("when my contract
     # ends"), someone just after "miss" ("i miss her", not "nobody would miss me")
     near_ordinary: tuple[tuple[int, int, int, int], ...] = ()
+    asides: frozenset[str] = frozenset()  # greetings, words of talk: no words of a post
     mood_mask: int = 0  # signals that are a mood: in a post they need a stronger sign
     mood_rules: frozenset[str] = frozenset()  # names of `mood` patterns
 
@@ -226,7 +230,7 @@ class Detector:
         present = 0
         for bits in heard:
             present |= bits
-        post = is_post(tokens, flags)
+        post = is_post(tokens, flags, self.asides)
         sure: dict[str, str] = {}
         hints: dict[str, str] = {}
         moods: dict[str, str] = {}
@@ -648,13 +652,15 @@ def build(
     concept_count = len(concepts.concepts)
     signal_ordinary, negation = rules_of.signal_ordinary, index.get("not", 0)
     # Words of the examples, and the fillers, are real words: never read as a typo.
+    # A typo that could be a joke, game or past word or a word that means something is
+    # read as the latter: a slip never cancels a crisis word.
     if model is not None:
-        lexicon = Lexicon.build(entries, known_words(model) | fillers)
+        lexicon = Lexicon.build(entries, known_words(model) | fillers, signal_ordinary)
     elif trained:
         known = {
             w for text, _ in rows for w in words(numbers(text), spelling, symbols, fillers, skip)
         }
-        lexicon = Lexicon.build(entries, known | fillers)
+        lexicon = Lexicon.build(entries, known | fillers, signal_ordinary)
     else:  # only checking the files: the typo index is not needed for that
         lexicon = Lexicon.build({}, ())
     signal_mask = 0
@@ -689,6 +695,7 @@ def build(
         skip,
         index.get("relative", 0),
         tuple(problems),
+        asides=frozenset(w for a in concepts.asides for w in Typed.of(a).tokens),
         near_ordinary=tuple(
             (index[signal], bits_of(index, near.split("|")), before, after)
             for signal, near, before, after in NEAR_ORDINARY

@@ -82,9 +82,14 @@ class Lexicon:
     fuzzy: Mapping[str, int]  # words and stem forms that a typo may stand for
     known: frozenset[str] = frozenset()  # words seen in the examples: real words, not typos
     endings: tuple[tuple[str, int], ...] = ()  # (ending, bits): "*ني" is every word ending so
+    # Concepts that give way in a typo: a slip that could be a word of these or a word of
+    # another concept is read as the other ("powieisc" is "powiesic", not "powiesc").
+    yields: int = 0
 
     @classmethod
-    def build(cls, entries: Mapping[str, int], known: Iterable[str] = ()) -> Lexicon:
+    def build(
+        cls, entries: Mapping[str, int], known: Iterable[str] = (), yields: int = 0
+    ) -> Lexicon:
         exact: dict[str, int] = {}
         stems: dict[str, list[tuple[str, int]]] = {}
         long_stems: dict[str, list[tuple[str, int]]] = {}  # by first letter, for typos
@@ -130,6 +135,7 @@ class Lexicon:
             fuzzy,
             frozenset(known) - set(exact),
             tuple(endings),
+            yields,
         )
 
     def bits(self, token: str) -> int:
@@ -180,7 +186,7 @@ class Lexicon:
         """The concepts of the lexicon words ``token`` is a typo of: same first letter, at
         most the word's tolerance apart (OSA), and a deletion variant in common (the token's
         up to two deletions from 8 letters, else one; the word's up to its tolerance)."""
-        found = 0
+        found = giving = 0
         mine: set[str] | None = None
         size = len(token)
         for length in range(size - 2, size + 3):  # further apart is more than 2 typos
@@ -195,8 +201,12 @@ class Lexicon:
                 if mine is None:
                     mine = _deletes(token, 2 if size >= 8 else 1)
                 if not mine.isdisjoint(_deletes(word, tol)):
-                    found |= self.fuzzy[word]
-        return found
+                    bits = self.fuzzy[word]
+                    if bits & ~self.yields:
+                        found |= bits
+                    else:
+                        giving |= bits
+        return found or giving
 
 
 def names_of(bits: int, names: Sequence[str]) -> list[str]:

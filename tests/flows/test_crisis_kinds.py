@@ -9,7 +9,7 @@ import pytest
 
 from flows import Engine
 from flows.content import Content
-from flows.understanding.crisis import training_set
+from flows.understanding.crisis import is_post, training_set
 from flows.understanding.crisis_check import caught, evaluate_fresh, fresh
 from flows.understanding.words import EOS, words
 
@@ -167,3 +167,31 @@ def test_a_pattern_does_not_reach_over_a_full_stop(engine: Engine) -> None:
         "again. my sister says it takes time. she is probably right"
     )
     assert engine.crisis(post).outcome == "no"
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        ("hoi hey dus . i cant anymore, whats the point of living ! ok so well", "suicide"),
+        (
+            "hoi . ik word vastgehouden in een huis en ik heb hier pillen gevonden, ik neem ze "
+            "allemaal zodat het klaar is ! hoi",
+            "suicide",
+        ),
+    ],
+)
+def test_a_cry_between_greetings_is_no_post(engine: Engine, message: str, kind: str) -> None:
+    """Greetings and words of talk around a cry do not make it a post of three sentences,
+    and in a post a signal's own sentence runs from full stop to full stop, commas and all."""
+    assert caught(kind, engine.crisis(message)), message
+
+
+def test_only_sentences_of_three_words_besides_greetings_make_a_post() -> None:
+    tokens, flags = [], []
+    for sentence in ("hoi hey ok", "ik ben moe vandaag", "school was zwaar", "ja"):
+        tokens.extend([*sentence.split(), EOS])
+        flags.append(True)
+    asides = frozenset({"hoi", "hey", "ok", "ja"})
+    assert not is_post(tokens, flags, asides)
+    assert is_post(tokens, flags)  # "hoi hey ok" counts when greetings are not known
+    assert not is_post(tokens, [True, False, True, True])  # a comma ends no sentence

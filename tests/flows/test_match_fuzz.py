@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Container
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -23,9 +24,13 @@ from flows.understanding.crisis import KINDS
 from flows.understanding.crisis_check import caught, heldout
 
 EXAMPLES = int(os.environ.get("BAKEN_FUZZ_EXAMPLES", "150"))
+# Under CI the examples are drawn from a fixed seed, so that a run is repeatable and a red
+# run names a defect of the change, not of the draw; ``make fuzz`` draws new ones each round
+# (what it finds is fixed, as "powieisc" and "hoi . <crisis> ! hoi" were).
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
+    derandomize=os.environ.get("CI") == "true" and "BAKEN_FUZZ_EXAMPLES" not in os.environ,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 INVISIBLE = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad")
@@ -110,9 +115,10 @@ def disguised(draw: st.DrawFn, sentence: str) -> str:
 
 
 @st.composite
-def mutated(draw: st.DrawFn, sentence: str, lang: str = "nl") -> str:
+def mutated(draw: st.DrawFn, sentence: str, lang: str = "nl", real: Container[str] = ()) -> str:
     """One change a person makes while typing: a filler word, a typo in a long word, an
-    emoji, or a sentence around it."""
+    emoji, or a sentence around it. ``real``: words a slip must not make (a slip that
+    makes another real word, "powiesic" -> "powiesci", a novel, is that word, no typo)."""
     words = sentence.split()
     change = draw(st.sampled_from(["filler", "typo", "emoji", "wrapped"]))
     if change == "filler" and len(words) > 1:
@@ -133,7 +139,8 @@ def mutated(draw: st.DrawFn, sentence: str, lang: str = "nl") -> str:
                 w = w[:j] + w[j] + w[j:]
             # A slip that makes two equal letters meet ("suicidal" -> "suiidal") is two
             # typos once repeated letters are folded; one typo is what this tests.
-            if kind == "double" or not _DOUBLE.search(w) or _DOUBLE.search(words[i]):
+            slip = kind == "double" or not _DOUBLE.search(w) or _DOUBLE.search(words[i])
+            if slip and w not in real:
                 words[i] = w
     elif change == "emoji":
         at = draw(st.integers(0, len(words)))
@@ -159,7 +166,7 @@ def test_held_out_crisis_sentences_survive_typing(engine: Engine, data: st.DataO
     """Every held-out crisis sentence with a filler word, a typo in a long word, an emoji,
     or other sentences around it, is still answered with its number(s)."""
     sentence, kind, lang = data.draw(st.sampled_from(_positives(engine)))
-    text = data.draw(mutated(sentence, lang))
+    text = data.draw(mutated(sentence, lang, engine.readers.crisis.lexicon.exact))
     assume(text != sentence)
     assert caught(kind, engine.crisis(text)), text
 
