@@ -351,6 +351,20 @@ async def test_an_oversize_message_is_refused_before_its_payload(serve: Serve, r
     assert chat.metrics.value("baken_web_refused_total", reason="too_long") == 2
 
 
+async def test_a_message_in_too_many_fragments_is_refused(serve: Serve, raws: Any) -> None:
+    """64 frames to a message at most, empty ones counted too: a flood of empty
+    fragments is cut (1009), not kept."""
+    chat, url = await serve()
+    raw = await raws(url)
+    data = json.dumps(hello()).encode()
+    empty = client_frame(0x0, b"", fin=False)
+    raw.send(client_frame(TEXT, data[:10], fin=False) + empty * 62 + client_frame(0x0, data[10:]))
+    assert (await raw.message())["t"] == "ready"  # 64 frames: fine
+    raw.send(client_frame(TEXT, b"{", fin=False) + empty * 63 + client_frame(0x0, b"}"))
+    assert await raw.closed_with() == 1009
+    assert chat.metrics.value("baken_web_refused_total", reason="too_long") == 1
+
+
 # ---------------------------------------------------------------- closing
 
 

@@ -18,7 +18,8 @@ The frames (RFC 6455, server side): text and binary messages of at most
 ``max_message`` bytes, fragmented or not; client frames must be masked; ping is
 answered with pong; a close frame is answered with one and the connection closed; no
 extensions (no compression) and no subprotocols. A protocol error closes with 1002,
-bad UTF-8 with 1007, a message over the limit with 1009, before its payload is read.
+bad UTF-8 with 1007, a message over the limit (or in more than ``MAX_FRAGMENTS``
+frames) with 1009, before its payload is read.
 
 Heartbeat: one sweep for all sockets (:meth:`Hub.heartbeat`) instead of a timer per
 socket: every ``heartbeat / 2`` seconds a socket that sent nothing since the previous
@@ -42,6 +43,7 @@ MAX_HEADERS = 100
 HEAD_SECONDS = 10.0  # to send the request head (as Caddy's read_header)
 CLOSE_SECONDS = 5.0  # for the page's answer to our close frame
 SWEEP_BATCH = 500  # sockets looked at per event-loop turn during a heartbeat sweep
+MAX_FRAGMENTS = 64  # frames of one message, empty ones too
 
 CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 PROTOCOL_ERROR, BAD_DATA, TOO_BIG = 1002, 1007, 1009
@@ -352,6 +354,7 @@ class WebSocket(asyncio.Protocol):
         "peer",
         "peer_code",
         "pinged",
+        "size",
         "timer",
         "transport",
     )
@@ -363,6 +366,7 @@ class WebSocket(asyncio.Protocol):
         self.buffer = b""  # bytes of frames not complete yet
         self.parts: list[bytes] | None = None  # a fragmented message so far
         self.kind = TEXT  # its opcode
+        self.size = 0  # its bytes so far
         self.closing: int | None = None  # the code of the close frame we sent
         self.peer_code: int | None = None  # the code of the close frame the page sent
         self.alive = True  # something arrived since the last heartbeat sweep
@@ -477,7 +481,10 @@ class WebSocket(asyncio.Protocol):
         elif opcode > BINARY or (opcode == CONTINUATION) == (self.parts is None):
             return PROTOCOL_ERROR  # a reserved opcode, or fragments out of turn
         else:
-            so_far = sum(map(len, self.parts)) if self.parts else 0
+            if self.parts is not None and len(self.parts) >= MAX_FRAGMENTS:
+                self.hub.app.too_big()
+                return TOO_BIG  # a flood of (empty) fragments
+            so_far = self.size if self.parts is not None else 0
             if so_far + length > self.hub.max_message:
                 self.hub.app.too_big()
                 return TOO_BIG
@@ -493,9 +500,10 @@ class WebSocket(asyncio.Protocol):
             pass
         elif not final:
             if self.parts is None:
-                self.parts, self.kind = [payload], opcode
+                self.parts, self.kind, self.size = [payload], opcode, len(payload)
             else:
                 self.parts.append(payload)
+                self.size += len(payload)
         else:
             if opcode == CONTINUATION:
                 assert self.parts is not None
