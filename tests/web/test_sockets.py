@@ -194,6 +194,7 @@ async def test_the_handshake_follows_the_rfc_and_carries_the_headers(serve: Serv
         ({"version": "8"}, 426),
         ({"key": "c2hvcnQ="}, 400),  # 5 bytes, not 16
         ({"key": "not base64!"}, 400),
+        ({"key": "\xe9" * 24}, 400),  # not ASCII
         ({"origin": "https://evil.example"}, 403),
         ({"extra": "Content-Length: 5\r\n"}, 400),
         ({"extra": "Host: twice.example\r\n"}, 400),

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import contextlib
 import hashlib
 import re
@@ -124,8 +123,8 @@ def check_handshake(head: Head) -> None:
     if head.get("sec-websocket-version") != "13":
         raise HeadError(426, "WebSocket version 13 only", (("Sec-WebSocket-Version", "13"),))
     try:
-        key = base64.b64decode(head.get("sec-websocket-key"), validate=True)
-    except binascii.Error:
+        key = base64.b64decode(head.get("sec-websocket-key").encode("ascii"), validate=True)
+    except ValueError:  # binascii.Error, or a key not in ASCII
         key = b""
     if len(key) != 16:
         raise HeadError(400, "bad Sec-WebSocket-Key")
