@@ -294,6 +294,23 @@ async def test_long_messages_use_the_longer_length_fields(
         assert found[0] == TEXT
 
 
+async def test_a_long_frame_in_small_pieces_arrives_whole(serve: Serve, raws: Any) -> None:
+    """A 60 KB message written a few bytes at a time (kept in one growing buffer, not
+    copied on every read), with the next frame in its last piece."""
+    _, url = await serve()
+    raw = await raws(url)
+    raw.send(text(hello()))
+    await raw.message()
+    frame = {"v": 1, "t": "text", "id": "a.1", "text": "x" * 60_000}
+    data = text(frame) + client_frame(PING, b"after")
+    for at in range(0, len(data), 1500):
+        raw.send(data[at : at + 1500])
+        await raw.writer.drain()
+    assert (await raw.message()) == {"t": "error", "code": "too_long", "id": "a.1"}
+    while (found := await raw.frame()) != (PONG, b"after"):
+        assert found[0] == TEXT
+
+
 async def test_a_binary_frame_is_refused_and_the_socket_stays(serve: Serve, raws: Any) -> None:
     _, url = await serve()
     raw = await raws(url)

@@ -161,7 +161,7 @@ def frame(opcode: int, payload: bytes) -> bytes:
     return head + payload
 
 
-def unmask(data: bytes, mask: bytes) -> bytes:
+def unmask(data: bytes | bytearray, mask: bytes | bytearray) -> bytes:
     n = len(data)
     if not n:
         return b""
@@ -362,7 +362,7 @@ class WebSocket(asyncio.Protocol):
         self.hub = hub
         self.transport: asyncio.Transport | None = transport
         self.peer: Peer | None = None
-        self.buffer = b""  # bytes of frames not complete yet
+        self.buffer: bytearray | None = None  # bytes of frames not complete yet
         self.parts: list[bytes] | None = None  # a fragmented message so far
         self.kind = TEXT  # its opcode
         self.size = 0  # its bytes so far
@@ -442,7 +442,11 @@ class WebSocket(asyncio.Protocol):
         transport = self.transport
         if transport is None or self.broken:
             return
-        buffer = self.buffer + data if self.buffer else data
+        buffer: bytes | bytearray = data
+        kept = self.buffer
+        if kept is not None:  # grown in place: a frame that comes a few bytes at a time
+            kept += data  # is not copied again on every read
+            buffer = kept
         start = 0
         size = len(buffer)
         while size - start >= 2 and not self.broken and not transport.is_closing():
@@ -468,7 +472,12 @@ class WebSocket(asyncio.Protocol):
             payload = unmask(buffer[start + head + 4 : end], mask)
             start = end
             self._frame(first & 0x80, opcode, payload)
-        self.buffer = buffer[start:] if start < size and not self.broken else b""
+        if self.broken or start == size:
+            self.buffer = None
+        elif kept is not None:
+            del kept[:start]
+        else:
+            self.buffer = bytearray(data[start:])
 
     def _check(self, first: int, second: int, opcode: int, length: int) -> int:
         """The close code for a frame header that breaks the rules, else 0."""
@@ -556,7 +565,7 @@ class WebSocket(asyncio.Protocol):
             return
         self.broken = True
         self.parts = None
-        self.buffer = b""
+        self.buffer = None
         if self.closing is None:
             self.closing = code
             transport.write(frame(CLOSE, code.to_bytes(2, "big")))
