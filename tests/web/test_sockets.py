@@ -18,7 +18,7 @@ import pytest
 
 from bot.channels.web.channel import Limits
 from testkit.web import new_token
-from tests.web.conftest import Serve
+from tests.web.conftest import Serve, start_web
 
 # RFC 6455 section 1.3: this key is answered with this accept value.
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
@@ -241,6 +241,27 @@ async def test_other_paths_on_the_same_port_are_aiohttps_one_per_connection(serv
         assert got == status, path
         assert headers["connection"] == "close", path
         assert await raw.ended(), path
+
+
+async def test_a_half_sent_head_is_cut_on_every_path(serve: Serve) -> None:
+    """The head timeout holds for aiohttp's paths too (aiohttp has none of its own): a
+    head not whole in time is cut, whatever its path."""
+    _, url, server = await start_web()
+    try:
+        assert server.hub is not None
+        server.hub.head_seconds = 0.3
+        host = url.removeprefix("http://")
+        for line in ("GET / HTTP/1.1", "GET /healthz HTTP/1.1", "GET /ws HTTP/1.1"):
+            raw = await Raw.open(url)
+            raw.send(f"{line}\r\nHost: {host}\r\n".encode())
+            assert await raw.ended(), line
+        raw = await Raw.open(url)  # a whole head in time is served as always
+        status, _, _ = await raw.request(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n")
+        assert status == 200
+    finally:
+        while _open:
+            _open.pop().close()
+        await server.close()
 
 
 # ---------------------------------------------------------------- frames

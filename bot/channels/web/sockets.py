@@ -6,13 +6,15 @@ queues, two tasks and six coroutine frames, two timers); a :class:`WebSocket` he
 small object on asyncio's transport, and ``baken web`` holds 10,000 conversations in
 well under 10 KiB each (``bench/web.py``).
 
-How: every accepted connection starts with a :class:`Front`, which reads only the request
-line. ``GET /ws`` stays here: the request head is checked (:func:`parse_head`, then the
-app's ``accept``), answered ``101`` and the transport handed to a :class:`WebSocket`.
-Anything else goes to aiohttp's low-level server (``web.Server``, the protocol factory
-that aiohttp's own sites use) with the bytes read so far, and aiohttp serves it as
-always. aiohttp's responses all say ``Connection: close`` (the app sees to it), so every
-request starts a new connection and ``/ws`` is never asked of aiohttp.
+How: every accepted connection starts with a :class:`Front`, which reads the request head
+(at most ``MAX_HEAD`` bytes, within ``HEAD_SECONDS``: aiohttp has no such timeout); its
+request line says whose it is. ``GET /ws`` stays here: the head is checked
+(:func:`parse_head`, then the app's ``accept``), answered ``101`` and the transport
+handed to a :class:`WebSocket`. Anything else goes to aiohttp's low-level server
+(``web.Server``, the protocol factory that aiohttp's own sites use) with the bytes read
+so far, and aiohttp serves it as always. aiohttp's responses all say ``Connection:
+close`` (the app sees to it), so every request starts a new connection and ``/ws`` is
+never asked of aiohttp.
 
 The frames (RFC 6455, server side): text and binary messages of at most
 ``max_message`` bytes, fragmented or not; client frames must be masked; ping is
@@ -209,8 +211,11 @@ class App(Protocol):
 class Hub:
     """Every open :class:`WebSocket` of this process, and the protocol factory of the port."""
 
-    def __init__(self, app: App, *, max_message: int, heartbeat: float) -> None:
+    def __init__(
+        self, app: App, *, max_message: int, heartbeat: float, head_seconds: float = HEAD_SECONDS
+    ) -> None:
         self.app = app
+        self.head_seconds = head_seconds
         self.max_message = max_message
         self.heartbeat_seconds = heartbeat
         self.sockets: set[WebSocket] = set()
@@ -244,7 +249,7 @@ class Hub:
 
 
 class Front(asyncio.Protocol):
-    """The start of a connection: its request line says whose it is (see the module)."""
+    """The start of a connection, up to the end of its request head (see the module)."""
 
     __slots__ = ("buffer", "hub", "timer", "transport")
 
@@ -257,7 +262,8 @@ class Front(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        self.timer = asyncio.get_running_loop().call_later(HEAD_SECONDS, transport.abort)
+        loop = asyncio.get_running_loop()
+        self.timer = loop.call_later(self.hub.head_seconds, transport.abort)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._done()
@@ -270,23 +276,18 @@ class Front(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         transport = self.transport
         assert transport is not None
+        before = len(self.buffer)
         buffer = self.buffer = self.buffer + data
-        if not buffer.startswith(b"GET /ws"[: len(buffer)]):
-            self._to_http(transport)
-            return
-        end = buffer.find(b"\r\n\r\n")
-        if end < 0:
-            line = buffer.find(b"\r\n")
-            if line >= 0 and not (buffer.startswith((b"GET /ws ", b"GET /ws?"))):
-                self._to_http(transport)  # /wsx, /ws/… : not ours
-            elif len(buffer) > MAX_HEAD:
+        end = buffer.find(b"\r\n\r\n", max(before - 3, 0))
+        if end < 0:  # aiohttp too gets the head whole, within the head timeout: it has none
+            if len(buffer) > MAX_HEAD:
                 self._refuse(transport, HeadError(400, "request head too long"), None)
-            return
-        if not buffer.startswith((b"GET /ws ", b"GET /ws?")):
-            self._to_http(transport)
             return
         if end > MAX_HEAD:
             self._refuse(transport, HeadError(400, "request head too long"), None)
+            return
+        if not buffer.startswith((b"GET /ws ", b"GET /ws?")):
+            self._to_http(transport)  # /, /wsx, /ws/… : not ours
             return
         self._done()
         self.buffer = b""
