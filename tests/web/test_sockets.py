@@ -462,6 +462,37 @@ async def test_the_connection_cap_answers_busy_over_the_wire(serve: Serve, raws:
     assert (opcode, int.from_bytes(payload, "big")) == (CLOSE, 1013)
 
 
+async def test_no_new_socket_during_shutdown(serve: Serve) -> None:
+    """Once the server stops, a handshake that ends is answered 503 (not 101 and then
+    cut), and a connection still sending its request head is cut."""
+    _, url, server = await start_web()
+    try:
+        page = await connected(url)
+        page.send(text(hello()))
+        await page.message()
+        late, slow = await Raw.open(url), await Raw.open(url)
+        head = opening(url).encode()
+        late.send(head[:30])
+        slow.send(b"GET / HTTP/1.1\r\n")
+        await asyncio.sleep(0.1)
+        closing = asyncio.create_task(server.close())
+        opcode, payload = await page.frame()
+        while opcode != CLOSE:
+            opcode, payload = await page.frame()
+        assert int.from_bytes(payload, "big") == 1001  # the server is stopping
+        late.send(head[30:])
+        status, _, _ = await late.request("")  # (the rest of the head is sent)
+        assert status == 503
+        assert await late.ended()
+        page.send(client_frame(CLOSE, payload))  # the page answers: the server drains
+        assert await slow.ended()
+        await asyncio.wait_for(closing, 10)
+    finally:
+        while _open:
+            _open.pop().close()
+        await server.close()
+
+
 # ---------------------------------------------------------------- heartbeat
 
 

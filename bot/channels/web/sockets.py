@@ -57,6 +57,7 @@ _REASONS = {
     400: "Bad Request",
     403: "Forbidden",
     426: "Upgrade Required",
+    503: "Service Unavailable",
 }
 
 
@@ -219,6 +220,8 @@ class Hub:
         self.max_message = max_message
         self.heartbeat_seconds = heartbeat
         self.sockets: set[WebSocket] = set()
+        self.fronts: set[Front] = set()  # connections still reading their request head
+        self.stopping = False  # no new sockets: a handshake is answered 503
         self._empty: asyncio.Event | None = None  # set when the last socket closed
 
     def __call__(self) -> Front:
@@ -238,14 +241,22 @@ class Hub:
                 if i % SWEEP_BATCH == SWEEP_BATCH - 1:
                     await asyncio.sleep(0)
 
+    def stop(self) -> None:
+        """Shutting down: no new sockets from now on."""
+        self.stopping = True
+
     async def drain(self, timeout: float) -> None:  # noqa: ASYNC109
-        """Wait (a while) for the sockets to close; cut those still open."""
+        """Wait (a while) for the sockets to close; cut those still open, and the
+        connections still reading their request head."""
+        self.stop()
         if self.sockets:
             self._empty = asyncio.Event()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._empty.wait(), timeout)
         for socket in list(self.sockets):
             socket.abort()
+        for front in list(self.fronts):
+            front.abort()
 
 
 class Front(asyncio.Protocol):
@@ -264,11 +275,18 @@ class Front(asyncio.Protocol):
         self.transport = transport
         loop = asyncio.get_running_loop()
         self.timer = loop.call_later(self.hub.head_seconds, transport.abort)
+        self.hub.fronts.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._done()
 
+    def abort(self) -> None:
+        self._done()
+        if self.transport is not None:
+            self.transport.abort()
+
     def _done(self) -> None:
+        self.hub.fronts.discard(self)
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
@@ -295,6 +313,9 @@ class Front(asyncio.Protocol):
             head = parse_head(buffer[:end])
         except HeadError as refused:
             self._refuse(transport, refused, None)
+            return
+        if self.hub.stopping:
+            self._refuse(transport, HeadError(503, "shutting down"), head)
             return
         app = self.hub.app
         refusal = app.refusal(head)
