@@ -199,6 +199,7 @@ async def test_the_handshake_follows_the_rfc_and_carries_the_headers(serve: Serv
         ({"extra": "Content-Length: 5\r\n"}, 400),
         ({"extra": "Host: twice.example\r\n"}, 400),
         ({"extra": " folded: header\r\n"}, 400),
+        ({"extra": "X-Name\n: a line feed\r\n"}, 400),
     ],
 )
 async def test_a_bad_opening_is_refused_with_the_headers(
@@ -215,6 +216,14 @@ async def test_a_bad_opening_is_refused_with_the_headers(
         assert headers["sec-websocket-version"] == "13"
     assert await raw.ended()
     assert not chat.channel.tabs
+
+
+async def test_a_line_feed_after_the_request_line_is_refused(serve: Serve) -> None:
+    _, url = await serve()
+    raw = await Raw.open(url)
+    status, _, _ = await raw.request(opening(url).replace("HTTP/1.1\r\n", "HTTP/1.1\n\r\n", 1))
+    assert status == 400
+    assert await raw.ended()
 
 
 async def test_no_upgrade_and_a_huge_head_are_refused(serve: Serve) -> None:

@@ -49,8 +49,8 @@ MAX_FRAGMENTS = 64  # frames of one message, empty ones too
 CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 PROTOCOL_ERROR, BAD_DATA, TOO_BIG = 1002, 1007, 1009
 
-_REQUEST_LINE = re.compile(r"^GET (/ws(?:\?[^\s#]*)?) HTTP/1\.1$")
-_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_REQUEST_LINE = re.compile(r"GET (/ws(?:\?[^\s#]*)?) HTTP/1\.1")  # fullmatch: no "$",
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # which matches before a final "\n"
 _SINGLE = frozenset({"host", "origin", "sec-websocket-key", "sec-websocket-version"})
 _REASONS = {
     101: "Switching Protocols",
@@ -90,7 +90,7 @@ def parse_head(raw: bytes) -> Head:
     well-formed headers and a single Host, Origin and WebSocket key and version.
     """
     lines = raw.decode("latin-1").split("\r\n")
-    line = _REQUEST_LINE.match(lines[0])
+    line = _REQUEST_LINE.fullmatch(lines[0])
     if line is None:
         raise HeadError(400, "not a WebSocket request")
     if len(lines) - 1 > MAX_HEADERS:
@@ -98,7 +98,7 @@ def parse_head(raw: bytes) -> Head:
     headers: dict[str, str] = {}
     for text in lines[1:]:
         name, colon, value = text.partition(":")
-        if not colon or not _TOKEN.match(name) or any(c in value for c in "\r\n\0"):
+        if not colon or not _TOKEN.fullmatch(name) or any(c in value for c in "\r\n\0"):
             raise HeadError(400, "bad header")
         name, value = name.lower(), value.strip(" \t")
         if name in headers:
