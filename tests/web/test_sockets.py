@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from bot.channels.web.channel import Limits
 from testkit.web import new_token
@@ -532,3 +533,38 @@ async def test_a_silent_socket_is_pinged_and_cut_when_it_does_not_answer(serve: 
     answering.cancel()
     assert pings >= 2
     assert len(chat.channel.tabs) == 1
+
+
+class Failing:
+    """A socket whose heartbeat turn raises (none of ours should, but one must not stop
+    the heartbeat for all)."""
+
+    def beat(self) -> None:
+        raise RuntimeError("a bug")
+
+
+async def test_a_failing_heartbeat_turn_is_logged_and_the_heartbeat_goes_on(
+    serve: Serve,
+) -> None:
+    _, url, server = await start_web(heartbeat=0.4)
+    try:
+        assert server.hub is not None
+        hub = server.hub
+        failing = Failing()
+        hub.sockets.add(failing)  # type: ignore[arg-type]
+        silent = await connected(url)
+        silent.send(text(hello()))
+        await silent.message()
+        with capture_logs() as logs:
+            assert await silent.frame() == (PING, b"")  # later sweeps still run
+            assert await silent.ended()
+        hub.sockets.discard(failing)
+        assert hub.failed_beats >= 2
+        failed = [entry for entry in logs if entry["event"] == "heartbeat_failed"]
+        assert failed
+        assert all(entry.keys() <= {"event", "log_level", "sockets", "error"} for entry in failed)
+        assert failed[0]["error"] == "RuntimeError"
+    finally:
+        while _open:
+            _open.pop().close()
+        await server.close()

@@ -38,6 +38,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.logs import get_logger
+
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MAX_HEAD = 16 * 1024  # bytes of the request head (line and headers)
 MAX_HEADERS = 100
@@ -45,6 +47,8 @@ HEAD_SECONDS = 10.0  # to send the request head (as Caddy's read_header)
 CLOSE_SECONDS = 5.0  # for the page's answer to our close frame
 SWEEP_BATCH = 500  # sockets looked at per event-loop turn during a heartbeat sweep
 MAX_FRAGMENTS = 64  # frames of one message, empty ones too
+
+log = get_logger("baken.web")
 
 CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 PROTOCOL_ERROR, BAD_DATA, TOO_BIG = 1002, 1007, 1009
@@ -222,6 +226,7 @@ class Hub:
         self.sockets: set[WebSocket] = set()
         self.fronts: set[Front] = set()  # connections still reading their request head
         self.stopping = False  # no new sockets: a handshake is answered 503
+        self.failed_beats = 0  # sockets whose heartbeat turn raised
         self._empty: asyncio.Event | None = None  # set when the last socket closed
 
     def __call__(self) -> Front:
@@ -233,13 +238,22 @@ class Hub:
             self._empty.set()
 
     async def heartbeat(self) -> None:
-        """Forever: ping the sockets that went silent, cut those that did not answer."""
+        """Forever: ping the sockets that went silent, cut those that did not answer. A
+        socket whose turn fails is counted and logged (the error's class only), and the
+        sweep goes on."""
         while True:
             await asyncio.sleep(self.heartbeat_seconds / 2)
+            failed, error = 0, ""
             for i, socket in enumerate(list(self.sockets)):
-                socket.beat()
+                try:
+                    socket.beat()
+                except Exception as exc:
+                    failed, error = failed + 1, type(exc).__name__
                 if i % SWEEP_BATCH == SWEEP_BATCH - 1:
                     await asyncio.sleep(0)
+            if failed:
+                self.failed_beats += failed
+                log.error("heartbeat_failed", sockets=failed, error=error)
 
     def stop(self) -> None:
         """Shutting down: no new sockets from now on."""
