@@ -15,10 +15,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from bot.channels.web.channel import Limits
 from testkit.web import new_token
-from tests.web.conftest import Serve
+from tests.web.conftest import Serve, start_web
 
 # RFC 6455 section 1.3: this key is answered with this accept value.
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
@@ -194,10 +195,12 @@ async def test_the_handshake_follows_the_rfc_and_carries_the_headers(serve: Serv
         ({"version": "8"}, 426),
         ({"key": "c2hvcnQ="}, 400),  # 5 bytes, not 16
         ({"key": "not base64!"}, 400),
+        ({"key": "\xe9" * 24}, 400),  # not ASCII
         ({"origin": "https://evil.example"}, 403),
         ({"extra": "Content-Length: 5\r\n"}, 400),
         ({"extra": "Host: twice.example\r\n"}, 400),
         ({"extra": " folded: header\r\n"}, 400),
+        ({"extra": "X-Name\n: a line feed\r\n"}, 400),
     ],
 )
 async def test_a_bad_opening_is_refused_with_the_headers(
@@ -214,6 +217,14 @@ async def test_a_bad_opening_is_refused_with_the_headers(
         assert headers["sec-websocket-version"] == "13"
     assert await raw.ended()
     assert not chat.channel.tabs
+
+
+async def test_a_line_feed_after_the_request_line_is_refused(serve: Serve) -> None:
+    _, url = await serve()
+    raw = await Raw.open(url)
+    status, _, _ = await raw.request(opening(url).replace("HTTP/1.1\r\n", "HTTP/1.1\n\r\n", 1))
+    assert status == 400
+    assert await raw.ended()
 
 
 async def test_no_upgrade_and_a_huge_head_are_refused(serve: Serve) -> None:
@@ -240,6 +251,27 @@ async def test_other_paths_on_the_same_port_are_aiohttps_one_per_connection(serv
         assert got == status, path
         assert headers["connection"] == "close", path
         assert await raw.ended(), path
+
+
+async def test_a_half_sent_head_is_cut_on_every_path(serve: Serve) -> None:
+    """The head timeout holds for aiohttp's paths too (aiohttp has none of its own): a
+    head not whole in time is cut, whatever its path."""
+    _, url, server = await start_web()
+    try:
+        assert server.hub is not None
+        server.hub.head_seconds = 0.3
+        host = url.removeprefix("http://")
+        for line in ("GET / HTTP/1.1", "GET /healthz HTTP/1.1", "GET /ws HTTP/1.1"):
+            raw = await Raw.open(url)
+            raw.send(f"{line}\r\nHost: {host}\r\n".encode())
+            assert await raw.ended(), line
+        raw = await Raw.open(url)  # a whole head in time is served as always
+        status, _, _ = await raw.request(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n")
+        assert status == 200
+    finally:
+        while _open:
+            _open.pop().close()
+        await server.close()
 
 
 # ---------------------------------------------------------------- frames
@@ -290,6 +322,23 @@ async def test_long_messages_use_the_longer_length_fields(
         assert answer == {"t": "error", "code": "too_long", "id": "a.1"}
     raw.send(client_frame(PING, b"still here"))
     while (found := await raw.frame()) != (PONG, b"still here"):
+        assert found[0] == TEXT
+
+
+async def test_a_long_frame_in_small_pieces_arrives_whole(serve: Serve, raws: Any) -> None:
+    """A 60 KB message written a few bytes at a time (kept in one growing buffer, not
+    copied on every read), with the next frame in its last piece."""
+    _, url = await serve()
+    raw = await raws(url)
+    raw.send(text(hello()))
+    await raw.message()
+    frame = {"v": 1, "t": "text", "id": "a.1", "text": "x" * 60_000}
+    data = text(frame) + client_frame(PING, b"after")
+    for at in range(0, len(data), 1500):
+        raw.send(data[at : at + 1500])
+        await raw.writer.drain()
+    assert (await raw.message()) == {"t": "error", "code": "too_long", "id": "a.1"}
+    while (found := await raw.frame()) != (PONG, b"after"):
         assert found[0] == TEXT
 
 
@@ -351,6 +400,20 @@ async def test_an_oversize_message_is_refused_before_its_payload(serve: Serve, r
     assert chat.metrics.value("baken_web_refused_total", reason="too_long") == 2
 
 
+async def test_a_message_in_too_many_fragments_is_refused(serve: Serve, raws: Any) -> None:
+    """64 frames to a message at most, empty ones counted too: a flood of empty
+    fragments is cut (1009), not kept."""
+    chat, url = await serve()
+    raw = await raws(url)
+    data = json.dumps(hello()).encode()
+    empty = client_frame(0x0, b"", fin=False)
+    raw.send(client_frame(TEXT, data[:10], fin=False) + empty * 62 + client_frame(0x0, data[10:]))
+    assert (await raw.message())["t"] == "ready"  # 64 frames: fine
+    raw.send(client_frame(TEXT, b"{", fin=False) + empty * 63 + client_frame(0x0, b"}"))
+    assert await raw.closed_with() == 1009
+    assert chat.metrics.value("baken_web_refused_total", reason="too_long") == 1
+
+
 # ---------------------------------------------------------------- closing
 
 
@@ -409,6 +472,37 @@ async def test_the_connection_cap_answers_busy_over_the_wire(serve: Serve, raws:
     assert (opcode, int.from_bytes(payload, "big")) == (CLOSE, 1013)
 
 
+async def test_no_new_socket_during_shutdown(serve: Serve) -> None:
+    """Once the server stops, a handshake that ends is answered 503 (not 101 and then
+    cut), and a connection still sending its request head is cut."""
+    _, url, server = await start_web()
+    try:
+        page = await connected(url)
+        page.send(text(hello()))
+        await page.message()
+        late, slow = await Raw.open(url), await Raw.open(url)
+        head = opening(url).encode()
+        late.send(head[:30])
+        slow.send(b"GET / HTTP/1.1\r\n")
+        await asyncio.sleep(0.1)
+        closing = asyncio.create_task(server.close())
+        opcode, payload = await page.frame()
+        while opcode != CLOSE:
+            opcode, payload = await page.frame()
+        assert int.from_bytes(payload, "big") == 1001  # the server is stopping
+        late.send(head[30:])
+        status, _, _ = await late.request("")  # (the rest of the head is sent)
+        assert status == 503
+        assert await late.ended()
+        page.send(client_frame(CLOSE, payload))  # the page answers: the server drains
+        assert await slow.ended()
+        await asyncio.wait_for(closing, 10)
+    finally:
+        while _open:
+            _open.pop().close()
+        await server.close()
+
+
 # ---------------------------------------------------------------- heartbeat
 
 
@@ -439,3 +533,38 @@ async def test_a_silent_socket_is_pinged_and_cut_when_it_does_not_answer(serve: 
     answering.cancel()
     assert pings >= 2
     assert len(chat.channel.tabs) == 1
+
+
+class Failing:
+    """A socket whose heartbeat turn raises (none of ours should, but one must not stop
+    the heartbeat for all)."""
+
+    def beat(self) -> None:
+        raise RuntimeError("a bug")
+
+
+async def test_a_failing_heartbeat_turn_is_logged_and_the_heartbeat_goes_on(
+    serve: Serve,
+) -> None:
+    _, url, server = await start_web(heartbeat=0.4)
+    try:
+        assert server.hub is not None
+        hub = server.hub
+        failing = Failing()
+        hub.sockets.add(failing)  # type: ignore[arg-type]
+        silent = await connected(url)
+        silent.send(text(hello()))
+        await silent.message()
+        with capture_logs() as logs:
+            assert await silent.frame() == (PING, b"")  # later sweeps still run
+            assert await silent.ended()
+        hub.sockets.discard(failing)
+        assert hub.failed_beats >= 2
+        failed = [entry for entry in logs if entry["event"] == "heartbeat_failed"]
+        assert failed
+        assert all(entry.keys() <= {"event", "log_level", "sockets", "error"} for entry in failed)
+        assert failed[0]["error"] == "RuntimeError"
+    finally:
+        while _open:
+            _open.pop().close()
+        await server.close()

@@ -460,7 +460,10 @@ class WebServer:
 
     async def close(self) -> None:
         """Stop listening; every page is told to reconnect (1001) and turns in flight
-        finish (the app's on_shutdown); then the sockets close."""
+        finish (the app's on_shutdown); then the sockets close. A WebSocket handshake
+        that ends meanwhile is answered 503."""
+        if self.hub is not None:
+            self.hub.stop()
         if self.server is not None:
             self.server.close()
         await self.runner.cleanup()

@@ -6,19 +6,22 @@ queues, two tasks and six coroutine frames, two timers); a :class:`WebSocket` he
 small object on asyncio's transport, and ``baken web`` holds 10,000 conversations in
 well under 10 KiB each (``bench/web.py``).
 
-How: every accepted connection starts with a :class:`Front`, which reads only the request
-line. ``GET /ws`` stays here: the request head is checked (:func:`parse_head`, then the
-app's ``accept``), answered ``101`` and the transport handed to a :class:`WebSocket`.
-Anything else goes to aiohttp's low-level server (``web.Server``, the protocol factory
-that aiohttp's own sites use) with the bytes read so far, and aiohttp serves it as
-always. aiohttp's responses all say ``Connection: close`` (the app sees to it), so every
-request starts a new connection and ``/ws`` is never asked of aiohttp.
+How: every accepted connection starts with a :class:`Front`, which reads the request head
+(at most ``MAX_HEAD`` bytes, within ``HEAD_SECONDS``: aiohttp has no such timeout); its
+request line says whose it is. ``GET /ws`` stays here: the head is checked
+(:func:`parse_head`, then the app's ``accept``), answered ``101`` and the transport
+handed to a :class:`WebSocket`. Anything else goes to aiohttp's low-level server
+(``web.Server``, the protocol factory that aiohttp's own sites use) with the bytes read
+so far, and aiohttp serves it as always. aiohttp's responses all say ``Connection:
+close`` (the app sees to it), so every request starts a new connection and ``/ws`` is
+never asked of aiohttp.
 
 The frames (RFC 6455, server side): text and binary messages of at most
 ``max_message`` bytes, fragmented or not; client frames must be masked; ping is
 answered with pong; a close frame is answered with one and the connection closed; no
 extensions (no compression) and no subprotocols. A protocol error closes with 1002,
-bad UTF-8 with 1007, a message over the limit with 1009, before its payload is read.
+bad UTF-8 with 1007, a message over the limit (or in more than ``MAX_FRAGMENTS``
+frames) with 1009, before its payload is read.
 
 Heartbeat: one sweep for all sockets (:meth:`Hub.heartbeat`) instead of a timer per
 socket: every ``heartbeat / 2`` seconds a socket that sent nothing since the previous
@@ -29,12 +32,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import contextlib
 import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from bot.logs import get_logger
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MAX_HEAD = 16 * 1024  # bytes of the request head (line and headers)
@@ -42,18 +46,22 @@ MAX_HEADERS = 100
 HEAD_SECONDS = 10.0  # to send the request head (as Caddy's read_header)
 CLOSE_SECONDS = 5.0  # for the page's answer to our close frame
 SWEEP_BATCH = 500  # sockets looked at per event-loop turn during a heartbeat sweep
+MAX_FRAGMENTS = 64  # frames of one message, empty ones too
+
+log = get_logger("baken.web")
 
 CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 PROTOCOL_ERROR, BAD_DATA, TOO_BIG = 1002, 1007, 1009
 
-_REQUEST_LINE = re.compile(r"^GET (/ws(?:\?[^\s#]*)?) HTTP/1\.1$")
-_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_REQUEST_LINE = re.compile(r"GET (/ws(?:\?[^\s#]*)?) HTTP/1\.1")  # fullmatch: no "$",
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # which matches before a final "\n"
 _SINGLE = frozenset({"host", "origin", "sec-websocket-key", "sec-websocket-version"})
 _REASONS = {
     101: "Switching Protocols",
     400: "Bad Request",
     403: "Forbidden",
     426: "Upgrade Required",
+    503: "Service Unavailable",
 }
 
 
@@ -86,7 +94,7 @@ def parse_head(raw: bytes) -> Head:
     well-formed headers and a single Host, Origin and WebSocket key and version.
     """
     lines = raw.decode("latin-1").split("\r\n")
-    line = _REQUEST_LINE.match(lines[0])
+    line = _REQUEST_LINE.fullmatch(lines[0])
     if line is None:
         raise HeadError(400, "not a WebSocket request")
     if len(lines) - 1 > MAX_HEADERS:
@@ -94,7 +102,7 @@ def parse_head(raw: bytes) -> Head:
     headers: dict[str, str] = {}
     for text in lines[1:]:
         name, colon, value = text.partition(":")
-        if not colon or not _TOKEN.match(name) or any(c in value for c in "\r\n\0"):
+        if not colon or not _TOKEN.fullmatch(name) or any(c in value for c in "\r\n\0"):
             raise HeadError(400, "bad header")
         name, value = name.lower(), value.strip(" \t")
         if name in headers:
@@ -122,8 +130,8 @@ def check_handshake(head: Head) -> None:
     if head.get("sec-websocket-version") != "13":
         raise HeadError(426, "WebSocket version 13 only", (("Sec-WebSocket-Version", "13"),))
     try:
-        key = base64.b64decode(head.get("sec-websocket-key"), validate=True)
-    except binascii.Error:
+        key = base64.b64decode(head.get("sec-websocket-key").encode("ascii"), validate=True)
+    except ValueError:  # binascii.Error, or a key not in ASCII
         key = b""
     if len(key) != 16:
         raise HeadError(400, "bad Sec-WebSocket-Key")
@@ -160,7 +168,7 @@ def frame(opcode: int, payload: bytes) -> bytes:
     return head + payload
 
 
-def unmask(data: bytes, mask: bytes) -> bytes:
+def unmask(data: bytes | bytearray, mask: bytes | bytearray) -> bytes:
     n = len(data)
     if not n:
         return b""
@@ -208,11 +216,17 @@ class App(Protocol):
 class Hub:
     """Every open :class:`WebSocket` of this process, and the protocol factory of the port."""
 
-    def __init__(self, app: App, *, max_message: int, heartbeat: float) -> None:
+    def __init__(
+        self, app: App, *, max_message: int, heartbeat: float, head_seconds: float = HEAD_SECONDS
+    ) -> None:
         self.app = app
+        self.head_seconds = head_seconds
         self.max_message = max_message
         self.heartbeat_seconds = heartbeat
         self.sockets: set[WebSocket] = set()
+        self.fronts: set[Front] = set()  # connections still reading their request head
+        self.stopping = False  # no new sockets: a handshake is answered 503
+        self.failed_beats = 0  # sockets whose heartbeat turn raised
         self._empty: asyncio.Event | None = None  # set when the last socket closed
 
     def __call__(self) -> Front:
@@ -224,26 +238,43 @@ class Hub:
             self._empty.set()
 
     async def heartbeat(self) -> None:
-        """Forever: ping the sockets that went silent, cut those that did not answer."""
+        """Forever: ping the sockets that went silent, cut those that did not answer. A
+        socket whose turn fails is counted and logged (the error's class only), and the
+        sweep goes on."""
         while True:
             await asyncio.sleep(self.heartbeat_seconds / 2)
+            failed, error = 0, ""
             for i, socket in enumerate(list(self.sockets)):
-                socket.beat()
+                try:
+                    socket.beat()
+                except Exception as exc:
+                    failed, error = failed + 1, type(exc).__name__
                 if i % SWEEP_BATCH == SWEEP_BATCH - 1:
                     await asyncio.sleep(0)
+            if failed:
+                self.failed_beats += failed
+                log.error("heartbeat_failed", sockets=failed, error=error)
+
+    def stop(self) -> None:
+        """Shutting down: no new sockets from now on."""
+        self.stopping = True
 
     async def drain(self, timeout: float) -> None:  # noqa: ASYNC109
-        """Wait (a while) for the sockets to close; cut those still open."""
+        """Wait (a while) for the sockets to close; cut those still open, and the
+        connections still reading their request head."""
+        self.stop()
         if self.sockets:
             self._empty = asyncio.Event()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._empty.wait(), timeout)
         for socket in list(self.sockets):
             socket.abort()
+        for front in list(self.fronts):
+            front.abort()
 
 
 class Front(asyncio.Protocol):
-    """The start of a connection: its request line says whose it is (see the module)."""
+    """The start of a connection, up to the end of its request head (see the module)."""
 
     __slots__ = ("buffer", "hub", "timer", "transport")
 
@@ -256,12 +287,20 @@ class Front(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        self.timer = asyncio.get_running_loop().call_later(HEAD_SECONDS, transport.abort)
+        loop = asyncio.get_running_loop()
+        self.timer = loop.call_later(self.hub.head_seconds, transport.abort)
+        self.hub.fronts.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._done()
 
+    def abort(self) -> None:
+        self._done()
+        if self.transport is not None:
+            self.transport.abort()
+
     def _done(self) -> None:
+        self.hub.fronts.discard(self)
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
@@ -269,23 +308,18 @@ class Front(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         transport = self.transport
         assert transport is not None
+        before = len(self.buffer)
         buffer = self.buffer = self.buffer + data
-        if not buffer.startswith(b"GET /ws"[: len(buffer)]):
-            self._to_http(transport)
-            return
-        end = buffer.find(b"\r\n\r\n")
-        if end < 0:
-            line = buffer.find(b"\r\n")
-            if line >= 0 and not (buffer.startswith((b"GET /ws ", b"GET /ws?"))):
-                self._to_http(transport)  # /wsx, /ws/… : not ours
-            elif len(buffer) > MAX_HEAD:
+        end = buffer.find(b"\r\n\r\n", max(before - 3, 0))
+        if end < 0:  # aiohttp too gets the head whole, within the head timeout: it has none
+            if len(buffer) > MAX_HEAD:
                 self._refuse(transport, HeadError(400, "request head too long"), None)
-            return
-        if not buffer.startswith((b"GET /ws ", b"GET /ws?")):
-            self._to_http(transport)
             return
         if end > MAX_HEAD:
             self._refuse(transport, HeadError(400, "request head too long"), None)
+            return
+        if not buffer.startswith((b"GET /ws ", b"GET /ws?")):
+            self._to_http(transport)  # /, /wsx, /ws/… : not ours
             return
         self._done()
         self.buffer = b""
@@ -293,6 +327,9 @@ class Front(asyncio.Protocol):
             head = parse_head(buffer[:end])
         except HeadError as refused:
             self._refuse(transport, refused, None)
+            return
+        if self.hub.stopping:
+            self._refuse(transport, HeadError(503, "shutting down"), head)
             return
         app = self.hub.app
         refusal = app.refusal(head)
@@ -352,6 +389,7 @@ class WebSocket(asyncio.Protocol):
         "peer",
         "peer_code",
         "pinged",
+        "size",
         "timer",
         "transport",
     )
@@ -360,9 +398,10 @@ class WebSocket(asyncio.Protocol):
         self.hub = hub
         self.transport: asyncio.Transport | None = transport
         self.peer: Peer | None = None
-        self.buffer = b""  # bytes of frames not complete yet
+        self.buffer: bytearray | None = None  # bytes of frames not complete yet
         self.parts: list[bytes] | None = None  # a fragmented message so far
         self.kind = TEXT  # its opcode
+        self.size = 0  # its bytes so far
         self.closing: int | None = None  # the code of the close frame we sent
         self.peer_code: int | None = None  # the code of the close frame the page sent
         self.alive = True  # something arrived since the last heartbeat sweep
@@ -439,7 +478,11 @@ class WebSocket(asyncio.Protocol):
         transport = self.transport
         if transport is None or self.broken:
             return
-        buffer = self.buffer + data if self.buffer else data
+        buffer: bytes | bytearray = data
+        kept = self.buffer
+        if kept is not None:  # grown in place: a frame that comes a few bytes at a time
+            kept += data  # is not copied again on every read
+            buffer = kept
         start = 0
         size = len(buffer)
         while size - start >= 2 and not self.broken and not transport.is_closing():
@@ -465,7 +508,12 @@ class WebSocket(asyncio.Protocol):
             payload = unmask(buffer[start + head + 4 : end], mask)
             start = end
             self._frame(first & 0x80, opcode, payload)
-        self.buffer = buffer[start:] if start < size and not self.broken else b""
+        if self.broken or start == size:
+            self.buffer = None
+        elif kept is not None:
+            del kept[:start]
+        else:
+            self.buffer = bytearray(data[start:])
 
     def _check(self, first: int, second: int, opcode: int, length: int) -> int:
         """The close code for a frame header that breaks the rules, else 0."""
@@ -477,7 +525,10 @@ class WebSocket(asyncio.Protocol):
         elif opcode > BINARY or (opcode == CONTINUATION) == (self.parts is None):
             return PROTOCOL_ERROR  # a reserved opcode, or fragments out of turn
         else:
-            so_far = sum(map(len, self.parts)) if self.parts else 0
+            if self.parts is not None and len(self.parts) >= MAX_FRAGMENTS:
+                self.hub.app.too_big()
+                return TOO_BIG  # a flood of (empty) fragments
+            so_far = self.size if self.parts is not None else 0
             if so_far + length > self.hub.max_message:
                 self.hub.app.too_big()
                 return TOO_BIG
@@ -493,9 +544,10 @@ class WebSocket(asyncio.Protocol):
             pass
         elif not final:
             if self.parts is None:
-                self.parts, self.kind = [payload], opcode
+                self.parts, self.kind, self.size = [payload], opcode, len(payload)
             else:
                 self.parts.append(payload)
+                self.size += len(payload)
         else:
             if opcode == CONTINUATION:
                 assert self.parts is not None
@@ -549,7 +601,7 @@ class WebSocket(asyncio.Protocol):
             return
         self.broken = True
         self.parts = None
-        self.buffer = b""
+        self.buffer = None
         if self.closing is None:
             self.closing = code
             transport.write(frame(CLOSE, code.to_bytes(2, "big")))
