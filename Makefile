@@ -36,7 +36,7 @@ lint: $(STAMP)
 check: $(STAMP)
 	$(BIN)/baken content check
 
-## Benchmarks: writes BENCHMARKS.md in a few minutes; bench-quick: tiny numbers, < 60 s.
+## Benchmarks: writes BENCHMARKS.md in about ten minutes; bench-quick: tiny numbers, < 60 s.
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 

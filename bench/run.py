@@ -1,6 +1,6 @@
 """`make bench`: every benchmark, written to BENCHMARKS.md.
 
-    .venv/bin/python -m bench.run            # full: a few minutes
+    .venv/bin/python -m bench.run            # full: about ten minutes
     .venv/bin/python -m bench.run --quick    # tiny numbers, < 60 s, no peak
 
 All processes listen on 127.0.0.1 only; every load is bounded (a number of users
@@ -473,7 +473,7 @@ def render(out: dict[str, Any], sizes: Sizes, seconds: float) -> str:
     lines += [
         "## How to run",
         "",
-        "`make bench` (a few minutes) or `make bench-quick` (tiny numbers, < 60 s, no "
+        "`make bench` (about ten minutes) or `make bench-quick` (tiny numbers, < 60 s, no "
         "peak). Each part runs on its own too: `python -m bench.e2e`, `bench.step`, "
         "`bench.memory`, `bench.messages`, `bench.flood`, `bench.web`, `bench.webkill`; "
         "`bench/run.py` lists "
