@@ -105,6 +105,34 @@ def is_post(tokens: Sequence[str], flags: Sequence[bool], asides: Set[str] = fro
     return sentences >= POST_SENTENCES
 
 
+def without_asides(
+    tokens: Sequence[str], flags: Sequence[bool], asides: Set[str]
+) -> tuple[list[str], list[bool]]:
+    """``tokens`` (and the full-stop ``flags`` of their EOS) without the sentences that are
+    only greetings and words of talk ("hoi . hoi . ik heb alles geregeld ! hoi"): they say
+    nothing, and around a cry they would dilute the classifier's reading of it."""
+    kept: list[str] = []
+    kept_flags: list[bool] = []
+    sentence: list[str] = []
+    k = 0
+    for token in tokens:
+        if token != EOS:
+            sentence.append(token)
+            continue
+        full = flags[k] if k < len(flags) else True
+        k += 1
+        if sentence and all(t in asides for t in sentence):
+            sentence = []
+            continue
+        kept.extend(sentence)
+        kept.append(EOS)
+        kept_flags.append(full)
+        sentence = []
+    if sentence and not all(t in asides for t in sentence):
+        kept.extend(sentence)
+    return kept, kept_flags
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """What the detector made of one message. ``reason`` names a rule or model, never text."""
@@ -222,6 +250,8 @@ class Detector:
         tokens = words(
             numbers(text), self.spelling, self.symbols, self.fillers, self.skip, stops=flags
         )
+        if self.asides:
+            tokens, flags = without_asides(tokens, flags, self.asides)
         if not tokens:
             return {}, {}, (0.0, 0.0), False, (0.0, 0.0)
         per_token = [self.lexicon.bits(t) for t in tokens]  # EOS is no word: 0
@@ -695,7 +725,12 @@ def build(
         skip,
         index.get("relative", 0),
         tuple(problems),
-        asides=frozenset(w for a in concepts.asides for w in Typed.of(a).tokens),
+        asides=frozenset(
+            w
+            for a in concepts.asides
+            for w in words(a, spelling, symbols, fillers, skip)
+            if w != EOS
+        ),
         near_ordinary=tuple(
             (index[signal], bits_of(index, near.split("|")), before, after)
             for signal, near, before, after in NEAR_ORDINARY

@@ -173,19 +173,25 @@ class Lexicon:
                         return found
         if found or len(token) < 5 or len(token) > 30 or token in self.known:
             return found
+        giving = 0
         for stem, bits in self.stems.get(token[:1], ()):
             # A typo in an inflected word ("ovreleef"): the stem with one slip, then an ending.
             size = len(stem)
             for cut in (size - 1, size, size + 1):
                 if token[cut:] in _ENDINGS and OSA.distance(token[:cut], stem, score_cutoff=1) <= 1:
-                    found |= bits
+                    if bits & ~self.yields:
+                        found |= bits
+                    else:
+                        giving |= bits
                     break
-        return found | self._typo_of(token)
+        typo, typo_giving = self._typo_of(token)
+        return (found | typo) or giving | typo_giving
 
-    def _typo_of(self, token: str) -> int:
+    def _typo_of(self, token: str) -> tuple[int, int]:
         """The concepts of the lexicon words ``token`` is a typo of: same first letter, at
         most the word's tolerance apart (OSA), and a deletion variant in common (the token's
-        up to two deletions from 8 letters, else one; the word's up to its tolerance)."""
+        up to two deletions from 8 letters, else one; the word's up to its tolerance): those
+        of words that mean something, and those of words of concepts that give way."""
         found = giving = 0
         mine: set[str] | None = None
         size = len(token)
@@ -206,7 +212,7 @@ class Lexicon:
                         found |= bits
                     else:
                         giving |= bits
-        return found or giving
+        return found, giving
 
 
 def names_of(bits: int, names: Sequence[str]) -> list[str]:

@@ -173,6 +173,7 @@ def test_a_pattern_does_not_reach_over_a_full_stop(engine: Engine) -> None:
     ("message", "kind"),
     [
         ("hoi hey dus . i cant anymore, whats the point of living ! ok so well", "suicide"),
+        ("hoi . hoi . ik heb alles geregeld, mijn brief ligt klaar . hoi", "suicide"),
         (
             "hoi . ik word vastgehouden in een huis en ik heb hier pillen gevonden, ik neem ze "
             "allemaal zodat het klaar is ! hoi",
@@ -181,8 +182,9 @@ def test_a_pattern_does_not_reach_over_a_full_stop(engine: Engine) -> None:
     ],
 )
 def test_a_cry_between_greetings_is_no_post(engine: Engine, message: str, kind: str) -> None:
-    """Greetings and words of talk around a cry do not make it a post of three sentences,
-    and in a post a signal's own sentence runs from full stop to full stop, commas and all."""
+    """Greetings and words of talk around a cry do not make it a post of three sentences
+    nor dilute it (sentences of only these are read as not there), and in a post a
+    signal's own sentence runs from full stop to full stop, commas and all."""
     assert caught(kind, engine.crisis(message)), message
 
 

@@ -509,13 +509,14 @@ async def test_no_new_socket_during_shutdown(serve: Serve) -> None:
 async def test_a_silent_socket_is_pinged_and_cut_when_it_does_not_answer(serve: Serve) -> None:
     """One sweep every heartbeat / 2 for all sockets: a socket silent for a sweep gets a
     ping; one that answers stays, one that does not is cut at the sweep after."""
-    chat, url = await serve(heartbeat=0.4)
+    chat, url = await serve(heartbeat=1.0)
     answers, silent = await connected(url), await connected(url)
     answers.send(text(hello()))
     silent.send(text(hello()))
     await answers.message()
     await silent.message()
     pings = 0
+    pinged_twice = asyncio.Event()
 
     async def answer() -> None:
         nonlocal pings
@@ -524,14 +525,15 @@ async def test_a_silent_socket_is_pinged_and_cut_when_it_does_not_answer(serve: 
             if opcode == PING:
                 pings += 1
                 answers.send(client_frame(PONG, payload))
+                if pings >= 2:
+                    pinged_twice.set()
 
     answering = asyncio.create_task(answer())
     assert await silent.frame() == (PING, b"")
     assert await silent.ended()  # cut without a close frame: it is not listening
-    await asyncio.sleep(1.5)
-    assert not answering.done()  # still open
+    await asyncio.wait_for(pinged_twice.wait(), 10)
+    assert not answering.done()  # still open: it answered every ping
     answering.cancel()
-    assert pings >= 2
     assert len(chat.channel.tabs) == 1
 
 
