@@ -131,10 +131,15 @@ def test_a_young_person_is_not_asked_about_the_perpetrators(engine: Engine) -> N
 
 def test_a_story_after_the_age_question_notes_nothing_for_another_path(engine: Engine) -> None:
     """ "mijn vriend is 19" after the age was answered: no age kept for the other path's
-    age question, and no promise to use it later."""
+    age question. What the story says for a later question of this path (gifts, and now
+    "I must": sig_lover, read since round 6) is kept for it, and only then promised."""
     session = at(engine, "self_do", role=("self",), self_age=("u16",))
     after, outputs = step(
         engine, session, "mijn vriend is 19 hij geeft me dure dingen en nu moet ik mee"
     )
+    assert after.answer("_noted") == ("sig_lover",)
+    assert engine.content.text("nl", "understand.noted") in texts(outputs)
+    session = at(engine, "self_do", role=("self",), self_age=("u16",))
+    after, outputs = step(engine, session, "mijn vriend is 19 en hij haalt me op van school")
     assert after.answer("_noted") == ()
     assert engine.content.text("nl", "understand.noted") not in texts(outputs)
