@@ -248,3 +248,36 @@ def test_a_dutch_debt_story_at_the_question_gets_no_danger_check(engine: Engine)
     )
     assert not [o for o in out if isinstance(o, Count) and o.metric.startswith("crisis")]
     assert not any("112" in t for t in texts(out))
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        ("honestly why even bother waking up, theres no point", "suicide"),  # no point waking up
+        ("немає сенсу прокидатися взагалі", "suicide"),
+        ("gdybym się rano nie obudziła, nikt by tego nie zauważył", "suicide"),
+        ("dziś w nocy kończę", "suicide"),  # tonight, and a verb that says "I end"
+        ("jemand läuft hinter mir, i'm scared, he is right behind me", "danger"),
+        ("un barbat e in spatele meu de zece minute si mi-e frica", "danger"),
+        ("am dat chitara si hainele surorii mele, nu le mai folosesc unde plec", "suicide"),
+    ],
+)
+def test_indirect_kinds_get_the_number(engine: Engine, sentence: str, kind: str) -> None:
+    """Indirect phrasings by kind: waking up has no point, nobody would notice, tonight I
+    finish, someone behind me and I am afraid, giving treasured things away."""
+    assert caught(kind, engine.crisis(sentence)), sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "dałam bratu mój stary laptop, bo kupiłam nowy",  # handing on what was replaced
+        "дадох стария си лаптоп на сестра ми",
+        "geen zin om wakker te blijven voor die wedstrijd vannacht",  # staying up for a match
+        "what's the point of waking up early on a sunday",  # an early alarm
+        "довечера приключвам с проекта",  # finishing a project tonight
+        "i put that behind me, now im just scared of the exams",
+    ],
+)
+def test_ordinary_kinds_near_the_new_patterns_are_no_crisis(engine: Engine, sentence: str) -> None:
+    assert engine.crisis(sentence).outcome == "no", sentence
