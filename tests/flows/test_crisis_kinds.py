@@ -207,6 +207,7 @@ def test_only_sentences_of_three_words_besides_greetings_make_a_post() -> None:
         " mee te gaan",
         "hij is door de politie opgepakt en nu moet ik zijn schuld betalen",
         "zij is door haar vriend in de prostitutie gebracht",
+        "hij wil dat ik zn schuld afbetaal door met zijn vrienden mee te gaan",  # "wil"
     ],
 )
 def test_dutch_door_is_no_english_door(engine: Engine, sentence: str) -> None:
