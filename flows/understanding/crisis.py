@@ -222,6 +222,9 @@ class Detector:
     asides: frozenset[str] = frozenset()  # greetings, words of talk: no words of a post
     mood_mask: int = 0  # signals that are a mood: in a post they need a stronger sign
     mood_rules: frozenset[str] = frozenset()  # names of `mood` patterns
+    # language -> its small words: a rule of one language's words (`lang`) reads only a
+    # message with one of them (Dutch "door" is "by", not the English door)
+    looks: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @functools.cached_property
     def table(self) -> tuple[tuple[int, Rule, tuple[str, ...], bool], ...]:
@@ -265,12 +268,19 @@ class Detector:
         hints: dict[str, str] = {}
         moods: dict[str, str] = {}
         where: dict[int, list[int]] = {}
+        langs: set[str] | None = None  # the languages the message looks like, when asked
         if present:
             for mask, rule, kinds, is_sure in self.table:
                 if present & mask != mask:  # most rules stop here: one AND per rule
                     continue
                 if is_sure and all(k in sure for k in kinds):
                     continue
+                if rule.lang:
+                    if langs is None:
+                        said = set(tokens)
+                        langs = {k for k, small in self.looks.items() if not small.isdisjoint(said)}
+                    if rule.lang not in langs:
+                        continue
                 if rule.found(heard, where, stops):
                     target = sure if is_sure else hints
                     if post and rule.name in self.mood_rules:
@@ -504,6 +514,7 @@ class _Rules:
     rules: list[Rule]
     problems: tuple[tuple[str, tuple[str | int, ...], str], ...]
     signal_ordinary: int  # concepts that make a signal word ordinary for the classifier
+    looks: dict[str, frozenset[str]]  # language -> its small words, as read
 
 
 def _compile_rules(
@@ -608,12 +619,23 @@ def _compile_rules(
                         laugh,
                     )
                 )
+    looks = {
+        lang: frozenset(
+            w for small in listed for w in words(small, spelling, symbols, fillers) if w != EOS
+        )
+        for lang, listed in concepts.looks.items()
+    }
     for i, pattern in enumerate(concepts.patterns):
         needed = [c for item in pattern.all for c in re.split(r"[&|]", item)]
         unknown = [c for c in (*needed, *pattern.unless, *pattern.unless_far) if c not in index]
         if unknown:
             problems.append(
                 ("crisis-concepts", ("patterns", i), f"unknown concept(s): {', '.join(unknown)}")
+            )
+            continue
+        if pattern.lang and not looks.get(pattern.lang):
+            problems.append(
+                ("crisis-concepts", ("patterns", i), f"no `looks` words for '{pattern.lang}'")
             )
             continue
         unless = bits_of(index, pattern.unless)
@@ -638,6 +660,7 @@ def _compile_rules(
                         particle=index.get("particle", 0),
                         gap=max(PHRASE_GAP, pattern.window + WINDOW_SLACK - len(combination)),
                         one_sentence=True,
+                        lang=pattern.lang or "",
                     ),
                     laugh,
                 )
@@ -655,6 +678,7 @@ def _compile_rules(
         rules,
         tuple(problems),
         signal_ordinary,
+        looks,
     )
 
 
@@ -738,6 +762,7 @@ def build(
         ),
         mood_mask=mood_mask,
         mood_rules=mood_rules,
+        looks=rules_of.looks,
     )
     if model is not None:
         weights, intercept = weights_from_data(model, len(KINDS))
