@@ -64,7 +64,7 @@ from flows.understanding.rules import (
     heard_of,
     look_back,
 )
-from flows.understanding.words import EOS, norm_word, words
+from flows.understanding.words import EOS, first_words, norm_word, words
 
 if TYPE_CHECKING:
     from flows.content import Content
@@ -228,6 +228,23 @@ class Detector:
         """The rules as (concepts needed, rule, kinds, sure), for a quick first check."""
         return tuple((r.mask, r, expand(r.kind), r.level == "sure") for r in self.rules)
 
+    @functools.cached_property
+    def firsts(self) -> frozenset[str]:
+        """The first words of two-word spellings (see :func:`words`)."""
+        return first_words(self.spelling)
+
+    @functools.cached_property
+    def anchors(self) -> dict[int, tuple[int, ...]]:
+        """Concept bit -> the indexes in :attr:`table` of the rules to look at when that
+        concept is in a message: each rule under the highest bit of its mask (a phrase's
+        own word, or its least common concept), so a message looks at a dozen rules, not
+        800. Under 0: rules that need nothing (none so far), looked at in every message."""
+        out: dict[int, list[int]] = {}
+        for index, rule in enumerate(self.rules):
+            bit = 1 << (rule.mask.bit_length() - 1) if rule.mask else 0
+            out.setdefault(bit, []).append(index)
+        return {bit: tuple(indexes) for bit, indexes in out.items()}
+
     def model_data(self) -> dict[str, Any] | None:
         """The trained classifier as plain data, for a cache (None without a classifier)."""
         if self.model is None:
@@ -248,13 +265,19 @@ class Detector:
         classifier's second opinion for the rules (its best sentence)."""
         flags: list[bool] = []
         tokens = words(
-            numbers(text), self.spelling, self.symbols, self.fillers, self.skip, stops=flags
+            numbers(text),
+            self.spelling,
+            self.symbols,
+            self.fillers,
+            self.skip,
+            stops=flags,
+            firsts=self.firsts,
         )
         if self.asides:
             tokens, flags = without_asides(tokens, flags, self.asides)
         if not tokens:
             return {}, {}, (0.0, 0.0), False, (0.0, 0.0)
-        per_token = [self.lexicon.bits(t) for t in tokens]  # EOS is no word: 0
+        per_token = self.lexicon.bits_each(tokens)  # EOS is no word: 0
         heard = heard_of(tokens, per_token, self.eos_bit)
         stops = full_stops(tokens, flags)
         present = 0
@@ -266,7 +289,20 @@ class Detector:
         moods: dict[str, str] = {}
         where: dict[int, list[int]] = {}
         if present:
-            for mask, rule, kinds, is_sure in self.table:
+            # Only the rules anchored on a concept of the message, in rule order (the first
+            # rule of a kind that matches names it).
+            table, anchors = self.table, self.anchors
+            candidates = list(anchors.get(0, ()))
+            rest = present
+            while rest:
+                low = rest & -rest
+                found = anchors.get(low)
+                if found:
+                    candidates.extend(found)
+                rest ^= low
+            candidates.sort()
+            for index in candidates:
+                mask, rule, kinds, is_sure = table[index]
                 if present & mask != mask:  # most rules stop here: one AND per rule
                     continue
                 if is_sure and all(k in sure for k in kinds):
