@@ -9,6 +9,7 @@ bits of an int, so a reader asks "does this message hold all of these?" with one
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -138,14 +139,31 @@ class Lexicon:
             yields,
         )
 
+    @functools.cached_property
+    def _ends(self) -> tuple[str, ...]:
+        return tuple(end for end, _ in self.endings)
+
     def bits(self, token: str) -> int:
         """The concepts ``token`` may stand for (0 when none)."""
         ending = 0
-        for end, bits in self.endings:
-            # Arabic writes "me" onto the verb: يقتلني, بيضربوني, yqtlouni.
-            if token.endswith(end) and len(token) >= len(end) + 3:
-                ending |= bits
+        if token.endswith(self._ends):  # most words have none of the endings: one call
+            for end, bits in self.endings:
+                # Arabic writes "me" onto the verb: يقتلني, بيضربوني, yqtlouni.
+                if token.endswith(end) and len(token) >= len(end) + 3:
+                    ending |= bits
         return self._bits(token) | ending
+
+    def bits_each(self, tokens: Iterable[str]) -> list[int]:
+        """:meth:`bits` of each token; a word repeated in the message is looked up once
+        (the memo lives for this call only)."""
+        seen: dict[str, int] = {}
+        out: list[int] = []
+        for token in tokens:
+            found = seen.get(token)
+            if found is None:
+                found = seen[token] = self.bits(token)
+            out.append(found)
+        return out
 
     def _bits(self, token: str, stripped: int = 0) -> int:
         found = self.exact.get(token, 0)

@@ -24,6 +24,7 @@ the names of the rules that decided, never words.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import re
 import sys
@@ -43,7 +44,7 @@ from flows.understanding.classifier import (
 )
 from flows.understanding.lexicon import Lexicon, bits_of, names_of
 from flows.understanding.rules import PHRASE_GAP, WINDOW_SLACK, Rule, heard_of
-from flows.understanding.words import EOS, norm_word, words
+from flows.understanding.words import EOS, first_words, norm_word, words
 
 if TYPE_CHECKING:
     from flows.content import Content
@@ -210,6 +211,11 @@ class Reader:
     # concept bit -> indexes of the rules anchored on it, in rule order
     anchors: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
 
+    @functools.cached_property
+    def firsts(self) -> frozenset[str]:
+        """The first words of two-word spellings (see :func:`words`)."""
+        return first_words(self.spelling)
+
     def read(self, text: str) -> Reading:
         """What ``text`` says. Never raises; keeps nothing of the text."""
         fired, probs, _ = self.evidence(text)
@@ -220,11 +226,13 @@ class Reader:
     def evidence(self, text: str) -> tuple[dict[str, str], dict[str, float], int]:
         """What each part found: rules that fired (code -> rule name), the classifier's
         probability per code, and the number of words."""
-        tokens = words(text, self.spelling, self.symbols, self.fillers, digits=True)
+        tokens = words(
+            text, self.spelling, self.symbols, self.fillers, digits=True, firsts=self.firsts
+        )
         count = sum(t != EOS for t in tokens)
         if not count:
             return {}, {}, 0
-        per_token = [self.lexicon.bits(t) for t in tokens]
+        per_token = self.lexicon.bits_each(tokens)
         heard = heard_of(tokens, per_token, self.eos_bit)
         present = 0
         for bits in heard:
