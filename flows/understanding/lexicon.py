@@ -59,6 +59,10 @@ _AR_PREFIXES = (
 )
 
 
+# (length difference, tolerance): where :meth:`Lexicon._typo_of` looks.
+_LENGTHS = ((-1, 1), (0, 1), (1, 1), (-2, 2), (-1, 2), (0, 2), (1, 2), (2, 2))
+
+
 def _deletes(word: str, depth: int) -> set[str]:
     found = {word}
     frontier = {word}
@@ -75,11 +79,11 @@ class Lexicon:
 
     exact: Mapping[str, int]  # word -> concept bits
     stems: Mapping[str, tuple[tuple[str, int], ...]]  # first two letters -> (stem, bits)
-    # (first letter, length) -> the words a typo may stand for: a typed word is compared
-    # with the words of its own first letter and a length within two of its own. (An index
-    # of every deletion variant answered the same but took seconds to build and tens of MB.)
-    near: Mapping[tuple[str, int], tuple[str, ...]]
-    tolerance: Mapping[str, int]
+    # (first letter, length, tolerance) -> the words a typo may stand for: a typed word is
+    # compared with the words of its own first letter and a length within their tolerance
+    # of its own (one typo: one letter more or less). (An index of every deletion variant
+    # answered the same but took seconds to build and tens of MB.)
+    near: Mapping[tuple[str, int, int], tuple[str, ...]]
     fuzzy: Mapping[str, int]  # words and stem forms that a typo may stand for
     known: frozenset[str] = frozenset()  # words seen in the examples: real words, not typos
     endings: tuple[tuple[str, int], ...] = ()  # (ending, bits): "*ني" is every word ending so
@@ -94,8 +98,7 @@ class Lexicon:
         exact: dict[str, int] = {}
         stems: dict[str, list[tuple[str, int]]] = {}
         long_stems: dict[str, list[tuple[str, int]]] = {}  # by first letter, for typos
-        near: dict[tuple[str, int], list[str]] = {}
-        tolerance: dict[str, int] = {}
+        near: dict[tuple[str, int, int], list[str]] = {}
         endings: list[tuple[str, int]] = []
         for word, bits in entries.items():
             if word.startswith("*"):
@@ -124,15 +127,13 @@ class Lexicon:
         for word in fuzzy:
             tol = _tolerance(word) if word in exact else min(1, _tolerance(word))
             if tol:
-                tolerance[word] = tol
-                near.setdefault((word[0], len(word)), []).append(word)
+                near.setdefault((word[0], len(word), tol), []).append(word)
         for first, entries_ in long_stems.items():
             stems.setdefault(first, []).extend(entries_)
         return cls(
             exact,
             {k: tuple(v) for k, v in stems.items()},
             {k: tuple(sorted(v)) for k, v in near.items()},
-            tolerance,
             fuzzy,
             frozenset(known) - set(exact),
             tuple(endings),
@@ -213,15 +214,15 @@ class Lexicon:
         found = giving = 0
         mine: set[str] | None = None
         size = len(token)
-        for length in range(size - 2, size + 3):  # further apart is more than 2 typos
-            bucket = self.near.get((token[0], length))
+        first = token[0]
+        near = self.near
+        # Lengths further apart than a word's tolerance are more typos than it allows.
+        for length, tol in _LENGTHS:
+            bucket = near.get((first, size + length, tol))
             if not bucket:
                 continue
-            hits = process.extract(token, bucket, scorer=OSA.distance, score_cutoff=2, limit=None)
-            for word, distance, _ in hits:
-                tol = self.tolerance[word]
-                if distance > tol:
-                    continue
+            hits = process.extract(token, bucket, scorer=OSA.distance, score_cutoff=tol, limit=None)
+            for word, _, _ in hits:
                 if mine is None:
                     mine = _deletes(token, 2 if size >= 8 else 1)
                 if not mine.isdisjoint(_deletes(word, tol)):
