@@ -222,6 +222,9 @@ class Detector:
     asides: frozenset[str] = frozenset()  # greetings, words of talk: no words of a post
     mood_mask: int = 0  # signals that are a mood: in a post they need a stronger sign
     mood_rules: frozenset[str] = frozenset()  # names of `mood` patterns
+    # concept bit -> indexes of the rules anchored on it (see :func:`anchored`); empty:
+    # every rule is looked at
+    anchors: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
 
     @functools.cached_property
     def table(self) -> tuple[tuple[int, Rule, tuple[str, ...], bool], ...]:
@@ -232,18 +235,6 @@ class Detector:
     def firsts(self) -> frozenset[str]:
         """The first words of two-word spellings (see :func:`words`)."""
         return first_words(self.spelling)
-
-    @functools.cached_property
-    def anchors(self) -> dict[int, tuple[int, ...]]:
-        """Concept bit -> the indexes in :attr:`table` of the rules to look at when that
-        concept is in a message: each rule under the highest bit of its mask (a phrase's
-        own word, or its least common concept), so a message looks at a dozen rules, not
-        800. Under 0: rules that need nothing (none so far), looked at in every message."""
-        out: dict[int, list[int]] = {}
-        for index, rule in enumerate(self.rules):
-            bit = 1 << (rule.mask.bit_length() - 1) if rule.mask else 0
-            out.setdefault(bit, []).append(index)
-        return {bit: tuple(indexes) for bit, indexes in out.items()}
 
     def model_data(self) -> dict[str, Any] | None:
         """The trained classifier as plain data, for a cache (None without a classifier)."""
@@ -289,20 +280,22 @@ class Detector:
         moods: dict[str, str] = {}
         where: dict[int, list[int]] = {}
         if present:
-            # Only the rules anchored on a concept of the message, in rule order (the first
-            # rule of a kind that matches names it).
             table, anchors = self.table, self.anchors
-            candidates = list(anchors.get(0, ()))
-            rest = present
-            while rest:
-                low = rest & -rest
-                found = anchors.get(low)
-                if found:
-                    candidates.extend(found)
-                rest ^= low
-            candidates.sort()
-            for index in candidates:
-                mask, rule, kinds, is_sure = table[index]
+            chosen: Iterable[tuple[int, Rule, tuple[str, ...], bool]] = table
+            if anchors:
+                # Only the rules anchored on a concept of the message, in rule order (the
+                # first rule of a kind that matches names it): a dozen of some 800.
+                candidates = list(anchors.get(0, ()))
+                rest = present
+                while rest:
+                    low = rest & -rest
+                    found = anchors.get(low)
+                    if found:
+                        candidates.extend(found)
+                    rest ^= low
+                candidates.sort()
+                chosen = [table[i] for i in candidates]
+            for mask, rule, kinds, is_sure in chosen:
                 if present & mask != mask:  # most rules stop here: one AND per rule
                     continue
                 if is_sure and all(k in sure for k in kinds):
@@ -471,6 +464,18 @@ def decide(
         reason = "; ".join(f"{k}: {possible[k]}" for k in KINDS if k in possible)
         return Verdict("possible", kind_of(possible), reason)
     return NO
+
+
+def anchored(rules: Sequence[Rule]) -> dict[int, tuple[int, ...]]:
+    """Concept bit -> the indexes of the rules to look at when that concept is in a message:
+    each rule under the highest bit of its mask (a phrase's own word, or its least common
+    concept), so a message looks at about a dozen rules. Under 0: rules that need nothing
+    (none so far), looked at in every message."""
+    out: dict[int, list[int]] = {}
+    for index, rule in enumerate(rules):
+        bit = 1 << (rule.mask.bit_length() - 1) if rule.mask else 0
+        out.setdefault(bit, []).append(index)
+    return {bit: tuple(indexes) for bit, indexes in out.items()}
 
 
 def _laughing(rule: Rule, laugh: int) -> list[Rule]:
@@ -774,6 +779,7 @@ def build(
         ),
         mood_mask=mood_mask,
         mood_rules=mood_rules,
+        anchors=anchored(rules),
     )
     if model is not None:
         weights, intercept = weights_from_data(model, len(KINDS))

@@ -274,13 +274,42 @@ class Reader:
         weight_of = self.weights.get
         # Running sums per code after each word: a part's sum is two look-ups per code.
         # Adding 0.0 for a code a feature has no weight for changes no sum.
+        # The features of :func:`features` (``chars=False``), in the same order, each looked
+        # up as it is made.
+        names = self.names
+        named: dict[int, list[str]] = {}  # lives for this call only
         running = [0.0] * size
         prefix = [running]
-        for feats in features(tokens, concepts, self.names, chars=False):
-            for f in feats:
-                row = weight_of(f)
+        for i, token in enumerate(tokens):
+            row = weight_of(f"w:{token}")
+            if row is not None:
+                running = list(map(add, running, row))
+            if i:
+                row = weight_of(f"b:{tokens[i - 1]}_{token}")
                 if row is not None:
                     running = list(map(add, running, row))
+            bits = concepts[i]
+            if bits:
+                mine = named.get(bits)
+                if mine is None:
+                    mine = named[bits] = names_of(bits, names)
+                for name in mine:
+                    row = weight_of(f"k:{name}")
+                    if row is not None:
+                        running = list(map(add, running, row))
+                for back in range(max(0, i - 3), i):
+                    before = concepts[back]
+                    if before:
+                        others = named.get(before)
+                        if others is None:
+                            others = named[before] = names_of(before, names)
+                        for other in others:
+                            for name in mine:
+                                row = weight_of(
+                                    f"p:{name}|{other}" if name < other else f"p:{other}|{name}"
+                                )
+                                if row is not None:
+                                    running = list(map(add, running, row))
             prefix.append(running)
         best = [-1e9] * size
         for lo, hi in _spans(tokens):
