@@ -37,6 +37,7 @@ _ENDINGS = frozenset(
     | {"ني", "ه", "ها", "هم", "وا", "و", "ت", "ك", "ي"}
 )
 
+_LONGEST_ENDING = max(map(len, _ENDINGS))
 
 # Arabic prefixes, longest first: wa-bi-al, wa-al, bi-al, fa-al, ka-al, li-l, al, and, so,
 # with, to, will (sa-, Levantine bi-, Egyptian ha-/ḥa-), like.
@@ -193,9 +194,13 @@ class Lexicon:
         if found or len(token) < 5 or len(token) > 30 or token in self.known:
             return found
         giving = 0
+        # A stem of another length leaves no ending of _ENDINGS after any of the cuts below.
+        shortest, longest = len(token) - _LONGEST_ENDING - 1, len(token) + 1
         for stem, bits in self.stems.get(token[:1], ()):
             # A typo in an inflected word ("ovreleef"): the stem with one slip, then an ending.
             size = len(stem)
+            if size < shortest or size > longest:
+                continue
             for cut in (size - 1, size, size + 1):
                 if token[cut:] in _ENDINGS and OSA.distance(token[:cut], stem, score_cutoff=1) <= 1:
                     if bits & ~self.yields:

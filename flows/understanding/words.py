@@ -38,6 +38,23 @@ _CONTRACTIONS = (
 
 _APOSTROPHE = re.compile(r"['’‘`´]")  # every contraction above has one
 
+
+class _Invisible(dict[int, str]):
+    """For ``str.translate``: format characters and combining marks dropped, anything else
+    kept. Decided once per character for the alphabets below ``_MEMO_BELOW`` (a bounded
+    memo of Unicode's categories, nothing typed), every time for the rest."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        out = "" if unicodedata.category(ch) in ("Cf", "Mn") else ch
+        if code < _MEMO_BELOW:
+            self[code] = out
+        return out
+
+
+_MEMO_BELOW = 0x3000
+_INVISIBLE = _Invisible()
+
 EOS = "⏎"  # a word of its own after each sentence: the concept `eos` (can never be typed)
 _SENTENCE = re.compile(r"[.!?;:,\n،؛؟]+")  # also the Arabic comma, semicolon and question mark
 _FULL_STOP = re.compile(r"[.!?\n؟]")  # a sentence ends there; a comma or a colon only a clause
@@ -70,7 +87,7 @@ def words(
     if symbols:
         text = text.translate(symbols)
     if not text.isascii():  # invisible characters would split "don\u200b't"
-        text = "".join(c for c in text if unicodedata.category(c) not in ("Cf", "Mn"))
+        text = text.translate(_INVISIBLE)
     lowered = _REPEATS.sub(r"\1", text.casefold())
     if _APOSTROPHE.search(lowered):
         for pattern, replacement in _CONTRACTIONS:
