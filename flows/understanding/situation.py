@@ -535,21 +535,26 @@ def reader_for(
         says_not = "not" in needed
         unless = bits_of(index, pattern.unless) | (0 if says_not else negation)
         for combination in itertools.product(*(item.split("|") for item in pattern.all)):
-            rules.append(
-                Rule(
-                    f"pattern {pattern.means}: {name}",
-                    pattern.means,
-                    "sure",
-                    tuple(bits_of(index, item.split("&")) for item in combination),
-                    pattern.order,
-                    pattern.window + WINDOW_SLACK,
-                    unless,
-                    negation=negation,
-                    eos=index["eos"],
-                    gap=max(PHRASE_GAP, pattern.window + WINDOW_SLACK - len(combination)),
-                    before=NOT_BEFORE,
-                )
+            rule = Rule(
+                f"pattern {pattern.means}: {name}",
+                pattern.means,
+                "sure",
+                tuple(bits_of(index, item.split("&")) for item in combination),
+                pattern.order,
+                pattern.window + WINDOW_SLACK,
+                unless,
+                negation=negation,
+                eos=index["eos"],
+                gap=max(PHRASE_GAP, pattern.window + WINDOW_SLACK - len(combination)),
+                before=NOT_BEFORE,
             )
+            if not rule.mask:
+                # The reader looks at a rule only when a concept it needs is in the message
+                # (:func:`anchored`): a rule that needs none would silently never count.
+                message = "needs no concept, so it would never be tried: name one in `all`"
+                problems.append(("situation-concepts", ("patterns", i, "all"), message))
+                break
+            rules.append(rule)
     if model is not None:
         known = known_words(model) | fillers
     else:
