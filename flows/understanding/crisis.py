@@ -172,6 +172,7 @@ NEAR_ORDINARY = (
 )
 
 _GLUE = r"\w\u200b-\u200f\u2060\ufeff\u00ad"  # a word character, or an invisible one
+_DIGIT = re.compile(r"\d")  # without one, _NUMBER has nothing to find
 _NUMBER = re.compile(rf"(?<![{_GLUE}])(?!11[23](?!\w))\d\d+(?![{_GLUE}])")
 
 
@@ -180,7 +181,7 @@ def numbers(text: str) -> str:
     digits are read as the letters they look like ("k1ll"), so "12 hours" would read as
     "i2", which is 112. One digit may be a letter (Arabizi "ra 7"), so it stays, and so
     does a number glued to a word by an invisible character."""
-    return _NUMBER.sub(" ", text) if any(c.isdigit() for c in text) else text
+    return _NUMBER.sub(" ", text) if _DIGIT.search(text) else text
 
 
 def kind_of(kinds: Iterable[str]) -> str | None:
