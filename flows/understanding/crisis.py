@@ -247,14 +247,16 @@ class Detector:
 
     def assess(self, text: str) -> Verdict:
         """Judge one message. Never raises for any text; keeps nothing of it."""
-        return decide(*self.evidence(text))
+        return decide(*self.evidence(text, needed=True))
 
     def evidence(
-        self, text: str
+        self, text: str, *, needed: bool = False
     ) -> tuple[dict[str, str], dict[str, str], tuple[float, float], bool, tuple[float, float]]:
         """What each part found: sure rules and possible rules (kind -> rule name), the
         classifier's probability per kind, whether a signal concept occurs, and the
-        classifier's second opinion for the rules (its best sentence)."""
+        classifier's second opinion for the rules (its best sentence). ``needed``: the
+        classifier is asked only when what it says can change the verdict (:func:`decide`):
+        with a possible rule or a signal concept; else its probabilities are given as 0."""
         flags: list[bool] = []
         tokens = words(
             numbers(text),
@@ -317,6 +319,8 @@ class Detector:
             # In a post, a mood word alone ("i feel worthless", "it's all over") does not
             # let the classifier decide: many sad words add up without saying it.
             signals = [i for i in signals if heard[i] & self.signal_mask & ~self.mood_mask]
+        if needed and not hints and not signals:
+            return sure, hints, probs, False, floors  # the sure rules decide alone
         if self.model is not None:
             mask = (1 << self.concept_count) - 1
             concepts = [b & mask for b in per_token]

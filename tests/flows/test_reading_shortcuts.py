@@ -15,7 +15,7 @@ import pytest
 
 from flows import Content, Engine
 from flows.understanding.classifier import features, sigmoid, word_features
-from flows.understanding.crisis import Detector, numbers
+from flows.understanding.crisis import Detector, decide, numbers
 from flows.understanding.situation import Reader, _spans
 from flows.understanding.words import EOS, words
 
@@ -140,3 +140,15 @@ def test_word_pairs_looked_up_only_after_a_first_word_read_the_same(
         if (plain, plain_stops) != (quick, quick_stops):
             differ.append(text)
     assert differ == []
+
+
+def test_the_crisis_verdict_without_the_classifier_where_it_cannot_count_is_the_same(
+    engine: Engine, messages: list[str]
+) -> None:
+    """``assess`` leaves the classifier out when no possible rule and no signal concept
+    could let it count; the verdict, reasons included, is what the whole evidence gives."""
+    detector = engine.readers.crisis
+    differ = [t for t in messages if detector.assess(t) != decide(*detector.evidence(t))]
+    assert differ == []
+    left_out = [t for t in messages if detector.evidence(t, needed=True)[2] == (0.0, 0.0)]
+    assert left_out  # the shortcut is taken (stories without a word about dying, say)
