@@ -60,8 +60,11 @@ _AR_PREFIXES = (
 )
 
 
-# (length difference, tolerance): where :meth:`Lexicon._typo_of` looks.
-_LENGTHS = ((-1, 1), (0, 1), (1, 1), (-2, 2), (-1, 2), (0, 2), (1, 2), (2, 2))
+def _near_key(first: str, other: str, length: int, head: int) -> int:
+    """A key of :attr:`Lexicon.near` as one int (smaller than a tuple and a string): the
+    first letter, then the second (head 0), the last (head 1) or no other letter (head 2),
+    the length (words longer than any typed word share one key) and the head."""
+    return (ord(first) << 21 | (ord(other) if other else 0)) << 10 | min(length, 255) << 2 | head
 
 
 def _deletes(word: str, depth: int) -> set[str]:
@@ -80,11 +83,14 @@ class Lexicon:
 
     exact: Mapping[str, int]  # word -> concept bits
     stems: Mapping[str, tuple[tuple[str, int], ...]]  # first two letters -> (stem, bits)
-    # (first letter, length, tolerance) -> the words a typo may stand for: a typed word is
-    # compared with the words of its own first letter and a length within their tolerance
-    # of its own (one typo: one letter more or less). (An index of every deletion variant
+    # :func:`_near_key` -> the words a typo may stand for: a typed word is compared with the
+    # words of its own first letter and a length within their tolerance of its own (one
+    # typo: one letter more or less). A word that allows one typo is kept twice, under its
+    # first two letters and under its first and last letter: one slip in a word of five
+    # letters or more leaves the one or the other as it was (see :meth:`_typo_of`); a word
+    # that allows two is kept under its first letter. (An index of every deletion variant
     # answered the same but took seconds to build and tens of MB.)
-    near: Mapping[tuple[str, int, int], tuple[str, ...]]
+    near: Mapping[int, tuple[str, ...]]
     fuzzy: Mapping[str, int]  # words and stem forms that a typo may stand for
     known: frozenset[str] = frozenset()  # words seen in the examples: real words, not typos
     endings: tuple[tuple[str, int], ...] = ()  # (ending, bits): "*ني" is every word ending so
@@ -99,7 +105,7 @@ class Lexicon:
         exact: dict[str, int] = {}
         stems: dict[str, list[tuple[str, int]]] = {}
         long_stems: dict[str, list[tuple[str, int]]] = {}  # by first letter, for typos
-        near: dict[tuple[str, int, int], list[str]] = {}
+        near: dict[int, list[str]] = {}
         endings: list[tuple[str, int]] = []
         for word, bits in entries.items():
             if word.startswith("*"):
@@ -127,8 +133,11 @@ class Lexicon:
                     fuzzy[form] = fuzzy.get(form, 0) | bits
         for word in fuzzy:
             tol = _tolerance(word) if word in exact else min(1, _tolerance(word))
-            if tol:
-                near.setdefault((word[0], len(word), tol), []).append(word)
+            if tol == 1:
+                near.setdefault(_near_key(word[0], word[1], len(word), 0), []).append(word)
+                near.setdefault(_near_key(word[0], word[-1], len(word), 1), []).append(word)
+            elif tol:
+                near.setdefault(_near_key(word[0], "", len(word), 2), []).append(word)
         for first, entries_ in long_stems.items():
             stems.setdefault(first, []).extend(entries_)
         return cls(
@@ -219,11 +228,24 @@ class Lexicon:
         found = giving = 0
         mine: set[str] | None = None
         size = len(token)
+        # One slip (substitution, insertion, deletion, two letters swapped) in a word of
+        # five letters or more (a token that gets here has them) touches none of its first
+        # two letters, or else only some of its first three: the word then starts with the
+        # token's first two letters, or it ends with its last letter (the first is the same
+        # in any case). Lengths further apart than a word's tolerance are more typos than
+        # it allows.
+        get = self.near.get
         first = token[0]
-        near = self.near
-        # Lengths further apart than a word's tolerance are more typos than it allows.
-        for length, tol in _LENGTHS:
-            bucket = near.get((first, size + length, tol))
+        second = _near_key(first, token[1], 0, 0)
+        last = _near_key(first, token[-1], 0, 1)
+        alone = _near_key(first, "", 0, 2)
+        one: tuple[str, ...] = ()  # words that allow one typo, a word maybe twice
+        for length in range(size - 1, size + 2):
+            one += get(second | length << 2, ()) + get(last | length << 2, ())
+        two: tuple[str, ...] = ()
+        for length in range(size - 2, size + 3):
+            two += get(alone | length << 2, ())
+        for tol, bucket in ((1, one), (2, two)):
             if not bucket:
                 continue
             hits = process.extract(token, bucket, scorer=OSA.distance, score_cutoff=tol, limit=None)

@@ -12,10 +12,12 @@ import dataclasses
 from operator import add
 
 import pytest
+from rapidfuzz.distance import OSA
 
 from flows import Content, Engine
 from flows.understanding.classifier import features, sigmoid, word_features
 from flows.understanding.crisis import Detector, decide, numbers
+from flows.understanding.lexicon import Lexicon, _deletes, _tolerance
 from flows.understanding.situation import Reader, _spans
 from flows.understanding.words import EOS, words
 
@@ -152,3 +154,58 @@ def test_the_crisis_verdict_without_the_classifier_where_it_cannot_count_is_the_
     assert differ == []
     left_out = [t for t in messages if detector.evidence(t, needed=True)[2] == (0.0, 0.0)]
     assert left_out  # the shortcut is taken (stories without a word about dying, say)
+
+
+def _typo_plainly(
+    lexicon: Lexicon, token: str, by_start: dict[tuple[str, int], list[tuple[str, int]]]
+) -> tuple[int, int]:
+    """What ``Lexicon._typo_of`` stands for, the slow way: every word of the token's first
+    letter (``by_start``: words by first letter and length), at most its tolerance apart,
+    with a deletion variant in common."""
+    found = giving = 0
+    mine = _deletes(token, 2 if len(token) >= 8 else 1)
+    for length in range(len(token) - 2, len(token) + 3):  # further is more than two slips
+        for word, bits in by_start.get((token[0], length), ()):
+            tol = _tolerance(word) if word in lexicon.exact else min(1, _tolerance(word))
+            if not tol or OSA.distance(token, word) > tol:
+                continue
+            if not mine.isdisjoint(_deletes(word, tol)):
+                if bits & ~lexicon.yields:
+                    found |= bits
+                else:
+                    giving |= bits
+    return found, giving
+
+
+def _slips(word: str) -> list[str]:
+    """One or two slips in a word: letters swapped, left out, changed, added."""
+    return [
+        word[0] + word[2] + word[1] + word[3:],
+        word[:2] + word[3] + word[2] + word[4:],
+        word[:-2] + word[-1] + word[-2],
+        word[:1] + word[2:],
+        word[:3] + word[4:],
+        word[:-1],
+        word[:2] + "x" + word[3:],
+        word[:-1] + "q",
+        word[:1] + "e" + word[1:],
+        word[:-1] + "a" + word[-1],
+        word + "s",
+        word[:1] + "x" + word[2:-1] + "q",
+    ]
+
+
+@pytest.mark.parametrize("reader", ["crisis", "situation"])
+def test_a_typo_is_found_among_the_words_it_is_looked_for_in(engine: Engine, reader: str) -> None:
+    """Looking for a typo only under a word's first two letters, or its first and last
+    two, finds what comparing it with every word of its first letter finds."""
+    lexicon = getattr(engine.readers, reader).lexicon
+    words_ = sorted(w for w in lexicon.fuzzy if len(w) >= 6)[::40]
+    typed = sorted({t for w in words_ for t in _slips(w) if len(t) >= 5})
+    assert len(typed) > 1000
+    by_start: dict[tuple[str, int], list[tuple[str, int]]] = {}
+    for word, bits in lexicon.fuzzy.items():
+        by_start.setdefault((word[0], len(word)), []).append((word, bits))
+    differ = [t for t in typed if lexicon._typo_of(t) != _typo_plainly(lexicon, t, by_start)]
+    assert differ == []
+    assert any(lexicon._typo_of(t) != (0, 0) for t in typed)
