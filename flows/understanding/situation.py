@@ -31,7 +31,7 @@ import sys
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import add
+from operator import add, sub
 from typing import TYPE_CHECKING, Any
 
 from flows.match import Typed
@@ -229,7 +229,7 @@ class Reader:
         tokens = words(
             text, self.spelling, self.symbols, self.fillers, digits=True, firsts=self.firsts
         )
-        count = sum(t != EOS for t in tokens)
+        count = len(tokens) - tokens.count(EOS)
         if not count:
             return {}, {}, 0
         per_token = self.lexicon.bits_each(tokens)
@@ -313,11 +313,8 @@ class Reader:
             prefix.append(running)
         best = [-1e9] * size
         for lo, hi in _spans(tokens):
-            start, end = prefix[lo], prefix[hi]
-            for i in range(size):
-                total = end[i] - start[i]
-                if total > best[i]:
-                    best[i] = total
+            # max() keeps the best so far unless a part's sum is higher, as `>` did.
+            best = list(map(max, best, map(sub, prefix[hi], prefix[lo])))
         return {label: sigmoid(best[i] + self.intercept[i]) for i, label in enumerate(self.labels)}
 
     def concepts_of(self, text: str) -> list[tuple[str, list[str]]]:
@@ -351,7 +348,7 @@ def _spans(tokens: Sequence[str]) -> Iterable[tuple[int, int]]:
     """The parts a message is read in: each sentence (long ones in overlapping parts of
     SPAN words), and the whole message when it is short enough to be one story."""
     n = len(tokens)
-    if sum(t != EOS for t in tokens) <= WHOLE:
+    if len(tokens) - tokens.count(EOS) <= WHOLE:
         yield 0, n
     start = 0
     for i, token in enumerate(tokens):

@@ -143,6 +143,7 @@ def first_words(spelling: Mapping[str, tuple[str, ...]]) -> frozenset[str]:
 
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+_ANY_DIGIT = re.compile(r"[0-9]")
 _LOOKALIKE = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 )
@@ -151,6 +152,8 @@ _LOOKALIKE = str.maketrans(
 def ascii_words(text: str) -> list[str]:
     """``Typed.of(text).tokens`` for lowercase ASCII text, without a loop per character."""
     text = _REPEATS.sub(r"\1", _NON_WORD.sub(" ", text))
+    if not _ANY_DIGIT.search(text):  # no look-alike left to read: the second pass is the same
+        return text.split()
     return _REPEATS.sub(r"\1", _NON_WORD.sub(" ", text.translate(_LOOKALIKE))).split()
 
 

@@ -12,14 +12,17 @@ import dataclasses
 from operator import add
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rapidfuzz.distance import OSA
 
 from flows import Content, Engine
+from flows.match import Typed
 from flows.understanding.classifier import features, sigmoid, word_features
 from flows.understanding.crisis import Detector, decide, numbers
 from flows.understanding.lexicon import Lexicon, _deletes, _tolerance
 from flows.understanding.situation import Reader, _spans
-from flows.understanding.words import EOS, words
+from flows.understanding.words import EOS, ascii_words, words
 
 
 @pytest.fixture(scope="module")
@@ -209,3 +212,10 @@ def test_a_typo_is_found_among_the_words_it_is_looked_for_in(engine: Engine, rea
     differ = [t for t in typed if lexicon._typo_of(t) != _typo_plainly(lexicon, t, by_start)]
     assert differ == []
     assert any(lexicon._typo_of(t) != (0, 0) for t in typed)
+
+
+@given(st.text(alphabet="abcdeklmoz 0123456789@$.,'-_!?", max_size=60))
+def test_ascii_words_are_the_tokens_of_typed_text(text: str) -> None:
+    """``ascii_words`` (and its shortcut when no digit is left) reads lowercase ASCII as
+    ``Typed`` does: look-alike digits as letters, repeats folded."""
+    assert ascii_words(text) == list(Typed.of(text).tokens)
