@@ -96,7 +96,7 @@ async def measure_async(
         scheduler = SendScheduler()
         for chat in chats:
             # The private step is the very structure measured: a chat's bucket.
-            await scheduler._chat_turn(chat)
+            await scheduler.turns.own_turn(chat)
         return scheduler
 
     async def fill_lanes() -> object:

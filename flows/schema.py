@@ -310,6 +310,11 @@ class CrisisPattern(Strict):
         description="A pattern of mood words only (I can't anymore, I can't take it): in a "
         "post of several sentences it counts only when another rule found something too.",
     )
+    lang: str | None = Field(
+        default=None,
+        description="A pattern that reads one language's words (en: English 'door' is Dutch "
+        "'by'): it applies only to a message with a word that `looks` lists for that language.",
+    )
 
 
 class FirstPerson(Strict):
@@ -375,6 +380,11 @@ class CrisisConceptsFile(Strict):
         description="Swear words and intensifiers people put inside a phrase (fucking, kanker, "
         "letterlijk, kurwa): read as if they were not there. A word that is also a concept's "
         "word is not skipped.",
+    )
+    looks: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Language -> small words only that language uses (en: the, my, at): a "
+        "pattern with `lang` applies only to a message that has one of them.",
     )
 
 

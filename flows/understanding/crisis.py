@@ -223,8 +223,11 @@ class Detector:
     asides: frozenset[str] = frozenset()  # greetings, words of talk: no words of a post
     mood_mask: int = 0  # signals that are a mood: in a post they need a stronger sign
     mood_rules: frozenset[str] = frozenset()  # names of `mood` patterns
-    # concept bit -> indexes of the rules anchored on it (see :func:`anchored`); empty:
-    # every rule is looked at
+    # language -> its small words: a rule of one language's words (`lang`) reads only a
+    # message with one of them (Dutch "door" is "by", not the English door)
+    looks: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # concept bit -> indexes of the rules anchored on it (see :func:`rule_anchors`);
+    # empty: every rule is looked at
     anchors: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
 
     @functools.cached_property
@@ -282,6 +285,7 @@ class Detector:
         hints: dict[str, str] = {}
         moods: dict[str, str] = {}
         where: dict[int, list[int]] = {}
+        langs: set[str] | None = None  # the languages the message looks like, when asked
         if present:
             table, anchors = self.table, self.anchors
             chosen: Iterable[tuple[int, Rule, tuple[str, ...], bool]] = table
@@ -303,6 +307,12 @@ class Detector:
                     continue
                 if is_sure and all(k in sure for k in kinds):
                     continue
+                if rule.lang:
+                    if langs is None:
+                        said = set(tokens)
+                        langs = {k for k, small in self.looks.items() if not small.isdisjoint(said)}
+                    if rule.lang not in langs:
+                        continue
                 if rule.found(heard, where, stops):
                     target = sure if is_sure else hints
                     if post and rule.name in self.mood_rules:
@@ -471,7 +481,7 @@ def decide(
     return NO
 
 
-def anchored(rules: Sequence[Rule]) -> dict[int, tuple[int, ...]]:
+def rule_anchors(rules: Sequence[Rule]) -> dict[int, tuple[int, ...]]:
     """Concept bit -> the indexes of the rules to look at when that concept is in a message:
     each rule under the highest bit of its mask (a phrase's own word, or its least common
     concept), so a message looks at about a dozen rules. Under 0: rules that need nothing
@@ -550,6 +560,7 @@ class _Rules:
     rules: list[Rule]
     problems: tuple[tuple[str, tuple[str | int, ...], str], ...]
     signal_ordinary: int  # concepts that make a signal word ordinary for the classifier
+    looks: dict[str, frozenset[str]]  # language -> its small words, as read
 
 
 def _compile_rules(
@@ -654,12 +665,23 @@ def _compile_rules(
                         laugh,
                     )
                 )
+    looks = {
+        lang: frozenset(
+            w for small in listed for w in words(small, spelling, symbols, fillers) if w != EOS
+        )
+        for lang, listed in concepts.looks.items()
+    }
     for i, pattern in enumerate(concepts.patterns):
         needed = [c for item in pattern.all for c in re.split(r"[&|]", item)]
         unknown = [c for c in (*needed, *pattern.unless, *pattern.unless_far) if c not in index]
         if unknown:
             problems.append(
                 ("crisis-concepts", ("patterns", i), f"unknown concept(s): {', '.join(unknown)}")
+            )
+            continue
+        if pattern.lang and not looks.get(pattern.lang):
+            problems.append(
+                ("crisis-concepts", ("patterns", i), f"no `looks` words for '{pattern.lang}'")
             )
             continue
         unless = bits_of(index, pattern.unless)
@@ -684,6 +706,7 @@ def _compile_rules(
                         particle=index.get("particle", 0),
                         gap=max(PHRASE_GAP, pattern.window + WINDOW_SLACK - len(combination)),
                         one_sentence=True,
+                        lang=pattern.lang or "",
                     ),
                     laugh,
                 )
@@ -701,6 +724,7 @@ def _compile_rules(
         rules,
         tuple(problems),
         signal_ordinary,
+        looks,
     )
 
 
@@ -784,7 +808,8 @@ def build(
         ),
         mood_mask=mood_mask,
         mood_rules=mood_rules,
-        anchors=anchored(rules),
+        looks=rules_of.looks,
+        anchors=rule_anchors(rules),
     )
     if model is not None:
         weights, intercept = weights_from_data(model, len(KINDS))

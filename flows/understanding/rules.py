@@ -96,6 +96,7 @@ class Rule:
     # want things to be normal" is not "want out", and "cant focus on anything" ends where
     # the next sentence starts.
     one_sentence: bool = False
+    lang: str = ""  # a pattern of one language's words: only where the message looks like it
     mask: int = field(init=False)  # every concept it needs, ORed: one AND says "all present?"
 
     def __post_init__(self) -> None:

@@ -159,12 +159,12 @@ async def test_make_scheduler_follows_the_settings_and_the_store(redis_url: str)
     config = Settings(_env_file=None)  # type: ignore[call-arg]
     alone = make_scheduler(config, MemoryStore(60))
     assert isinstance(alone, SendScheduler)
-    assert alone._budget is None
+    assert alone.turns.budget is None
     store = RedisStore(redis_url, 60)
     try:
         shared = make_scheduler(config, store)
         assert isinstance(shared, SendScheduler)
-        assert isinstance(shared._budget, SharedBudget)
+        assert isinstance(shared.turns.budget, SharedBudget)
         off = Settings(_env_file=None, BAKEN_RATE_LIMIT="off")  # type: ignore[call-arg]
         assert make_scheduler(off, store) is None
     finally:

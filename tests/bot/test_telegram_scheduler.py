@@ -180,14 +180,14 @@ async def test_with_real_ptb_priorities_pass_as_rate_limit_args(botapi: StandinB
     assert texts.index("113") <= 2
 
 
-async def test_quiet_chats_are_forgotten(scheduler: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_quiet_chats_are_forgotten(scheduler: Any) -> None:
     """No chat id stays in the scheduler once its chat is quiet (it sweeps while idle too)."""
-    monkeypatch.setattr("bot.channels.telegram.scheduler.SWEEP_SECONDS", 0.05)
     s = scheduler(rate=1000, chat_rate=100, chat_burst=1)
+    s.turns.sweep_seconds = 0.05
     await call(s, 11, Priority.REST, recorder([], "a"))
     s.hurry(12)
     assert s.chats_known() == 2
-    monkeypatch.setattr("bot.channels.telegram.scheduler.HURRY_SECONDS", 0.0)
+    s.turns.hurry_seconds = 0.0
     s.hurry(12)  # the crisis mark ends at once now
     for _ in range(100):
         if s.chats_known() == 0:

@@ -138,7 +138,7 @@ async def test_quiet_conversations_are_forgotten() -> None:
     await pacer.turn("a")
     await pacer.turn("b")
     assert pacer.people_known() == 2
-    now[0] += 10  # longer than a bucket takes to fill up again
+    now[0] += 11  # longer than a sweep (10 s) and than a bucket takes to fill up again
     await pacer.turn("c")
     assert pacer.people_known() == 1
     await pacer.close()

@@ -53,7 +53,7 @@ async def test_no_person_outlives_the_turn() -> None:
             gc.collect()
             assert [o for o in gc.get_objects() if isinstance(o, Person)] == []
             assert wa.channel.pacer.people_known() == 1
-            assert all(WA_ID not in key for key in wa.channel.pacer._buckets)
+            assert all(WA_ID not in key for key in wa.channel.pacer.turns.held())
             assert len(store) == 1
             # Delivery ids are kept as 64-bit hashes (ints); session keys as HMAC strings.
             assert all(WA_ID not in str(key) for key in [*store._data, *store._seen])

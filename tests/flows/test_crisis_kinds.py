@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from flows import Engine
+from flows import Count, Engine
 from flows.content import Content
 from flows.understanding.crisis import is_post, training_set
 from flows.understanding.crisis_check import caught, evaluate_fresh, fresh
 from flows.understanding.words import EOS, words
+from tests.flows.test_engine import Conversation, texts
 
 
 def test_ignored_words_are_read_as_not_there_after_spelling() -> None:
@@ -197,3 +198,87 @@ def test_only_sentences_of_three_words_besides_greetings_make_a_post() -> None:
     assert not is_post(tokens, flags, asides)
     assert is_post(tokens, flags)  # "hoi hey ok" counts when greetings are not known
     assert not is_post(tokens, [True, False, True, True])  # a comma ends no sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "mijn vriendje zegt dat ik zijn lening terugbetaal door in het weekend met zijn vrienden"
+        " mee te gaan",
+        "hij is door de politie opgepakt en nu moet ik zijn schuld betalen",
+        "zij is door haar vriend in de prostitutie gebracht",
+        "hij wil dat ik zn schuld afbetaal door met zijn vrienden mee te gaan",  # "wil"
+    ],
+)
+def test_dutch_door_is_no_english_door(engine: Engine, sentence: str) -> None:
+    """Dutch "door" is "by" or "through", and "zijn" is "his" as well as "are": a pattern
+    of English words (`lang: en`) reads only a message that looks English, so a story about
+    a debt gets no danger check."""
+    assert engine.crisis(sentence).outcome == "no", sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["my ex is at the door again", "he is banging on my door", "someone is at our door now"],
+)
+def test_an_english_door_still_gets_the_check(engine: Engine, sentence: str) -> None:
+    assert caught("danger", engine.crisis(sentence)), sentence
+
+
+def test_an_english_only_pattern_needs_a_small_english_word(content: Content) -> None:
+    """The English door pattern is marked `lang: en`, and `looks` lists English words."""
+    patterns = [p for p in content.crisis_concepts.patterns if "door_en" in p.all]
+    assert patterns
+    assert all(p.lang == "en" for p in patterns)
+    assert {"the", "my"} <= set(content.crisis_concepts.looks["en"])
+
+
+def test_a_dutch_debt_story_at_the_question_gets_no_danger_check(engine: Engine) -> None:
+    """Typed at "Wat gebeurt er?", a story with Dutch "door" in it is read by the situation
+    reader; no crisis check comes in between."""
+    chat = Conversation(engine)
+    chat.start()
+    chat.press("Ja, het is veilig")
+    chat.press("Over mij")
+    chat.press("Nee")
+    out = chat.press("18 tot en met 23")
+    assert any("Wat gebeurt er?" in t for t in texts(out))
+    out = chat.type(
+        "mijn vriendje zegt dat ik zijn lening terugbetaal door in het weekend met zijn"
+        " vrienden mee te gaan"
+    )
+    assert not [o for o in out if isinstance(o, Count) and o.metric.startswith("crisis")]
+    assert not any("112" in t for t in texts(out))
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        ("honestly why even bother waking up, theres no point", "suicide"),  # no point waking up
+        ("немає сенсу прокидатися взагалі", "suicide"),
+        ("gdybym się rano nie obudziła, nikt by tego nie zauważył", "suicide"),
+        ("dziś w nocy kończę", "suicide"),  # tonight, and a verb that says "I end"
+        ("jemand läuft hinter mir, i'm scared, he is right behind me", "danger"),
+        ("un barbat e in spatele meu de zece minute si mi-e frica", "danger"),
+        ("am dat chitara si hainele surorii mele, nu le mai folosesc unde plec", "suicide"),
+    ],
+)
+def test_indirect_kinds_get_the_number(engine: Engine, sentence: str, kind: str) -> None:
+    """Indirect phrasings by kind: waking up has no point, nobody would notice, tonight I
+    finish, someone behind me and I am afraid, giving treasured things away."""
+    assert caught(kind, engine.crisis(sentence)), sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "dałam bratu mój stary laptop, bo kupiłam nowy",  # handing on what was replaced
+        "дадох стария си лаптоп на сестра ми",
+        "geen zin om wakker te blijven voor die wedstrijd vannacht",  # staying up for a match
+        "what's the point of waking up early on a sunday",  # an early alarm
+        "довечера приключвам с проекта",  # finishing a project tonight
+        "i put that behind me, now im just scared of the exams",
+    ],
+)
+def test_ordinary_kinds_near_the_new_patterns_are_no_crisis(engine: Engine, sentence: str) -> None:
+    assert engine.crisis(sentence).outcome == "no", sentence
