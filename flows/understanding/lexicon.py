@@ -133,11 +133,15 @@ class Lexicon:
                     fuzzy[form] = fuzzy.get(form, 0) | bits
         for word in fuzzy:
             tol = _tolerance(word) if word in exact else min(1, _tolerance(word))
+            if not tol:
+                continue
+            # _near_key written out (it is called for every word: a warm start waits)
+            start, length = ord(word[0]) << 21, min(len(word), 255) << 2
             if tol == 1:
-                near.setdefault(_near_key(word[0], word[1], len(word), 0), []).append(word)
-                near.setdefault(_near_key(word[0], word[-1], len(word), 1), []).append(word)
-            elif tol:
-                near.setdefault(_near_key(word[0], "", len(word), 2), []).append(word)
+                near.setdefault((start | ord(word[1])) << 10 | length, []).append(word)
+                near.setdefault((start | ord(word[-1])) << 10 | length | 1, []).append(word)
+            else:
+                near.setdefault(start << 10 | length | 2, []).append(word)
         for first, entries_ in long_stems.items():
             stems.setdefault(first, []).extend(entries_)
         return cls(
