@@ -26,11 +26,12 @@ WEIGHT_FLOOR = 1e-3  # smaller weights are left out: they change no decision
 
 def word_features(token: str) -> list[str]:
     """The features of a word on its own: the word and its character 3- and 4-grams."""
-    here = [f"w:{token}"]
     padded = f" {token} "
-    for n in (3, 4):
-        here.extend(f"c:{padded[j : j + n]}" for j in range(len(padded) - n + 1))
-    return here
+    return [
+        f"w:{token}",
+        *[f"c:{padded[j : j + 3]}" for j in range(len(padded) - 2)],
+        *[f"c:{padded[j : j + 4]}" for j in range(len(padded) - 3)],
+    ]
 
 
 def features(
@@ -89,17 +90,53 @@ class Model:
         self, tokens: Sequence[str], concepts: Sequence[int], names: Sequence[str]
     ) -> tuple[tuple[float, float], tuple[float, float]]:
         """:meth:`probabilities` of a message, computing each distinct word's own part once
-        (a long message repeats its words)."""
-        seen: dict[str, tuple[float, float]] = {}  # lives for this call only
-        context = features(tokens, concepts, names, context_only=True)
-        anchored_sums = []
-        for token, feats in zip(tokens, context, strict=True):
+        (a long message repeats its words). The same sums as :meth:`probabilities` of
+        :func:`features`, feature by feature in the same order, without keeping the
+        features: a weight is looked up as each feature is made."""
+        get = self.weights.get
+        seen: dict[str, tuple[float, float]] = {}  # these live for this call only
+        named: dict[int, list[str]] = {}
+        per_word: list[tuple[float, float]] = []
+        for i, token in enumerate(tokens):
             own = seen.get(token)
             if own is None:
-                own = seen[token] = self._sum(word_features(token))
-            extra = self._sum(feats)
-            anchored_sums.append((own[0] + extra[0], own[1] + extra[1]))
-        return self._windows(anchored_sums, [t == EOS for t in tokens])
+                s = d = 0.0
+                for w in map(get, word_features(token)):
+                    if w is not None:
+                        s += w[0]
+                        d += w[1]
+                own = seen[token] = (s, d)
+            s = d = 0.0
+            if i:
+                w = get(f"b:{tokens[i - 1]}_{token}")
+                if w is not None:
+                    s += w[0]
+                    d += w[1]
+            bits = concepts[i]
+            if bits:
+                mine = named.get(bits)
+                if mine is None:
+                    mine = named[bits] = names_of(bits, names)
+                for name in mine:
+                    w = get(f"k:{name}")
+                    if w is not None:
+                        s += w[0]
+                        d += w[1]
+                for back in range(max(0, i - 3), i):
+                    before = concepts[back]
+                    if before:
+                        others = named.get(before)
+                        if others is None:
+                            others = named[before] = names_of(before, names)
+                        for other in others:
+                            for name in mine:
+                                pair = f"p:{name}|{other}" if name < other else f"p:{other}|{name}"
+                                w = get(pair)
+                                if w is not None:
+                                    s += w[0]
+                                    d += w[1]
+            per_word.append((own[0] + s, own[1] + d))
+        return self._windows(per_word, [t == EOS for t in tokens])
 
     def probabilities(
         self, anchored: Sequence[Sequence[str]], ends: Sequence[bool] = ()

@@ -64,7 +64,7 @@ from flows.understanding.rules import (
     heard_of,
     look_back,
 )
-from flows.understanding.words import EOS, norm_word, words
+from flows.understanding.words import EOS, first_words, norm_word, words
 
 if TYPE_CHECKING:
     from flows.content import Content
@@ -172,6 +172,7 @@ NEAR_ORDINARY = (
 )
 
 _GLUE = r"\w\u200b-\u200f\u2060\ufeff\u00ad"  # a word character, or an invisible one
+_DIGIT = re.compile(r"\d")  # without one, _NUMBER has nothing to find
 _NUMBER = re.compile(rf"(?<![{_GLUE}])(?!11[23](?!\w))\d\d+(?![{_GLUE}])")
 
 
@@ -180,7 +181,7 @@ def numbers(text: str) -> str:
     digits are read as the letters they look like ("k1ll"), so "12 hours" would read as
     "i2", which is 112. One digit may be a letter (Arabizi "ra 7"), so it stays, and so
     does a number glued to a word by an invisible character."""
-    return _NUMBER.sub(" ", text) if any(c.isdigit() for c in text) else text
+    return _NUMBER.sub(" ", text) if _DIGIT.search(text) else text
 
 
 def kind_of(kinds: Iterable[str]) -> str | None:
@@ -225,11 +226,19 @@ class Detector:
     # language -> its small words: a rule of one language's words (`lang`) reads only a
     # message with one of them (Dutch "door" is "by", not the English door)
     looks: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # concept bit -> indexes of the rules anchored on it (see :func:`rule_anchors`);
+    # empty: every rule is looked at
+    anchors: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
 
     @functools.cached_property
     def table(self) -> tuple[tuple[int, Rule, tuple[str, ...], bool], ...]:
         """The rules as (concepts needed, rule, kinds, sure), for a quick first check."""
         return tuple((r.mask, r, expand(r.kind), r.level == "sure") for r in self.rules)
+
+    @functools.cached_property
+    def firsts(self) -> frozenset[str]:
+        """The first words of two-word spellings (see :func:`words`)."""
+        return first_words(self.spelling)
 
     def model_data(self) -> dict[str, Any] | None:
         """The trained classifier as plain data, for a cache (None without a classifier)."""
@@ -241,23 +250,31 @@ class Detector:
 
     def assess(self, text: str) -> Verdict:
         """Judge one message. Never raises for any text; keeps nothing of it."""
-        return decide(*self.evidence(text))
+        return decide(*self.evidence(text, needed=True))
 
     def evidence(
-        self, text: str
+        self, text: str, *, needed: bool = False
     ) -> tuple[dict[str, str], dict[str, str], tuple[float, float], bool, tuple[float, float]]:
         """What each part found: sure rules and possible rules (kind -> rule name), the
         classifier's probability per kind, whether a signal concept occurs, and the
-        classifier's second opinion for the rules (its best sentence)."""
+        classifier's second opinion for the rules (its best sentence). ``needed``: the
+        classifier is asked only when what it says can change the verdict (:func:`decide`):
+        with a possible rule or a signal concept; else its probabilities are given as 0."""
         flags: list[bool] = []
         tokens = words(
-            numbers(text), self.spelling, self.symbols, self.fillers, self.skip, stops=flags
+            numbers(text),
+            self.spelling,
+            self.symbols,
+            self.fillers,
+            self.skip,
+            stops=flags,
+            firsts=self.firsts,
         )
         if self.asides:
             tokens, flags = without_asides(tokens, flags, self.asides)
         if not tokens:
             return {}, {}, (0.0, 0.0), False, (0.0, 0.0)
-        per_token = [self.lexicon.bits(t) for t in tokens]  # EOS is no word: 0
+        per_token = self.lexicon.bits_each(tokens)  # EOS is no word: 0
         heard = heard_of(tokens, per_token, self.eos_bit)
         stops = full_stops(tokens, flags)
         present = 0
@@ -270,7 +287,22 @@ class Detector:
         where: dict[int, list[int]] = {}
         langs: set[str] | None = None  # the languages the message looks like, when asked
         if present:
-            for mask, rule, kinds, is_sure in self.table:
+            table, anchors = self.table, self.anchors
+            chosen: Iterable[tuple[int, Rule, tuple[str, ...], bool]] = table
+            if anchors:
+                # Only the rules anchored on a concept of the message, in rule order (the
+                # first rule of a kind that matches names it): a dozen of some 800.
+                candidates = list(anchors.get(0, ()))
+                rest = present
+                while rest:
+                    low = rest & -rest
+                    found = anchors.get(low)
+                    if found:
+                        candidates.extend(found)
+                    rest ^= low
+                candidates.sort()
+                chosen = [table[i] for i in candidates]
+            for mask, rule, kinds, is_sure in chosen:
                 if present & mask != mask:  # most rules stop here: one AND per rule
                     continue
                 if is_sure and all(k in sure for k in kinds):
@@ -297,6 +329,8 @@ class Detector:
             # In a post, a mood word alone ("i feel worthless", "it's all over") does not
             # let the classifier decide: many sad words add up without saying it.
             signals = [i for i in signals if heard[i] & self.signal_mask & ~self.mood_mask]
+        if needed and not hints and not signals:
+            return sure, hints, probs, False, floors  # the sure rules decide alone
         if self.model is not None:
             mask = (1 << self.concept_count) - 1
             concepts = [b & mask for b in per_token]
@@ -445,6 +479,18 @@ def decide(
         reason = "; ".join(f"{k}: {possible[k]}" for k in KINDS if k in possible)
         return Verdict("possible", kind_of(possible), reason)
     return NO
+
+
+def rule_anchors(rules: Sequence[Rule]) -> dict[int, tuple[int, ...]]:
+    """Concept bit -> the indexes of the rules to look at when that concept is in a message:
+    each rule under the highest bit of its mask (a phrase's own word, or its least common
+    concept), so a message looks at about a dozen rules. Under 0: rules that need nothing
+    (none so far), looked at in every message."""
+    out: dict[int, list[int]] = {}
+    for index, rule in enumerate(rules):
+        bit = 1 << (rule.mask.bit_length() - 1) if rule.mask else 0
+        out.setdefault(bit, []).append(index)
+    return {bit: tuple(indexes) for bit, indexes in out.items()}
 
 
 def _laughing(rule: Rule, laugh: int) -> list[Rule]:
@@ -763,6 +809,7 @@ def build(
         mood_mask=mood_mask,
         mood_rules=mood_rules,
         looks=rules_of.looks,
+        anchors=rule_anchors(rules),
     )
     if model is not None:
         weights, intercept = weights_from_data(model, len(KINDS))

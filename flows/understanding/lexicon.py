@@ -9,6 +9,7 @@ bits of an int, so a reader asks "does this message hold all of these?" with one
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -36,6 +37,7 @@ _ENDINGS = frozenset(
     | {"ني", "ه", "ها", "هم", "وا", "و", "ت", "ك", "ي"}
 )
 
+_LONGEST_ENDING = max(map(len, _ENDINGS))
 
 # Arabic prefixes, longest first: wa-bi-al, wa-al, bi-al, fa-al, ka-al, li-l, al, and, so,
 # with, to, will (sa-, Levantine bi-, Egyptian ha-/ḥa-), like.
@@ -58,6 +60,13 @@ _AR_PREFIXES = (
 )
 
 
+def _near_key(first: str, other: str, length: int, head: int) -> int:
+    """A key of :attr:`Lexicon.near` as one int (smaller than a tuple and a string): the
+    first letter, then the second (head 0), the last (head 1) or no other letter (head 2),
+    the length (words longer than any typed word share one key) and the head."""
+    return (ord(first) << 21 | (ord(other) if other else 0)) << 10 | min(length, 255) << 2 | head
+
+
 def _deletes(word: str, depth: int) -> set[str]:
     found = {word}
     frontier = {word}
@@ -74,11 +83,14 @@ class Lexicon:
 
     exact: Mapping[str, int]  # word -> concept bits
     stems: Mapping[str, tuple[tuple[str, int], ...]]  # first two letters -> (stem, bits)
-    # (first letter, length) -> the words a typo may stand for: a typed word is compared
-    # with the words of its own first letter and a length within two of its own. (An index
-    # of every deletion variant answered the same but took seconds to build and tens of MB.)
-    near: Mapping[tuple[str, int], tuple[str, ...]]
-    tolerance: Mapping[str, int]
+    # :func:`_near_key` -> the words a typo may stand for: a typed word is compared with the
+    # words of its own first letter and a length within their tolerance of its own (one
+    # typo: one letter more or less). A word that allows one typo is kept twice, under its
+    # first two letters and under its first and last letter: one slip in a word of five
+    # letters or more leaves the one or the other as it was (see :meth:`_typo_of`); a word
+    # that allows two is kept under its first letter. (An index of every deletion variant
+    # answered the same but took seconds to build and tens of MB.)
+    near: Mapping[int, tuple[str, ...]]
     fuzzy: Mapping[str, int]  # words and stem forms that a typo may stand for
     known: frozenset[str] = frozenset()  # words seen in the examples: real words, not typos
     endings: tuple[tuple[str, int], ...] = ()  # (ending, bits): "*ني" is every word ending so
@@ -93,8 +105,7 @@ class Lexicon:
         exact: dict[str, int] = {}
         stems: dict[str, list[tuple[str, int]]] = {}
         long_stems: dict[str, list[tuple[str, int]]] = {}  # by first letter, for typos
-        near: dict[tuple[str, int], list[str]] = {}
-        tolerance: dict[str, int] = {}
+        near: dict[int, list[str]] = {}
         endings: list[tuple[str, int]] = []
         for word, bits in entries.items():
             if word.startswith("*"):
@@ -122,30 +133,52 @@ class Lexicon:
                     fuzzy[form] = fuzzy.get(form, 0) | bits
         for word in fuzzy:
             tol = _tolerance(word) if word in exact else min(1, _tolerance(word))
-            if tol:
-                tolerance[word] = tol
-                near.setdefault((word[0], len(word)), []).append(word)
+            if not tol:
+                continue
+            # _near_key written out (it is called for every word: a warm start waits)
+            start, length = ord(word[0]) << 21, min(len(word), 255) << 2
+            if tol == 1:
+                near.setdefault((start | ord(word[1])) << 10 | length, []).append(word)
+                near.setdefault((start | ord(word[-1])) << 10 | length | 1, []).append(word)
+            else:
+                near.setdefault(start << 10 | length | 2, []).append(word)
         for first, entries_ in long_stems.items():
             stems.setdefault(first, []).extend(entries_)
         return cls(
             exact,
             {k: tuple(v) for k, v in stems.items()},
             {k: tuple(sorted(v)) for k, v in near.items()},
-            tolerance,
             fuzzy,
             frozenset(known) - set(exact),
             tuple(endings),
             yields,
         )
 
+    @functools.cached_property
+    def _ends(self) -> tuple[str, ...]:
+        return tuple(end for end, _ in self.endings)
+
     def bits(self, token: str) -> int:
         """The concepts ``token`` may stand for (0 when none)."""
         ending = 0
-        for end, bits in self.endings:
-            # Arabic writes "me" onto the verb: يقتلني, بيضربوني, yqtlouni.
-            if token.endswith(end) and len(token) >= len(end) + 3:
-                ending |= bits
+        if token.endswith(self._ends):  # most words have none of the endings: one call
+            for end, bits in self.endings:
+                # Arabic writes "me" onto the verb: يقتلني, بيضربوني, yqtlouni.
+                if token.endswith(end) and len(token) >= len(end) + 3:
+                    ending |= bits
         return self._bits(token) | ending
+
+    def bits_each(self, tokens: Iterable[str]) -> list[int]:
+        """:meth:`bits` of each token; a word repeated in the message is looked up once
+        (the memo lives for this call only)."""
+        seen: dict[str, int] = {}
+        out: list[int] = []
+        for token in tokens:
+            found = seen.get(token)
+            if found is None:
+                found = seen[token] = self.bits(token)
+            out.append(found)
+        return out
 
     def _bits(self, token: str, stripped: int = 0) -> int:
         found = self.exact.get(token, 0)
@@ -174,9 +207,13 @@ class Lexicon:
         if found or len(token) < 5 or len(token) > 30 or token in self.known:
             return found
         giving = 0
+        # A stem of another length leaves no ending of _ENDINGS after any of the cuts below.
+        shortest, longest = len(token) - _LONGEST_ENDING - 1, len(token) + 1
         for stem, bits in self.stems.get(token[:1], ()):
             # A typo in an inflected word ("ovreleef"): the stem with one slip, then an ending.
             size = len(stem)
+            if size < shortest or size > longest:
+                continue
             for cut in (size - 1, size, size + 1):
                 if token[cut:] in _ENDINGS and OSA.distance(token[:cut], stem, score_cutoff=1) <= 1:
                     if bits & ~self.yields:
@@ -195,15 +232,28 @@ class Lexicon:
         found = giving = 0
         mine: set[str] | None = None
         size = len(token)
-        for length in range(size - 2, size + 3):  # further apart is more than 2 typos
-            bucket = self.near.get((token[0], length))
+        # One slip (substitution, insertion, deletion, two letters swapped) in a word of
+        # five letters or more (a token that gets here has them) touches none of its first
+        # two letters, or else only some of its first three: the word then starts with the
+        # token's first two letters, or it ends with its last letter (the first is the same
+        # in any case). Lengths further apart than a word's tolerance are more typos than
+        # it allows.
+        get = self.near.get
+        first = token[0]
+        second = _near_key(first, token[1], 0, 0)
+        last = _near_key(first, token[-1], 0, 1)
+        alone = _near_key(first, "", 0, 2)
+        one: tuple[str, ...] = ()  # words that allow one typo, a word maybe twice
+        for length in range(size - 1, size + 2):
+            one += get(second | length << 2, ()) + get(last | length << 2, ())
+        two: tuple[str, ...] = ()
+        for length in range(size - 2, size + 3):
+            two += get(alone | length << 2, ())
+        for tol, bucket in ((1, one), (2, two)):
             if not bucket:
                 continue
-            hits = process.extract(token, bucket, scorer=OSA.distance, score_cutoff=2, limit=None)
-            for word, distance, _ in hits:
-                tol = self.tolerance[word]
-                if distance > tol:
-                    continue
+            hits = process.extract(token, bucket, scorer=OSA.distance, score_cutoff=tol, limit=None)
+            for word, _, _ in hits:
                 if mine is None:
                     mine = _deletes(token, 2 if size >= 8 else 1)
                 if not mine.isdisjoint(_deletes(word, tol)):

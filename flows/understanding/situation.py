@@ -24,13 +24,14 @@ the names of the rules that decided, never words.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import re
 import sys
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import add
+from operator import add, sub
 from typing import TYPE_CHECKING, Any
 
 from flows.match import Typed
@@ -43,7 +44,7 @@ from flows.understanding.classifier import (
 )
 from flows.understanding.lexicon import Lexicon, bits_of, names_of
 from flows.understanding.rules import PHRASE_GAP, WINDOW_SLACK, Rule, heard_of
-from flows.understanding.words import EOS, norm_word, words
+from flows.understanding.words import EOS, first_words, norm_word, words
 
 if TYPE_CHECKING:
     from flows.content import Content
@@ -210,6 +211,11 @@ class Reader:
     # concept bit -> indexes of the rules anchored on it, in rule order
     anchors: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
 
+    @functools.cached_property
+    def firsts(self) -> frozenset[str]:
+        """The first words of two-word spellings (see :func:`words`)."""
+        return first_words(self.spelling)
+
     def read(self, text: str) -> Reading:
         """What ``text`` says. Never raises; keeps nothing of the text."""
         fired, probs, _ = self.evidence(text)
@@ -220,11 +226,13 @@ class Reader:
     def evidence(self, text: str) -> tuple[dict[str, str], dict[str, float], int]:
         """What each part found: rules that fired (code -> rule name), the classifier's
         probability per code, and the number of words."""
-        tokens = words(text, self.spelling, self.symbols, self.fillers, digits=True)
-        count = sum(t != EOS for t in tokens)
+        tokens = words(
+            text, self.spelling, self.symbols, self.fillers, digits=True, firsts=self.firsts
+        )
+        count = len(tokens) - tokens.count(EOS)
         if not count:
             return {}, {}, 0
-        per_token = [self.lexicon.bits(t) for t in tokens]
+        per_token = self.lexicon.bits_each(tokens)
         heard = heard_of(tokens, per_token, self.eos_bit)
         present = 0
         for bits in heard:
@@ -266,21 +274,47 @@ class Reader:
         weight_of = self.weights.get
         # Running sums per code after each word: a part's sum is two look-ups per code.
         # Adding 0.0 for a code a feature has no weight for changes no sum.
+        # The features of :func:`features` (``chars=False``), in the same order, each looked
+        # up as it is made.
+        names = self.names
+        named: dict[int, list[str]] = {}  # lives for this call only
         running = [0.0] * size
         prefix = [running]
-        for feats in features(tokens, concepts, self.names, chars=False):
-            for f in feats:
-                row = weight_of(f)
+        for i, token in enumerate(tokens):
+            row = weight_of(f"w:{token}")
+            if row is not None:
+                running = list(map(add, running, row))
+            if i:
+                row = weight_of(f"b:{tokens[i - 1]}_{token}")
                 if row is not None:
                     running = list(map(add, running, row))
+            bits = concepts[i]
+            if bits:
+                mine = named.get(bits)
+                if mine is None:
+                    mine = named[bits] = names_of(bits, names)
+                for name in mine:
+                    row = weight_of(f"k:{name}")
+                    if row is not None:
+                        running = list(map(add, running, row))
+                for back in range(max(0, i - 3), i):
+                    before = concepts[back]
+                    if before:
+                        others = named.get(before)
+                        if others is None:
+                            others = named[before] = names_of(before, names)
+                        for other in others:
+                            for name in mine:
+                                row = weight_of(
+                                    f"p:{name}|{other}" if name < other else f"p:{other}|{name}"
+                                )
+                                if row is not None:
+                                    running = list(map(add, running, row))
             prefix.append(running)
         best = [-1e9] * size
         for lo, hi in _spans(tokens):
-            start, end = prefix[lo], prefix[hi]
-            for i in range(size):
-                total = end[i] - start[i]
-                if total > best[i]:
-                    best[i] = total
+            # max() keeps the best so far unless a part's sum is higher, as `>` did.
+            best = list(map(max, best, map(sub, prefix[hi], prefix[lo])))
         return {label: sigmoid(best[i] + self.intercept[i]) for i, label in enumerate(self.labels)}
 
     def concepts_of(self, text: str) -> list[tuple[str, list[str]]]:
@@ -314,7 +348,7 @@ def _spans(tokens: Sequence[str]) -> Iterable[tuple[int, int]]:
     """The parts a message is read in: each sentence (long ones in overlapping parts of
     SPAN words), and the whole message when it is short enough to be one story."""
     n = len(tokens)
-    if sum(t != EOS for t in tokens) <= WHOLE:
+    if len(tokens) - tokens.count(EOS) <= WHOLE:
         yield 0, n
     start = 0
     for i, token in enumerate(tokens):
@@ -498,21 +532,26 @@ def reader_for(
         says_not = "not" in needed
         unless = bits_of(index, pattern.unless) | (0 if says_not else negation)
         for combination in itertools.product(*(item.split("|") for item in pattern.all)):
-            rules.append(
-                Rule(
-                    f"pattern {pattern.means}: {name}",
-                    pattern.means,
-                    "sure",
-                    tuple(bits_of(index, item.split("&")) for item in combination),
-                    pattern.order,
-                    pattern.window + WINDOW_SLACK,
-                    unless,
-                    negation=negation,
-                    eos=index["eos"],
-                    gap=max(PHRASE_GAP, pattern.window + WINDOW_SLACK - len(combination)),
-                    before=NOT_BEFORE,
-                )
+            rule = Rule(
+                f"pattern {pattern.means}: {name}",
+                pattern.means,
+                "sure",
+                tuple(bits_of(index, item.split("&")) for item in combination),
+                pattern.order,
+                pattern.window + WINDOW_SLACK,
+                unless,
+                negation=negation,
+                eos=index["eos"],
+                gap=max(PHRASE_GAP, pattern.window + WINDOW_SLACK - len(combination)),
+                before=NOT_BEFORE,
             )
+            if not rule.mask:
+                # The reader looks at a rule only when a concept it needs is in the message
+                # (:func:`anchored`): a rule that needs none would silently never count.
+                message = "needs no concept, so it would never be tried: name one in `all`"
+                problems.append(("situation-concepts", ("patterns", i, "all"), message))
+                break
+            rules.append(rule)
     if model is not None:
         known = known_words(model) | fillers
     else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 
 from flows.match import Typed, normalise
 
@@ -36,6 +36,25 @@ _CONTRACTIONS = (
 )
 
 
+_APOSTROPHE = re.compile(r"['’‘`´]")  # every contraction above has one
+
+
+class _Invisible(dict[int, str]):
+    """For ``str.translate``: format characters and combining marks dropped, anything else
+    kept. Decided once per character for the alphabets below ``_MEMO_BELOW`` (a bounded
+    memo of Unicode's categories, nothing typed), every time for the rest."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        out = "" if unicodedata.category(ch) in ("Cf", "Mn") else ch
+        if code < _MEMO_BELOW:
+            self[code] = out
+        return out
+
+
+_MEMO_BELOW = 0x3000
+_INVISIBLE = _Invisible()
+
 EOS = "⏎"  # a word of its own after each sentence: the concept `eos` (can never be typed)
 _SENTENCE = re.compile(r"[.!?;:,\n،؛؟]+")  # also the Arabic comma, semicolon and question mark
 _FULL_STOP = re.compile(r"[.!?\n؟]")  # a sentence ends there; a comma or a colon only a clause
@@ -50,6 +69,7 @@ def words(
     *,
     digits: bool = False,
     stops: list[bool] | None = None,
+    firsts: Set[str] | None = None,
 ) -> list[str]:
     """The message as normalised words, contractions and youth spelling written out, with
     EOS after each sentence ("ik kan niet meer." ends there; "ik kan niet meer wachten" not).
@@ -59,16 +79,19 @@ def words(
     reads as "ik wil graag dood". ``digits``: numbers stay numbers ("12 uur"); else digits
     are read as the letters they look like ("k1ll"), as the crisis detector reads them.
     ``stops``, when given, gets one flag per EOS: whether a full stop (. ! ? or a new line)
-    ended that part rather than a comma, a colon or a semicolon."""
+    ended that part rather than a comma, a colon or a semicolon. ``firsts``, when given:
+    the first words of the two-word keys of ``spelling`` (:func:`first_words`), so that
+    other words are not looked up as the start of a pair."""
     if len(text) > MAX_CHARS:
         text = text[:MAX_CHARS]
     if symbols:
         text = text.translate(symbols)
     if not text.isascii():  # invisible characters would split "don\u200b't"
-        text = "".join(c for c in text if unicodedata.category(c) not in ("Cf", "Mn"))
+        text = text.translate(_INVISIBLE)
     lowered = _REPEATS.sub(r"\1", text.casefold())
-    for pattern, replacement in _CONTRACTIONS:
-        lowered = pattern.sub(replacement, lowered)
+    if _APOSTROPHE.search(lowered):
+        for pattern, replacement in _CONTRACTIONS:
+            lowered = pattern.sub(replacement, lowered)
     out: list[str] = []
     plain = lowered.isascii()
     marks = _SENTENCE.findall(lowered) if stops is not None else []
@@ -86,7 +109,7 @@ def words(
             if skip:
                 skip -= 1
                 continue
-            if j + 1 < count:
+            if j + 1 < count and (firsts is None or token in firsts):
                 # Two typed words that mean something together ("nu vreau": not want),
                 # also with a filler between them ("nu chiar vreau").
                 pair = spelling.get(f"{token} {tokens[j + 1]}")
@@ -100,7 +123,12 @@ def words(
                         out.extend((pair[0], tokens[j + 1], *pair[1:]))
                         skip = 2
                         continue
-            out.extend(w for w in spelling.get(token, (token,)) if w not in ignore)
+            meant = spelling.get(token)
+            if meant is None:
+                if token not in ignore:
+                    out.append(token)
+            else:
+                out.extend(w for w in meant if w not in ignore)
         out.append(EOS)
         if stops is not None:
             stops.append(part >= len(marks) or bool(_FULL_STOP.search(marks[part])))
@@ -109,7 +137,13 @@ def words(
     return out
 
 
+def first_words(spelling: Mapping[str, tuple[str, ...]]) -> frozenset[str]:
+    """The first words of the two-word keys of ``spelling`` (see :func:`words`)."""
+    return frozenset(key.split(" ", 1)[0] for key in spelling if " " in key)
+
+
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+_ANY_DIGIT = re.compile(r"[0-9]")
 _LOOKALIKE = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 )
@@ -118,6 +152,8 @@ _LOOKALIKE = str.maketrans(
 def ascii_words(text: str) -> list[str]:
     """``Typed.of(text).tokens`` for lowercase ASCII text, without a loop per character."""
     text = _REPEATS.sub(r"\1", _NON_WORD.sub(" ", text))
+    if not _ANY_DIGIT.search(text):  # no look-alike left to read: the second pass is the same
+        return text.split()
     return _REPEATS.sub(r"\1", _NON_WORD.sub(" ", text.translate(_LOOKALIKE))).split()
 
 

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flows import Content, Count, Engine, Message
-from flows.understanding.situation import age_of, band, decide
+from flows.understanding.situation import age_of, band, decide, reader_for
+from flows.understanding.situation_check import lint_situation
 from tests.flows.test_engine import Conversation, buttons, texts
 
 
@@ -365,3 +366,29 @@ def test_skip_drops_the_ticks_a_story_set(engine: Engine) -> None:
 )
 def test_a_not_before_a_sign_ticks_nothing(engine: Engine, text: str) -> None:
     assert engine.readers.situation.read(text).signals == ()
+
+
+def test_a_pattern_that_needs_no_concept_is_refused_with_its_line(
+    engine: Engine, content: Content
+) -> None:
+    """The reader tries a pattern only when a concept it needs is in the message, so a
+    pattern that needs none would never count: the content check says so, with its file
+    and line. (The file's schema asks for one concept at least; this is the check behind
+    it, for a pattern built some other way.)"""
+    concepts = content.situation_concepts
+    empty = concepts.patterns[1].model_copy(update={"all": []})
+    patterns = [concepts.patterns[0], empty, *concepts.patterns[2:]]
+    broken = dataclasses.replace(
+        content,
+        situation_concepts=concepts.model_copy(update={"patterns": patterns}),
+        compiled={},
+    )
+    reader = reader_for(broken, trained=False)
+    assert len(reader.rules) < len(reader_for(content, trained=False).rules)
+    found = [p for p in lint_situation(broken, reader) if "never be tried" in p.message]
+    assert len(found) == 1
+    assert found[0].severity == "error"
+    assert found[0].file.endswith("phrases/situation-concepts.yaml")
+    assert found[0].line is not None
+    shipped = lint_situation(content, engine.readers.situation)
+    assert not [p for p in shipped if "never be tried" in p.message]
