@@ -313,7 +313,8 @@ class CrisisPattern(Strict):
     lang: str | None = Field(
         default=None,
         description="A pattern that reads one language's words (en: English 'door' is Dutch "
-        "'by'): it applies only to a message with a word that `looks` lists for that language.",
+        "'by'): it is left out of a message with small words of another language in `looks` "
+        "and none of its own.",
     )
 
 
@@ -383,8 +384,9 @@ class CrisisConceptsFile(Strict):
     )
     looks: dict[str, list[str]] = Field(
         default_factory=dict,
-        description="Language -> small words only that language uses (en: the, my, at): a "
-        "pattern with `lang` applies only to a message that has one of them.",
+        description="Language -> small words only that language uses (en: the, my, at; nl: ik, "
+        "een, niet): a pattern with `lang` is left out of a message with another language's "
+        "small words and none of its own.",
     )
 
 

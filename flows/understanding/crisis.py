@@ -223,8 +223,9 @@ class Detector:
     asides: frozenset[str] = frozenset()  # greetings, words of talk: no words of a post
     mood_mask: int = 0  # signals that are a mood: in a post they need a stronger sign
     mood_rules: frozenset[str] = frozenset()  # names of `mood` patterns
-    # language -> its small words: a rule of one language's words (`lang`) reads only a
-    # message with one of them (Dutch "door" is "by", not the English door)
+    # language -> its small words: a rule of one language's words (`lang`) is left out of a
+    # message with another language's small words and none of its own (Dutch "door" is
+    # "by", not the English door); a message with none at all is read by every rule
     looks: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # concept bit -> indexes of the rules anchored on it (see :func:`rule_anchors`);
     # empty: every rule is looked at
@@ -311,7 +312,7 @@ class Detector:
                     if langs is None:
                         said = set(tokens)
                         langs = {k for k, small in self.looks.items() if not small.isdisjoint(said)}
-                    if rule.lang not in langs:
+                    if langs and rule.lang not in langs:  # another language's small words only
                         continue
                 if rule.found(heard, where, stops):
                     target = sure if is_sure else hints
@@ -665,12 +666,22 @@ def _compile_rules(
                         laugh,
                     )
                 )
-    looks = {
-        lang: frozenset(
-            w for small in listed for w in words(small, spelling, symbols, fillers) if w != EOS
-        )
-        for lang, listed in concepts.looks.items()
-    }
+    looks: dict[str, frozenset[str]] = {}
+    for lang, listed in concepts.looks.items():
+        read: set[str] = set()
+        for small in listed:
+            as_read = [w for w in words(small, spelling, symbols, fillers) if w != EOS]
+            respelled = " ".join(Typed.of(small).tokens) in spelling
+            if len(as_read) != 1 or respelled:  # it would silently stop counting as itself
+                problems.append(
+                    (
+                        "crisis-concepts",
+                        ("looks", lang),
+                        f"'{small}' is read as {' '.join(as_read) or 'nothing'}: leave it out",
+                    )
+                )
+            read.update(as_read)
+        looks[lang] = frozenset(read)
     for i, pattern in enumerate(concepts.patterns):
         needed = [c for item in pattern.all for c in re.split(r"[&|]", item)]
         unknown = [c for c in (*needed, *pattern.unless, *pattern.unless_far) if c not in index]

@@ -5,11 +5,13 @@ any example file: they name the mechanisms.)"""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from flows import Count, Engine
 from flows.content import Content
-from flows.understanding.crisis import is_post, training_set
+from flows.understanding.crisis import detector_for, is_post, training_set
 from flows.understanding.crisis_check import caught, evaluate_fresh, fresh
 from flows.understanding.words import EOS, words
 from tests.flows.test_engine import Conversation, texts
@@ -212,25 +214,38 @@ def test_only_sentences_of_three_words_besides_greetings_make_a_post() -> None:
 )
 def test_dutch_door_is_no_english_door(engine: Engine, sentence: str) -> None:
     """Dutch "door" is "by" or "through", and "zijn" is "his" as well as "are": a pattern
-    of English words (`lang: en`) reads only a message that looks English, so a story about
-    a debt gets no danger check."""
+    of English words (`lang: en`) is left out of a message with Dutch small words and no
+    English ones, so a story about a debt gets no danger check."""
     assert engine.crisis(sentence).outcome == "no", sentence
 
 
 @pytest.mark.parametrize(
     "sentence",
-    ["my ex is at the door again", "he is banging on my door", "someone is at our door now"],
+    [
+        "my ex is at the door again",
+        "he is banging on my door",
+        "someone is at our door now",
+        # chat English with no small word of either language: every pattern reads it
+        "omg hes coming thru door help",
+        "stepdad coming thru door",
+        "man is banging door",
+        "hes standing by da door",
+    ],
 )
 def test_an_english_door_still_gets_the_check(engine: Engine, sentence: str) -> None:
     assert caught("danger", engine.crisis(sentence)), sentence
 
 
-def test_an_english_only_pattern_needs_a_small_english_word(content: Content) -> None:
-    """The English door pattern is marked `lang: en`, and `looks` lists English words."""
+def test_an_english_only_pattern_is_left_out_only_for_another_language(
+    content: Content,
+) -> None:
+    """The English door pattern is marked `lang: en`; `looks` lists small words of English
+    and of Dutch, each read as itself."""
     patterns = [p for p in content.crisis_concepts.patterns if "door_en" in p.all]
     assert patterns
     assert all(p.lang == "en" for p in patterns)
     assert {"the", "my"} <= set(content.crisis_concepts.looks["en"])
+    assert {"ik", "een"} <= set(content.crisis_concepts.looks["nl"])
 
 
 def test_a_dutch_debt_story_at_the_question_gets_no_danger_check(engine: Engine) -> None:
@@ -282,3 +297,18 @@ def test_indirect_kinds_get_the_number(engine: Engine, sentence: str, kind: str)
 )
 def test_ordinary_kinds_near_the_new_patterns_are_no_crisis(engine: Engine, sentence: str) -> None:
     assert engine.crisis(sentence).outcome == "no", sentence
+
+
+def test_a_looks_word_that_does_not_read_as_itself_is_refused(content: Content) -> None:
+    """A small word in `looks` that spelling writes out ("wont": "will not") would silently
+    stop counting as itself: the detector's problems say so."""
+    concepts = content.crisis_concepts
+    looks = {**concepts.looks, "en": [*concepts.looks["en"], "wont"]}
+    broken = dataclasses.replace(
+        content,
+        crisis_concepts=concepts.model_copy(update={"looks": looks}),
+        compiled={},
+    )
+    said = [p[2] for p in detector_for(broken, trained=False).problems]
+    assert any(m.startswith("'wont' is read as") for m in said), said
+    assert not [p for p in detector_for(content, trained=False).problems if p[1][0] == "looks"]
