@@ -49,30 +49,34 @@ _PLAIN = str.maketrans(
     }
 )
 _ASCII_CONTROLS = str.maketrans({chr(c): " " for c in (*range(32), 127)})  # category Cc
-_MEMO_BELOW = 0x3000  # characters of the alphabets people type here; a bounded memo
+_TABLE_BELOW = 0x3000  # characters of the alphabets people type here: listed from the start
+
+
+def _mark(ch: str) -> str:
+    category = unicodedata.category(ch)
+    if category == "Cc":
+        return " "
+    if unicodedata.combining(ch) or category in {"Cf", "Co", "Cs"}:
+        return ""
+    return ch
 
 
 class _Marks(dict[int, str]):
     """For ``str.translate`` after NFKD: control characters separate words (a space);
     combining marks, zero-width and format characters are dropped inside words; anything
-    else is kept. Decided once per character (in C from then on) for the alphabets below
-    ``_MEMO_BELOW``, every time for the rest, so the memo stays small."""
+    else is kept. Below ``_TABLE_BELOW`` every character that changes is listed from the
+    start (in C from then on; the table never changes with what is typed); above it, each
+    character is looked up every time."""
 
     def __missing__(self, code: int) -> str:
-        ch = chr(code)
-        category = unicodedata.category(ch)
-        if category == "Cc":
-            out = " "
-        elif unicodedata.combining(ch) or category in {"Cf", "Co", "Cs"}:
-            out = ""
-        else:
-            out = ch
-        if code < _MEMO_BELOW:
-            self[code] = out
-        return out
+        if code < _TABLE_BELOW:
+            raise LookupError(code)  # not listed: translate keeps the character
+        return _mark(chr(code))
 
 
-_MARKS = _Marks()
+_MARKS = _Marks(
+    (code, out) for code in range(_TABLE_BELOW) if (out := _mark(chr(code))) != chr(code)
+)
 # Leetspeak and look-alikes people use to dodge filters.
 _LOOKALIKE = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "€": "e"}

@@ -41,19 +41,21 @@ _APOSTROPHE = re.compile(r"['’‘`´]")  # every contraction above has one
 
 class _Invisible(dict[int, str]):
     """For ``str.translate``: format characters and combining marks dropped, anything else
-    kept. Decided once per character for the alphabets below ``_MEMO_BELOW`` (a bounded
-    memo of Unicode's categories, nothing typed), every time for the rest."""
+    kept. Below ``_TABLE_BELOW`` (the alphabets people type here) the table lists every such
+    character from the start, so it never changes with what is typed; above it, each
+    character is looked up every time."""
 
     def __missing__(self, code: int) -> str:
+        if code < _TABLE_BELOW:
+            raise LookupError(code)  # not listed: translate keeps the character
         ch = chr(code)
-        out = "" if unicodedata.category(ch) in ("Cf", "Mn") else ch
-        if code < _MEMO_BELOW:
-            self[code] = out
-        return out
+        return "" if unicodedata.category(ch) in ("Cf", "Mn") else ch
 
 
-_MEMO_BELOW = 0x3000
-_INVISIBLE = _Invisible()
+_TABLE_BELOW = 0x3000
+_INVISIBLE = _Invisible(
+    (code, "") for code in range(_TABLE_BELOW) if unicodedata.category(chr(code)) in ("Cf", "Mn")
+)
 
 EOS = "⏎"  # a word of its own after each sentence: the concept `eos` (can never be typed)
 _SENTENCE = re.compile(r"[.!?;:,\n،؛؟]+")  # also the Arabic comma, semicolon and question mark

@@ -89,3 +89,16 @@ def test_numbers_beyond_the_buttons_match_synonyms() -> None:
     assert match_option("15", ages, ["u16", "older"]).sure == "u16"
     assert match_option("2", ages, ["u16", "older"]).sure == "older"
     assert match_option("99", ages, ["u16", "older"]).sure is None
+
+
+def test_the_character_tables_never_change_with_what_is_typed() -> None:
+    """The translate tables of both normalisers list every character they change from the
+    start: nothing typed (not even which characters) is remembered in them."""
+    from flows import match
+    from flows.understanding import words as understanding_words
+
+    before = (dict(match._MARKS), dict(understanding_words._INVISIBLE))
+    text = "Zażółć gęślą jaźń ﻿ حياتي ж\u200bить \x07 ёлка 𝔡𝔢𝔞𝔡 ក្រោម"
+    normalise(text)
+    understanding_words.words(text, {})
+    assert (dict(match._MARKS), dict(understanding_words._INVISIBLE)) == before
