@@ -131,6 +131,18 @@ async def test_hurry_moves_a_conversation_forward() -> None:
     assert order[0] == "c"
 
 
+async def test_a_crisis_reply_never_waits_for_the_pair_limit() -> None:
+    """With the person's bucket empty (the next message in 100 s), a crisis reply goes at
+    once; any other waits its turn."""
+    now = [1000.0]
+    pacer = Pacer(rate=1000.0, person_rate=0.01, person_burst=1, clock=lambda: now[0])
+    await pacer.turn("k")  # the one message the bucket holds
+    await asyncio.wait_for(pacer.turn("k", Priority.CRISIS), 2.0)
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(pacer.turn("k", Priority.REST), 0.2)
+    await pacer.close()
+
+
 async def test_quiet_conversations_are_forgotten() -> None:
     """The pacer holds conversation keys only while they may still need pacing."""
     now = [1000.0]
