@@ -36,7 +36,7 @@ from bot.tokenbucket import Clock, SharedSlots, TokenBucket
 
 HURRY_SECONDS = 30.0  # how long a conversation keeps the front of the queue after hurry()
 SWEEP_SECONDS = 10.0  # how often quiet conversations' buckets are forgotten
-KEEP_RELEASED = 100_000  # entries of `released` kept (for tests and benches)
+KEEP_RELEASED = 1_000  # entries of `released` kept (for tests; about 100 KB at most)
 
 Key = TypeVar("Key", bound=Hashable)
 
