@@ -196,8 +196,9 @@ class Reader:
     names: tuple[str, ...]  # concept names by bit
     rules: tuple[Rule, ...]  # kind: the code a match states
     labels: tuple[str, ...]  # the classifier's codes, in order
-    # feature -> its weight per label, 0.0 where it has none: one compact array per
-    # feature (smaller than index and weight arrays, and summed in C; the same doubles)
+    # feature -> its weight per label, 0.0 where it has none: one compact array of 32-bit
+    # floats per feature (smaller than index and weight arrays, and summed in C; the cache
+    # keeps six decimals, which a 32-bit float holds: the same ticks on every example)
     weights: Mapping[str, array[float]]
     intercept: tuple[float, ...]
     age_words: frozenset[str]
@@ -628,7 +629,7 @@ def reader_for(
     kept: dict[str, array[float]] = {}
     for f, row in dense.items():
         if any(abs(w) >= WEIGHT_KEPT for w in row):
-            kept[f] = array("d", [w if abs(w) >= WEIGHT_KEPT else 0.0 for w in row])
+            kept[f] = array("f", [w if abs(w) >= WEIGHT_KEPT else 0.0 for w in row])
     rare = tuple(sorted(names, key=lambda n: (seen[names.index(n)], n)))
     return dataclasses.replace(
         reader,
@@ -655,7 +656,7 @@ def sparse_from_data(
             or not all(isinstance(i, int) and 0 <= i < labels for i in indexes)
         ):
             raise ValueError("a weight row of the wrong size")
-        row = array("d", [0.0] * labels)
+        row = array("f", [0.0] * labels)
         for i, v in zip(indexes, values, strict=True):
             row[i] = float(v)
         weights[sys.intern(f)] = row
