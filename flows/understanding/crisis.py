@@ -60,6 +60,7 @@ from flows.understanding.rules import (
     UNLESS_BEFORE,
     WINDOW_SLACK,
     Rule,
+    anchored_on,
     full_stops,
     heard_of,
     look_back,
@@ -293,16 +294,7 @@ class Detector:
             if anchors:
                 # Only the rules anchored on a concept of the message, in rule order (the
                 # first rule of a kind that matches names it): a dozen of some 800.
-                candidates = list(anchors.get(0, ()))
-                rest = present
-                while rest:
-                    low = rest & -rest
-                    found = anchors.get(low)
-                    if found:
-                        candidates.extend(found)
-                    rest ^= low
-                candidates.sort()
-                chosen = [table[i] for i in candidates]
+                chosen = [table[i] for i in anchored_on(anchors, present)]
             for mask, rule, kinds, is_sure in chosen:
                 if present & mask != mask:  # most rules stop here: one AND per rule
                     continue

@@ -10,7 +10,7 @@ code such as ``sig_boss``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from flows.understanding.words import EOS
@@ -49,6 +49,21 @@ def full_stops(tokens: Sequence[str], flags: Sequence[bool]) -> list[int]:
         else:
             counts.append(seen)
     return counts
+
+
+def anchored_on(anchors: Mapping[int, Sequence[int]], present: int) -> list[int]:
+    """The indexes of the rules anchored on a concept bit of ``present`` (and of those under
+    0, which need none), in rule order: a reader looks only at these, a dozen of hundreds."""
+    chosen = list(anchors.get(0, ()))
+    rest = present
+    while rest:
+        low = rest & -rest
+        found = anchors.get(low)
+        if found:
+            chosen.extend(found)
+        rest ^= low
+    chosen.sort()
+    return chosen
 
 
 def _positions(heard: Sequence[int], bit: int, where: dict[int, list[int]]) -> list[int]:

@@ -43,7 +43,7 @@ from flows.understanding.classifier import (
     train,
 )
 from flows.understanding.lexicon import Lexicon, bits_of, names_of
-from flows.understanding.rules import PHRASE_GAP, WINDOW_SLACK, Rule, heard_of
+from flows.understanding.rules import PHRASE_GAP, WINDOW_SLACK, Rule, anchored_on, heard_of
 from flows.understanding.words import EOS, first_words, norm_word, words
 
 if TYPE_CHECKING:
@@ -245,16 +245,7 @@ class Reader:
         if anchors:
             # Only the rules whose rarest concept is here, in rule order (the first rule of
             # a code that matches names it): a few dozen of some 650.
-            candidates: list[int] = []
-            rest = present
-            while rest:
-                low = rest & -rest
-                found = anchors.get(low)
-                if found:
-                    candidates.extend(found)
-                rest ^= low
-            candidates.sort()
-            chosen: Iterable[Rule] = [rules[i] for i in candidates]
+            chosen: Iterable[Rule] = [rules[i] for i in anchored_on(anchors, present)]
         else:
             chosen = rules
         for rule in chosen:
