@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,38 @@ def word_features(token: str) -> list[str]:
     ]
 
 
+def context_features(
+    tokens: Sequence[str],
+    concepts: Sequence[int],
+    names: Sequence[str],
+    i: int,
+    named: dict[int, list[str]],
+) -> Iterator[str]:
+    """The features of word ``i`` beyond the word itself, in this order: the word pair
+    ending here, the word's concepts, and concept pairs within three words. ``named``:
+    concept names per bits, kept by the caller for one message. The one definition that
+    :func:`features`, :meth:`Model.score` and the situation reader all read."""
+    if i:
+        yield f"b:{tokens[i - 1]}_{tokens[i]}"
+    bits = concepts[i]
+    if not bits:
+        return
+    mine = named.get(bits)
+    if mine is None:
+        mine = named[bits] = names_of(bits, names)
+    for name in mine:
+        yield f"k:{name}"
+    for back in range(max(0, i - 3), i):
+        before = concepts[back]
+        if before:
+            others = named.get(before)
+            if others is None:
+                others = named[before] = names_of(before, names)
+            for other in others:
+                for name in mine:
+                    yield f"p:{name}|{other}" if name < other else f"p:{other}|{name}"
+
+
 def features(
     tokens: Sequence[str],
     concepts: Sequence[int],
@@ -47,6 +79,7 @@ def features(
     within three words. ``context_only`` leaves out the word's own features (scored
     separately, once per word)."""
     out: list[list[str]] = []
+    named: dict[int, list[str]] = {}  # lives for this call only
     for i, token in enumerate(tokens):
         if context_only:
             here = []
@@ -54,17 +87,7 @@ def features(
             here = word_features(token)
         else:
             here = [f"w:{token}"]
-        if i:
-            here.append(f"b:{tokens[i - 1]}_{token}")
-        if concepts[i]:
-            mine = names_of(concepts[i], names)
-            here.extend(f"k:{name}" for name in mine)
-            for back in range(max(0, i - 3), i):
-                if concepts[back]:
-                    for other in names_of(concepts[back], names):
-                        for name in mine:
-                            a, b = (name, other) if name < other else (other, name)
-                            here.append(f"p:{a}|{b}")
+        here.extend(context_features(tokens, concepts, names, i, named))
         out.append(here)
     return out
 
@@ -93,48 +116,14 @@ class Model:
         (a long message repeats its words). The same sums as :meth:`probabilities` of
         :func:`features`, feature by feature in the same order, without keeping the
         features: a weight is looked up as each feature is made."""
-        get = self.weights.get
         seen: dict[str, tuple[float, float]] = {}  # these live for this call only
         named: dict[int, list[str]] = {}
         per_word: list[tuple[float, float]] = []
         for i, token in enumerate(tokens):
             own = seen.get(token)
             if own is None:
-                s = d = 0.0
-                for w in map(get, word_features(token)):
-                    if w is not None:
-                        s += w[0]
-                        d += w[1]
-                own = seen[token] = (s, d)
-            s = d = 0.0
-            if i:
-                w = get(f"b:{tokens[i - 1]}_{token}")
-                if w is not None:
-                    s += w[0]
-                    d += w[1]
-            bits = concepts[i]
-            if bits:
-                mine = named.get(bits)
-                if mine is None:
-                    mine = named[bits] = names_of(bits, names)
-                for name in mine:
-                    w = get(f"k:{name}")
-                    if w is not None:
-                        s += w[0]
-                        d += w[1]
-                for back in range(max(0, i - 3), i):
-                    before = concepts[back]
-                    if before:
-                        others = named.get(before)
-                        if others is None:
-                            others = named[before] = names_of(before, names)
-                        for other in others:
-                            for name in mine:
-                                pair = f"p:{name}|{other}" if name < other else f"p:{other}|{name}"
-                                w = get(pair)
-                                if w is not None:
-                                    s += w[0]
-                                    d += w[1]
+                own = seen[token] = self._sum(word_features(token))
+            s, d = self._sum(context_features(tokens, concepts, names, i, named))
             per_word.append((own[0] + s, own[1] + d))
         return self._windows(per_word, [t == EOS for t in tokens])
 

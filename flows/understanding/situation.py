@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from flows.match import Typed
 from flows.schema import AGE_BANDS, ROLES
 from flows.understanding.classifier import (
+    context_features,
     features,
     known_words,
     sigmoid,
@@ -276,32 +277,9 @@ class Reader:
             row = weight_of(f"w:{token}")
             if row is not None:
                 running = list(map(add, running, row))
-            if i:
-                row = weight_of(f"b:{tokens[i - 1]}_{token}")
+            for row in map(weight_of, context_features(tokens, concepts, names, i, named)):
                 if row is not None:
                     running = list(map(add, running, row))
-            bits = concepts[i]
-            if bits:
-                mine = named.get(bits)
-                if mine is None:
-                    mine = named[bits] = names_of(bits, names)
-                for name in mine:
-                    row = weight_of(f"k:{name}")
-                    if row is not None:
-                        running = list(map(add, running, row))
-                for back in range(max(0, i - 3), i):
-                    before = concepts[back]
-                    if before:
-                        others = named.get(before)
-                        if others is None:
-                            others = named[before] = names_of(before, names)
-                        for other in others:
-                            for name in mine:
-                                row = weight_of(
-                                    f"p:{name}|{other}" if name < other else f"p:{other}|{name}"
-                                )
-                                if row is not None:
-                                    running = list(map(add, running, row))
             prefix.append(running)
         best = [-1e9] * size
         for lo, hi in _spans(tokens):
