@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -52,7 +52,26 @@ _ASCII_CONTROLS = str.maketrans({chr(c): " " for c in (*range(32), 127)})  # cat
 _TABLE_BELOW = 0x3000  # characters of the alphabets people type here: listed from the start
 
 
+class CharTable(dict[int, str]):
+    """For ``str.translate``: each character as ``change`` gives it. Below ``_TABLE_BELOW``
+    every character that changes is listed from the start (in C from then on; the table
+    never changes with what is typed); above it, each character is asked every time."""
+
+    def __init__(self, change: Callable[[str], str]) -> None:
+        super().__init__(
+            (code, out) for code in range(_TABLE_BELOW) if (out := change(chr(code))) != chr(code)
+        )
+        self.change = change
+
+    def __missing__(self, code: int) -> str:
+        if code < _TABLE_BELOW:
+            raise LookupError(code)  # not listed: translate keeps the character
+        return self.change(chr(code))
+
+
 def _mark(ch: str) -> str:
+    """After NFKD: control characters separate words (a space); combining marks, zero-width
+    and format characters are dropped inside words; anything else is kept."""
     category = unicodedata.category(ch)
     if category == "Cc":
         return " "
@@ -61,22 +80,7 @@ def _mark(ch: str) -> str:
     return ch
 
 
-class _Marks(dict[int, str]):
-    """For ``str.translate`` after NFKD: control characters separate words (a space);
-    combining marks, zero-width and format characters are dropped inside words; anything
-    else is kept. Below ``_TABLE_BELOW`` every character that changes is listed from the
-    start (in C from then on; the table never changes with what is typed); above it, each
-    character is looked up every time."""
-
-    def __missing__(self, code: int) -> str:
-        if code < _TABLE_BELOW:
-            raise LookupError(code)  # not listed: translate keeps the character
-        return _mark(chr(code))
-
-
-_MARKS = _Marks(
-    (code, out) for code in range(_TABLE_BELOW) if (out := _mark(chr(code))) != chr(code)
-)
+_MARKS = CharTable(_mark)
 # Leetspeak and look-alikes people use to dodge filters.
 _LOOKALIKE = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "€": "e"}

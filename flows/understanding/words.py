@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence, Set
 
-from flows.match import Typed, normalise
+from flows.match import CharTable, Typed, normalise
 
 MAX_WORDS = 1200  # far more words than any one chat message holds
 MAX_CHARS = 16_384  # far longer than any one chat message a channel delivers
@@ -39,23 +39,12 @@ _CONTRACTIONS = (
 _APOSTROPHE = re.compile(r"['’‘`´]")  # every contraction above has one
 
 
-class _Invisible(dict[int, str]):
-    """For ``str.translate``: format characters and combining marks dropped, anything else
-    kept. Below ``_TABLE_BELOW`` (the alphabets people type here) the table lists every such
-    character from the start, so it never changes with what is typed; above it, each
-    character is looked up every time."""
-
-    def __missing__(self, code: int) -> str:
-        if code < _TABLE_BELOW:
-            raise LookupError(code)  # not listed: translate keeps the character
-        ch = chr(code)
-        return "" if unicodedata.category(ch) in ("Cf", "Mn") else ch
+def _visible(ch: str) -> str:
+    """Format characters and combining marks dropped, anything else kept."""
+    return "" if unicodedata.category(ch) in ("Cf", "Mn") else ch
 
 
-_TABLE_BELOW = 0x3000
-_INVISIBLE = _Invisible(
-    (code, "") for code in range(_TABLE_BELOW) if unicodedata.category(chr(code)) in ("Cf", "Mn")
-)
+_INVISIBLE = CharTable(_visible)
 
 EOS = "⏎"  # a word of its own after each sentence: the concept `eos` (can never be typed)
 _SENTENCE = re.compile(r"[.!?;:,\n،؛؟]+")  # also the Arabic comma, semicolon and question mark
