@@ -455,6 +455,9 @@ class SituationPattern(Strict):
     unless: list[ConceptName] = Field(
         default_factory=list, description="Concepts that cancel the match near it."
     )
+    after: int = Field(
+        default=3, ge=0, le=20, description="Words after the match where `unless` still counts."
+    )
     name: str | None = Field(default=None, description="Shown by `baken content understand`.")
 
 

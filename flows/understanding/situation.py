@@ -514,6 +514,7 @@ def reader_for(
                 eos=index["eos"],
                 gap=max(PHRASE_GAP, pattern.window + WINDOW_SLACK - len(combination)),
                 before=NOT_BEFORE,
+                after=pattern.after,
             )
             if not rule.mask:
                 # The reader looks at a rule only when a concept it needs is in the message
