@@ -6,7 +6,7 @@ baken run                 Telegram, long polling
 baken webhook             Telegram, webhook server (POST /telegram, /healthz, /metrics)
 baken web                 the web chat: a page, its WebSocket, /healthz, /metrics
 baken whatsapp            WhatsApp, webhook server (GET/POST /whatsapp, /healthz, /metrics)
-baken content check       validate the content; errors as path:line: message
+baken content check [--verbose]  validate the content; errors as path:line: message (--verbose: the situation reader per option)
 baken content graph       the flow as a Mermaid (or SVG) diagram
 baken content schema      JSON Schema of the content files
 baken content crisis TEXT what the crisis detector makes of TEXT (printed here only)
@@ -83,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     csub = content.add_subparsers(dest="content_command", metavar="ACTION", required=True)
     check = csub.add_parser("check", help="validate; exit 1 on errors")
     check.add_argument("dir", nargs="?", type=Path)
+    check.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also the situation reader's held-out recall per language and option",
+    )
     check.add_argument(
         "--today",
         type=dt.date.fromisoformat,
@@ -331,7 +336,7 @@ def _content(args: argparse.Namespace) -> int:
         from flows.understanding.crisis_check import check_fresh, describe_fresh
 
         readers = explain.readers(content)
-        lines, missed, passed = explain.check(content, readers)
+        lines, missed, passed = explain.check(content, readers, per_option=args.verbose)
         for line in lines:
             print(line)
         # Fresh examples are a measurement, not a fault in the content: listed, not counted.

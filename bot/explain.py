@@ -19,9 +19,12 @@ def readers(content: Content) -> Readers:
     return build_readers(content, DerivedCache())
 
 
-def check(content: Content, built: Readers) -> tuple[list[str], list[Problem], bool]:
+def check(
+    content: Content, built: Readers, *, per_option: bool = False
+) -> tuple[list[str], list[Problem], bool]:
     """Both readers on their held-out examples: report lines, problems, and whether the
-    content passes (no missed must-catch crisis, few false alarms and wrong ticks)."""
+    content passes (no missed must-catch crisis, few false alarms and wrong ticks).
+    ``per_option``: also the situation reader's recall per language and option."""
     from flows.understanding import crisis_check, situation_check
 
     lines: list[str] = []
@@ -34,6 +37,9 @@ def check(content: Content, built: Readers) -> tuple[list[str], list[Problem], b
     if content.situation_examples:
         report, found = situation_check.check(content, built.situation)
         lines.extend(situation_check.describe(report))
+        if per_option:
+            lines.append("situation reader, signals ticked per language and option:")
+            lines.extend(situation_check.describe_options(report))
         problems.extend(found)
         ok = ok and not found
     ok = ok and not any(p.severity == "error" for p in lint)
