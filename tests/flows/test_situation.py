@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows import Content, Count, Engine, Message
+from flows import Content, Count, Engine, Handoff, Message
 from flows.understanding.situation import age_of, band, decide, reader_for
 from flows.understanding.situation_check import lint_situation
 from tests.flows.test_engine import Conversation, buttons, texts
@@ -392,3 +392,73 @@ def test_a_pattern_that_needs_no_concept_is_refused_with_its_line(
     assert found[0].line is not None
     shipped = lint_situation(content, engine.readers.situation)
     assert not [p for p in shipped if "never be tried" in p.message]
+
+
+OTHER_TO_DO = ("Ja, het is veilig", "Over iemand die ik ken", "Nee", "Jonger dan 16")
+MOTHER = (
+    "ze heeft ineens dure kleren en een tweede telefoon en gaat naar feestjes met oudere "
+    "jongens"
+)
+SEEN = {"sig_money", "sig_phone2", "sig_parties"}
+
+
+def test_what_a_mother_sees_is_ticked_at_the_question_of_what_she_sees(engine: Engine) -> None:
+    """ "Zie je ook iets van dit?" answered in her own words: expensive things, a second
+    phone and parties with older boys are the three signs of that question, ticked and
+    said; a second phone is not "someone checks the phone"."""
+    chat = Conversation(engine)
+    chat.start()
+    to(chat, *OTHER_TO_DO, "Klaar", "Klaar")
+    assert chat.session is not None and chat.session.state == "other_seen"
+    out = chat.type(MOTHER)
+    said = " ".join(texts(out))
+    assert ticked(chat) == SEEN
+    assert "Ik heb aangevinkt:" in said
+    assert "Een tweede telefoon" in said
+    assert "sig_phone" not in chat.session.answer("other_life")
+
+
+def test_what_a_mother_sees_told_early_reaches_the_summary(engine: Engine) -> None:
+    """The same signs told at the first question of the path wait (as codes) for the
+    question they belong to, come ticked there, and are in the summary of the handoff."""
+    chat = Conversation(engine)
+    chat.start()
+    to(chat, *OTHER_TO_DO)
+    chat.type(MOTHER)
+    assert ticked(chat) == set()  # none of them is a sign of "what happens"
+    to(chat, "Klaar")
+    out = chat.press("Klaar")
+    assert ticked(chat) == SEEN
+    assert "Je vertelde dit al. Daarom heb ik dit aangevinkt:" in " ".join(texts(out))
+    to(chat, "Klaar", "Nee, laat de hulp zien")
+    out = chat.press("Provincie Groningen")
+    (handoff,) = [o for o in out if isinstance(o, Handoff)]
+    for sentence in (
+        "Hij of zij heeft ineens dure spullen of veel geld.",
+        "Hij of zij heeft een tweede telefoon.",
+        "Hij of zij gaat naar feestjes met oudere vrienden.",
+    ):
+        assert sentence in handoff.summary
+    assert "Iemand controleert zijn of haar telefoon." not in handoff.summary
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("en", "my son suddenly has loads of cash and a burner phone", {"sig_money", "sig_phone2"}),
+        ("pl", "córka chodzi na imprezy ze starszymi facetami", {"sig_parties"}),
+        ("ro", "fiul meu are un al doilea telefon ascuns", {"sig_phone2"}),
+        ("bg", "дъщеря ми изведнъж има скъпи дрехи", {"sig_money"}),
+        ("uk", "син ходить на вечірки зі старшими чоловіками", {"sig_parties"}),
+        ("ar", "ابني عنده تلفون تاني ومخبيه", {"sig_phone2"}),
+        ("nl", "mijn man heeft een tweede telefoon van zijn werk", set()),
+        ("en", "we had a birthday party with the whole family and my older cousins", set()),
+        ("en", "my son saved for months for new trainers", set()),
+    ],
+)
+def test_the_signs_a_parent_sees_are_read_in_every_language(
+    engine: Engine, lang: str, text: str, expected: set[str]
+) -> None:
+    """The three signs of "Zie je ook iets van dit?", and their near misses: a work phone,
+    a family party, shoes saved for."""
+    assert set(engine.readers.situation.read(text).signals) == expected, lang
