@@ -6,7 +6,8 @@ baken run                 Telegram, long polling
 baken webhook             Telegram, webhook server (POST /telegram, /healthz, /metrics)
 baken web                 the web chat: a page, its WebSocket, /healthz, /metrics
 baken whatsapp            WhatsApp, webhook server (GET/POST /whatsapp, /healthz, /metrics)
-baken content check [--verbose]  validate the content; errors as path:line: message (--verbose: the situation reader per option)
+baken content check [--verbose]  validate the content; errors as path:line: message
+                          (--verbose: the situation reader per language and option)
 baken content graph       the flow as a Mermaid (or SVG) diagram
 baken content schema      JSON Schema of the content files
 baken content crisis TEXT what the crisis detector makes of TEXT (printed here only)

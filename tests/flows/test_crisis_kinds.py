@@ -312,3 +312,29 @@ def test_a_looks_word_that_does_not_read_as_itself_is_refused(content: Content) 
     said = [p[2] for p in detector_for(broken, trained=False).problems]
     assert any(m.startswith("'wont' is read as") for m in said), said
     assert not [p for p in detector_for(content, trained=False).problems if p[1][0] == "looks"]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "mijn moeder vermoordt me als ze mijn kamer ziet",  # a mess at home
+        "i gave my xbox to my little brother because i got a ps5",  # replaced by a new one
+    ],
+)
+def test_a_parent_and_a_messy_room_or_a_replaced_console_is_no_crisis(
+    engine: Engine, sentence: str
+) -> None:
+    assert engine.crisis(sentence).outcome == "no", sentence
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        ("hij sloot me op in mijn kamer en zegt dat hij me gaat vermoorden", "danger"),
+        ("i gave away my guitar and my cat, i wont need them anymore", "suicide"),
+    ],
+)
+def test_a_room_or_a_gift_does_not_hide_a_real_crisis(
+    engine: Engine, sentence: str, kind: str
+) -> None:
+    assert caught(kind, engine.crisis(sentence)), sentence

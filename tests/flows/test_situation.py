@@ -396,8 +396,7 @@ def test_a_pattern_that_needs_no_concept_is_refused_with_its_line(
 
 OTHER_TO_DO = ("Ja, het is veilig", "Over iemand die ik ken", "Nee", "Jonger dan 16")
 MOTHER = (
-    "ze heeft ineens dure kleren en een tweede telefoon en gaat naar feestjes met oudere "
-    "jongens"
+    "ze heeft ineens dure kleren en een tweede telefoon en gaat naar feestjes met oudere jongens"
 )
 SEEN = {"sig_money", "sig_phone2", "sig_parties"}
 
@@ -409,7 +408,8 @@ def test_what_a_mother_sees_is_ticked_at_the_question_of_what_she_sees(engine: E
     chat = Conversation(engine)
     chat.start()
     to(chat, *OTHER_TO_DO, "Klaar", "Klaar")
-    assert chat.session is not None and chat.session.state == "other_seen"
+    assert chat.session is not None
+    assert chat.session.state == "other_seen"
     out = chat.type(MOTHER)
     said = " ".join(texts(out))
     assert ticked(chat) == SEEN
