@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from operator import add, sub
 from typing import TYPE_CHECKING, Any
 
-from flows.match import Typed
+from flows.match import Typed, normalise
 from flows.schema import AGE_BANDS, ROLES
 from flows.understanding.classifier import (
     context_features,
@@ -467,9 +467,12 @@ def reader_for(
     spelling: dict[str, tuple[str, ...]] = {}
     # The crisis detector's spelling list, then this reader's own ("have to" -> must).
     typed_meant = {**crisis_words.spelling, **content.situation_concepts.spelling}
+    # Normalised as this reader reads a message (digits stay digits), not as the crisis
+    # detector folds them into letters: else no Arabizi spelling with a digit ("ma 3am",
+    # "l7chich", "y9tel") could ever match here.
     for typed, meant in typed_meant.items():
-        key = " ".join(Typed.of(typed).tokens)
-        value = tuple(Typed.of(meant).tokens)
+        key = normalise(typed)
+        value = tuple(normalise(meant).split())
         if key and key.count(" ") <= 1 and value:
             spelling[key] = value
     fillers = frozenset(w for f in crisis_words.fillers for w in Typed.of(f).tokens)
