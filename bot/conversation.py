@@ -43,9 +43,23 @@ from bot.logs import get_logger
 from bot.metrics import Metrics
 from bot.serving import ContentHolder
 from bot.stores.base import DuplicateDeliveryError, SessionStore
-from flows import Answered, Choice, Count, Event, Handoff, Message, Output, Stale, Wipe
+from flows import (
+    Answered,
+    Choice,
+    Count,
+    Engine,
+    Event,
+    Handoff,
+    Message,
+    Output,
+    Stale,
+    Text,
+    Wipe,
+)
 from flows.content import DEFAULT_LANG
 from flows.session import Session
+from flows.understanding.crisis import Verdict
+from flows.understanding.readers import Readers
 from flows.wording import PARAGRAPH
 
 A = TypeVar("A", contravariant=True)
@@ -125,6 +139,20 @@ def with_note(outputs: tuple[Output, ...], note: str) -> tuple[Output, ...]:
             joined = Message(text, output.buttons, output.links, parts=parts)
             return (*outputs[:i], joined, *outputs[i + 1 :])
     return (Message(note), *outputs)
+
+
+@dataclass(frozen=True)
+class Judged:
+    """The crisis detector's verdict on a turn's typed text, and the readers that gave it.
+    A turn is judged once, before it waits for its lane (a crisis hurries it); its step
+    reuses the verdict unless a reload brought other readers meanwhile."""
+
+    verdict: Verdict
+    readers: Readers
+
+    def by(self, engine: Engine) -> Verdict | None:
+        """The verdict, when ``engine`` judges with the same readers; else None."""
+        return self.verdict if engine.readers is self.readers else None
 
 
 class ConversationGoneError(Exception):
@@ -257,7 +285,8 @@ class Conversations:
         sentence or an erase first hurries the conversation's queued replies, so it does
         not wait behind them.
         """
-        if self._urgent(incoming.event):
+        judged = self._judge(incoming.event)
+        if self._urgent(incoming.event, judged):
             channel.hurry(to)
         async with self.lanes.hold(incoming.key):
             if incoming.delivery is not None and not await self.unseen(incoming.delivery):
@@ -265,7 +294,7 @@ class Conversations:
                 return None
             try:
                 await channel.acknowledge(to)
-                return await self._turn(channel, to, incoming)
+                return await self._turn(channel, to, incoming, judged)
             except asyncio.CancelledError:
                 raise
             except DuplicateDeliveryError:  # another worker applied it while we stepped
@@ -278,7 +307,9 @@ class Conversations:
                 await self.emergency(channel, to)
                 return None
 
-    async def _turn(self, channel: Channel[A], to: A, incoming: Incoming) -> Reply:
+    async def _turn(
+        self, channel: Channel[A], to: A, incoming: Incoming, judged: Judged | None = None
+    ) -> Reply:
         started = time.perf_counter()
         seen = incoming.shown if channel.remembers else ()
         reply = await self.step(
@@ -289,6 +320,7 @@ class Conversations:
             channel=channel.name,
             quick_exit=incoming.quick_exit,
             delivery=incoming.delivery,
+            judged=judged,
         )
         # Counted once stepped (a duplicate proves itself only there), before anything shows.
         self.metrics.update(incoming.kind)
@@ -356,6 +388,7 @@ class Conversations:
         channel: str = "",
         quick_exit: bool = False,
         delivery: str | None = None,
+        judged: Judged | None = None,
     ) -> Reply:
         """Load, step and save the conversation ``key``; ``seen``: shown ids to remember.
 
@@ -365,13 +398,16 @@ class Conversations:
         ``delivery``: marked as handled in the same write as the session (a worker that
         dies before the write leaves it to the retry); :class:`DuplicateDeliveryError`
         when another worker applied it first.
+        ``judged``: the crisis verdict on the event's text, taken before the turn waited
+        (see :meth:`receive`); used when the engine still has the readers that gave it.
         When the store cannot be reached (or the engine fails), the reply comes from
         ``Engine.without_session``: crisis, help, privacy and stop still work.
         """
         engine = self.holder.engine.speaking_on(channel)
+        verdict = judged.by(engine) if judged is not None else None
 
         def change(session: Session | None) -> tuple[Session | None, Reply]:
-            new, outputs = engine.step(session, event)
+            new, outputs = engine.step(session, event, verdict=verdict)
             erase: tuple[int, ...] = ()
             missed = False
             if any(isinstance(o, Wipe) for o in outputs):
@@ -397,7 +433,7 @@ class Conversations:
             raise
         except Exception as exc:  # storage down, or a bug: the person still gets an answer
             self.error("step", exc)
-            outputs = self._without_session(event, channel)
+            outputs = self._without_session(event, channel, judged)
             erase = tuple(seen) if any(isinstance(o, Wipe) for o in outputs) else ()
             reply = Reply(outputs, erase, degraded=True)
         self._count(reply, channel, quick_exit)
@@ -461,21 +497,38 @@ class Conversations:
         else:
             log.warning("runtime_error", where=where, error=name, seq=next(self._seq))
 
-    def _urgent(self, event: Event) -> bool:
+    def _judge(self, event: Event) -> Judged | None:
+        """The crisis verdict on a typed message, asked once per turn (None for anything
+        else, or when the detector failed: the step then asks again)."""
+        if not isinstance(event, Text):
+            return None
+        engine = self.holder.engine
         try:
-            return self.holder.engine.urgent(event)
+            return Judged(engine.crisis(event.text), engine.readers)
+        except Exception as exc:  # pragma: no cover - never let this stop a turn
+            self.error("update", exc)
+            return None
+
+    def _urgent(self, event: Event, judged: Judged | None = None) -> bool:
+        try:
+            engine = self.holder.engine
+            verdict = judged.by(engine) if judged is not None else None
+            return engine.urgent(event, verdict=verdict)
         except Exception as exc:  # pragma: no cover - never let this stop a turn
             self.error("update", exc)
             return False
 
-    def _without_session(self, event: Event, channel: str = "") -> tuple[Output, ...]:
+    def _without_session(
+        self, event: Event, channel: str = "", judged: Judged | None = None
+    ) -> tuple[Output, ...]:
         engine = self.holder.engine
+        verdict = judged.by(engine) if judged is not None else None
         try:
-            return engine.speaking_on(channel).without_session(event)
+            return engine.speaking_on(channel).without_session(event, verdict=verdict)
         except Exception as exc:  # pragma: no cover - last line of defence
             self.error("without_session", exc)
         try:  # the plain texts, without the channel's variants
-            return engine.without_session(event)
+            return engine.without_session(event, verdict=verdict)
         except Exception as exc:  # pragma: no cover
             self.error("without_session", exc)
             return ()

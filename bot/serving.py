@@ -25,7 +25,7 @@ from bot.logs import get_logger
 from flows import Engine
 from flows.content import Content, Locator
 from flows.loader import ContentError, Problem, read_content
-from flows.understanding.readers import Readers
+from flows.understanding.readers import Readers, digest_of
 
 log = get_logger("baken.content")
 
@@ -71,6 +71,43 @@ def serving_engine(
     """The engine a process serves: readers from the whole ``content`` (by its digest),
     the rest on :func:`served` content."""
     return Engine(served(content), build_readers(content, cache, previous))
+
+
+def load_engine(
+    directory: Path,
+    channel_texts: Iterable[str],
+    cache: DerivedCache,
+    current: Engine | None = None,
+) -> tuple[Engine | None, list[Problem]]:
+    """Read the content folder and make the engine a process serves on it (None when the
+    content is invalid); ``current``, the engine serving now, when the content did not
+    change, and its readers when their sources did not.
+
+    When the readers' data is in the cache (a warm start), the example messages are let go
+    *before* the readers are made from it: their memory (megabytes of small objects) is
+    then reused for the readers' own instead of staying resident beside them. Only the
+    digest needs the examples, and only training the readers does, which a cache file of
+    the right digest that is damaged after all calls for: the folder is then read again
+    and the readers trained (:func:`serving_engine`)."""
+    content, problems = read(directory, channel_texts, cache=cache)
+    if content is None:
+        return None, problems
+    if current is not None and content.version == current.version:
+        return current, problems
+    previous = current.readers if current is not None else None
+    digest = digest_of(content)
+    if previous is None or previous.digest != digest:
+        data = cache.load(digest)
+        if data is not None:
+            content = served(content)  # the only reference: the examples are freed here
+            readers = Readers.build(content, data, digest)
+            del data
+            if not readers.trained:
+                return Engine(content, readers), problems
+            content, problems = read(directory, channel_texts, cache=cache)
+            if content is None:
+                return None, problems
+    return serving_engine(content, cache, previous), problems
 
 
 def release_memory() -> None:
@@ -139,10 +176,10 @@ class ContentHolder:
         self.channel_texts = tuple(channel_texts)
         self.cache = cache or DerivedCache()
         with _uncollected():
-            content, problems = read(directory, self.channel_texts, cache=self.cache)
-            if content is None:
+            engine, problems = load_engine(directory, self.channel_texts, self.cache)
+            if engine is None:
                 raise ContentError(problems)
-            self.engine = serving_engine(content, self.cache)
+            self.engine = engine
         self._stamp = self._mtimes()
         release_memory()
 
@@ -160,13 +197,7 @@ class ContentHolder:
         """The engine on the content as it is now (None when it is invalid), built completely
         without touching the one serving; the current one when the content did not change.
         Safe in a worker thread; :func:`install_reload` swaps the result in on the loop."""
-        current = self.engine
-        content, problems = read(self.directory, self.channel_texts, cache=self.cache)
-        if content is None:
-            return None, problems
-        if content.version == current.version:
-            return current, problems
-        return serving_engine(content, self.cache, current.readers), problems
+        return load_engine(self.directory, self.channel_texts, self.cache, self.engine)
 
     def stamp(self) -> None:
         """Note the files as they are now: :meth:`changed` is about later edits."""

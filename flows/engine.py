@@ -126,15 +126,17 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
         return view
 
     def step(
-        self, session: Session | None, event: Event
+        self, session: Session | None, event: Event, *, verdict: Verdict | None = None
     ) -> tuple[Session | None, tuple[Output, ...]]:
         """Apply one event. Returns the new session (None when it ended) and the outputs.
 
         Never raises for any event; the session returned is always valid for
         this content. The texts of one turn come as few messages as can be
-        (see :func:`one_message_per_turn`).
+        (see :func:`one_message_per_turn`). ``verdict``: :meth:`crisis` of the event's
+        text, when the caller asked this engine's detector already (see :meth:`urgent`);
+        without it the text is judged here when the step needs it.
         """
-        new, outputs = self._step(session, event)
+        new, outputs = self._step(session, event, verdict)
         return new, one_message_per_turn(outputs)
 
     # The order in which a step looks at an event: the first that answers, answers.
@@ -146,22 +148,22 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
     ORDER = ("_by_crisis", "_by_start", "_by_command", "_by_question")
 
     def _step(
-        self, session: Session | None, event: Event
+        self, session: Session | None, event: Event, verdict: Verdict | None = None
     ) -> tuple[Session | None, tuple[Output, ...]]:
         if isinstance(event, Timeout):
             return None, (End(),)
         typed = Typed.of(event.text) if isinstance(event, Text) else None
         for name in self.ORDER:
-            answer = getattr(self, name)(session, event, typed)
+            answer = getattr(self, name)(session, event, typed, verdict)
             if answer is not None:
                 return answer  # type: ignore[no-any-return]
         return session, ()  # not reached: the question answers everything
 
     def _by_crisis(
-        self, session: Session | None, event: Event, typed: Typed | None
+        self, session: Session | None, event: Event, typed: Typed | None, verdict: Verdict | None
     ) -> tuple[Session | None, tuple[Output, ...]] | None:
         if isinstance(event, Text) and not self._names_an_option(session, typed):
-            verdict = self.crisis(event.text)
+            verdict = verdict if verdict is not None else self.crisis(event.text)
             if verdict.outcome != "no":
                 current = self._touch(session, event.at) if session else self._fresh(event.at)
                 if verdict.outcome == "possible" and current.version == self.version:
@@ -186,12 +188,12 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
         return None
 
     def _by_start(
-        self, session: Session | None, event: Event, typed: Typed | None
+        self, session: Session | None, event: Event, typed: Typed | None, verdict: Verdict | None
     ) -> tuple[Session | None, tuple[Output, ...]] | None:
         return self._start(session, event) if isinstance(event, Start) else None
 
     def _by_command(
-        self, session: Session | None, event: Event, typed: Typed | None
+        self, session: Session | None, event: Event, typed: Typed | None, verdict: Verdict | None
     ) -> tuple[Session | None, tuple[Output, ...]] | None:
         wanted = self._global_for(event, typed)
         if wanted is None:
@@ -206,7 +208,7 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
         return self._global(self._touch(session, event.at), wanted, event.at, pressed=pressed)
 
     def _by_question(
-        self, session: Session | None, event: Event, typed: Typed | None
+        self, session: Session | None, event: Event, typed: Typed | None, verdict: Verdict | None
     ) -> tuple[Session | None, tuple[Output, ...]] | None:
         pressed = isinstance(event, Choice)
         if session is None:
@@ -228,18 +230,21 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
             return session, tuple(self._ask(session))
         return self._typed(session, typed, event.text, event.at)
 
-    def without_session(self, event: Event) -> tuple[Output, ...]:
+    def without_session(
+        self, event: Event, *, verdict: Verdict | None = None
+    ) -> tuple[Output, ...]:
         """Answer when no session can be loaded or saved (storage down).
 
         Crisis, help, privacy and stop still work; everything else gets the
         emergency screen: something went wrong, and here is how to get help now.
+        ``verdict``: as for :meth:`step`.
         """
-        return one_message_per_turn(self._without_session(event))
+        return one_message_per_turn(self._without_session(event, verdict))
 
-    def _without_session(self, event: Event) -> tuple[Output, ...]:
+    def _without_session(self, event: Event, verdict: Verdict | None = None) -> tuple[Output, ...]:
         lang = DEFAULT_LANG
         if isinstance(event, Text):
-            verdict = self.crisis(event.text)
+            verdict = verdict if verdict is not None else self.crisis(event.text)
             if verdict.outcome != "no":
                 return self._crisis_answer(verdict, lang, resume=False)
         if isinstance(event, Choice) and confirms_crisis(event.data):
@@ -258,11 +263,15 @@ class Engine(Answers, Stories, Handoffs, Interrupts):
             *self._screen(self.content.screens.emergency, lang, resume=False),
         )
 
-    def urgent(self, event: Event) -> bool:
+    def urgent(self, event: Event, *, verdict: Verdict | None = None) -> bool:
         """True for a crisis sentence (sure or possible), a "yes" to the crisis check, or a
-        request to erase: its answer must not wait behind others."""
-        if isinstance(event, Text) and self.crisis_kind(event.text) is not None:
-            return True
+        request to erase: its answer must not wait behind others. ``verdict``: as for
+        :meth:`step` (a caller that will step the event asks :meth:`crisis` once, and hands
+        the verdict to both)."""
+        if isinstance(event, Text):
+            verdict = verdict if verdict is not None else self.crisis(event.text)
+            if verdict.outcome != "no" and verdict.kind is not None:  # as crisis_kind says
+                return True
         if isinstance(event, Choice) and confirms_crisis(event.data):
             return True
         return self._global_for(event) == "!stop"

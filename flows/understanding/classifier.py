@@ -94,20 +94,24 @@ def features(
 
 @dataclass(frozen=True)
 class Model:
-    """Weights per feature for each kind, and the intercepts: scoring needs no numpy."""
+    """Weights per feature for each kind, and the intercepts: scoring needs no numpy.
 
-    weights: Mapping[str, tuple[float, float]]
+    A feature's two weights (suicide, danger) are one complex number, suicide the real
+    part: 32 bytes where a tuple of two floats took 104 (some 20,000 features, 1.4 MiB of
+    a serving process). Complex numbers add part by part, so a sum is the very floats of
+    adding each kind's weights on its own."""
+
+    weights: Mapping[str, complex]
     intercept: tuple[float, float]
 
     def _sum(self, feats: Iterable[str]) -> tuple[float, float]:
         weights = self.weights
-        s = d = 0.0
+        total = 0j
         for f in feats:
             w = weights.get(f)
             if w is not None:
-                s += w[0]
-                d += w[1]
-        return s, d
+                total += w
+        return total.real, total.imag
 
     def score(
         self, tokens: Sequence[str], concepts: Sequence[int], names: Sequence[str]

@@ -246,7 +246,8 @@ class Detector:
         """The trained classifier as plain data, for a cache (None without a classifier)."""
         if self.model is None:
             return None
-        data = weights_to_data(self.model.weights, self.model.intercept)
+        rows = {f: (w.real, w.imag) for f, w in self.model.weights.items()}
+        data = weights_to_data(rows, self.model.intercept)
         data["known"] = sorted(self.lexicon.known)  # so a warm start tokenises no examples
         return data
 
@@ -822,5 +823,5 @@ def build(
         weights, intercept = train(feats, labels)
     else:
         return detector
-    pairs = {f: (w[0], w[1]) for f, w in weights.items()}
+    pairs = {f: complex(w[0], w[1]) for f, w in weights.items()}
     return dataclasses.replace(detector, model=Model(pairs, (intercept[0], intercept[1])))

@@ -16,6 +16,11 @@ from dataclasses import dataclass
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+# Only a word of these lengths is looked for as a typo (shorter words are too often other
+# words; a longer one is no word): the lexicon keeps what that needs, and nothing more.
+TYPO_SHORTEST = 5
+TYPO_LONGEST = 30
+
 
 def _tolerance(word: str) -> int:
     """Typos allowed in a lexicon word: none up to 5 letters (leven/lezen/geven are all words)."""
@@ -91,8 +96,10 @@ class Lexicon:
     # that allows two is kept under its first letter. (An index of every deletion variant
     # answered the same but took seconds to build and tens of MB.)
     near: Mapping[int, tuple[str, ...]]
-    fuzzy: Mapping[str, int]  # words and stem forms that a typo may stand for
-    known: frozenset[str] = frozenset()  # words seen in the examples: real words, not typos
+    fuzzy: Mapping[str, int]  # words and stem forms that a typo may stand for (those in near)
+    # words seen in the examples: real words, not typos (only those of a length that is
+    # looked for as a typo: TYPO_SHORTEST to TYPO_LONGEST letters)
+    known: frozenset[str] = frozenset()
     endings: tuple[tuple[str, int], ...] = ()  # (ending, bits): "*ني" is every word ending so
     # Concepts that give way in a typo: a slip that could be a word of these or a word of
     # another concept is read as the other ("powieisc" is "powiesic", not "powiesc").
@@ -131,10 +138,12 @@ class Lexicon:
                 forms |= {"ge" + stem + end for end in ("d", "t", "en")}
                 for form in forms:
                     fuzzy[form] = fuzzy.get(form, 0) | bits
-        for word in fuzzy:
+        typos: dict[str, int] = {}  # the words of fuzzy a typo is looked for in
+        for word, bits in fuzzy.items():
             tol = _tolerance(word) if word in exact else min(1, _tolerance(word))
             if not tol:
                 continue
+            typos[word] = bits
             # _near_key written out (it is called for every word: a warm start waits)
             start, length = ord(word[0]) << 21, min(len(word), 255) << 2
             if tol == 1:
@@ -148,8 +157,10 @@ class Lexicon:
             exact,
             {k: tuple(v) for k, v in stems.items()},
             {k: tuple(sorted(v)) for k, v in near.items()},
-            fuzzy,
-            frozenset(known) - set(exact),
+            typos,
+            frozenset(
+                w for w in known if TYPO_SHORTEST <= len(w) <= TYPO_LONGEST and w not in exact
+            ),
             tuple(endings),
             yields,
         )
@@ -204,7 +215,7 @@ class Lexicon:
                     found = self._bits(token[len(prefix) :], stripped + 1)
                     if found:
                         return found
-        if found or len(token) < 5 or len(token) > 30 or token in self.known:
+        if found or not TYPO_SHORTEST <= len(token) <= TYPO_LONGEST or token in self.known:
             return found
         giving = 0
         # A stem of another length leaves no ending of _ENDINGS after any of the cuts below.

@@ -8,6 +8,8 @@ the store are the real ones.
 from __future__ import annotations
 
 import asyncio
+import copy
+import dataclasses
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,8 +27,11 @@ from bot.conversation import (
 from bot.keys import SessionKeys
 from bot.serving import ContentHolder
 from bot.stores import MemoryStore
-from flows import Answered, Choice, Command, Message, Resume, Stale, Start, Text
+from bot.stores.base import SessionStore
+from bot.stores.redis import RedisStore
+from flows import Answered, Choice, Command, Engine, Message, Resume, Stale, Start, Text
 from flows.loader import default_content_dir
+from flows.understanding.crisis import Detector, Verdict
 
 KEYS = SessionKeys(b"k" * 32)
 SAFE_YES = "Ja, het is veilig"
@@ -236,3 +241,111 @@ async def test_a_crisis_sentence_hurries_the_conversation(core: Conversations) -
     await core.receive(screen, "anna", incoming(Text(at=core.now(), text="ik wil dood")))
     await core.receive(screen, "anna", incoming(Command(at=core.now(), name="stop")))
     assert screen.hurried == 2
+
+
+@dataclass(frozen=True)
+class CountedDetector(Detector):
+    """The real crisis detector of the shipped content, counting the messages it judges."""
+
+    judged: list[int] = field(default_factory=list)
+
+    def assess(self, text: str) -> Verdict:
+        self.judged.append(1)
+        return super().assess(text)
+
+
+def counted(holder: ContentHolder, store: SessionStore) -> tuple[Conversations, list[int]]:
+    """A core whose engine judges with a :class:`CountedDetector`; and its count."""
+    readers = holder.engine.readers
+    fields = {f.name: getattr(readers.crisis, f.name) for f in dataclasses.fields(Detector)}
+    detector = CountedDetector(**fields)
+    own = copy.copy(holder)
+    own.engine = Engine(holder.engine.content, dataclasses.replace(readers, crisis=detector))
+    return Conversations(own, store), detector.judged
+
+
+@pytest.mark.parametrize("text", ["ik wil dood", "hallo, mn baas houdt mijn paspoort", "ja"])
+async def test_a_typed_message_is_judged_once_in_every_state(
+    holder: ContentHolder, text: str
+) -> None:
+    """The crisis detector reads a typed message once per turn (it decides whether the turn
+    is hurried, and then what the step answers), with or without a conversation, and a
+    crisis sentence gets its answer first wherever the conversation is."""
+    core, judged = counted(holder, MemoryStore(3600))
+    screen = Screen()
+    await core.receive(screen, "anna", incoming(Text(at=core.now(), text=text)))
+    assert len(judged) == 1
+    await core.receive(screen, "anna", incoming(Start(at=core.now())))
+    press = screen.button(SAFE_YES)
+    await core.receive(screen, "anna", incoming(Choice(at=core.now(), data=press)))
+    judged.clear()
+    screen.shown.clear()
+    await core.receive(screen, "anna", incoming(Text(at=core.now(), text=text)))
+    assert len(judged) == 1
+    if text == "ik wil dood":
+        assert screen.shown[0][2].priority == Priority.CRISIS
+
+
+async def test_a_crisis_sentence_is_judged_once_while_storage_is_down(
+    holder: ContentHolder,
+) -> None:
+    """With no store to reach, a crisis sentence still gets the crisis answer, judged once."""
+    store = RedisStore("redis://127.0.0.1:9/0", 600, timeout=0.5)  # nothing listens there
+    core, judged = counted(holder, store)
+    screen = Screen()
+    try:
+        reply = await core.receive(
+            screen, "anna", incoming(Text(at=core.now(), text="ik wil dood"))
+        )
+    finally:
+        await store.close()
+    assert reply is not None
+    assert reply.degraded
+    assert reply.priority == Priority.CRISIS
+    assert len(judged) == 1
+    assert screen.hurried == 1
+
+
+async def test_a_crisis_sentence_queued_behind_a_turn_is_judged_once(
+    holder: ContentHolder,
+) -> None:
+    """During a peak a turn waits for the one before it: it is hurried before it waits, and
+    the verdict taken then answers it; the detector reads it once."""
+    core, judged = counted(holder, MemoryStore(3600))
+    screen = Screen()
+    await core.receive(screen, "anna", incoming(Start(at=core.now())))
+    judged.clear()
+    key = KEYS.key("test", "anna")
+    async with core.lanes.hold(key):  # an earlier turn still running
+        waiting = asyncio.ensure_future(
+            core.receive(screen, "anna", incoming(Text(at=core.now(), text="ik wil dood")))
+        )
+        await asyncio.sleep(0.01)
+        assert screen.hurried == 1
+        assert not waiting.done()
+    reply = await waiting
+    assert reply is not None
+    assert reply.priority == Priority.CRISIS
+    assert len(judged) == 1
+
+
+async def test_a_turn_waiting_through_a_reload_is_judged_by_the_new_readers(
+    holder: ContentHolder,
+) -> None:
+    """A verdict taken before a turn waited is used only by the readers that gave it: when a
+    reload brought other readers meanwhile, the step asks those (once)."""
+    core, before = counted(holder, MemoryStore(3600))
+    reloaded, after = counted(holder, core.store)
+    screen = Screen()
+    await core.receive(screen, "anna", incoming(Start(at=core.now())))
+    before.clear()
+    async with core.lanes.hold(KEYS.key("test", "anna")):
+        waiting = asyncio.ensure_future(
+            core.receive(screen, "anna", incoming(Text(at=core.now(), text="ik wil dood")))
+        )
+        await asyncio.sleep(0.01)
+        core.holder.engine = reloaded.holder.engine  # as a reload swaps it in
+    reply = await waiting
+    assert reply is not None
+    assert reply.priority == Priority.CRISIS
+    assert (len(before), len(after)) == (1, 1)

@@ -13,7 +13,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from bot.derived import PARSED, DerivedCache, ParsedFiles, build_readers
-from bot.serving import read
+from bot.serving import ContentHolder, read
 from flows import Content, load_content
 from flows.loader import default_content_dir, read_content
 from flows.understanding.readers import FORMAT, Readers, digest_of
@@ -220,3 +220,27 @@ def test_a_read_only_cache_still_loads(tmp_path: Path) -> None:
     blocked.write_text("not a folder", encoding="utf-8")
     content, _ = read(default_content_dir(), cache=DerivedCache(blocked))
     assert content is not None
+
+
+def test_a_start_on_a_damaged_file_of_the_right_digest_trains_anew(tmp_path: Path) -> None:
+    """A serving process lets the examples go before it reads the readers from the cache;
+    when the file names this content but cannot be used after all, the folder is read
+    again and the readers trained (and written back), as without that shortcut."""
+    root = tmp_path / "content"
+    shutil.copytree(default_content_dir(), root)
+    for folder in ("crisis-examples", "situation-examples"):
+        for path in (root / "phrases" / folder).glob("*.yaml"):
+            if path.stem != "nl":  # fewer examples: it trains in seconds
+                path.unlink()
+    cache = DerivedCache(tmp_path / "cache")
+    assert ContentHolder(root, cache=cache).engine.readers.trained
+    assert not ContentHolder(root, cache=cache).engine.readers.trained
+    [file] = (tmp_path / "cache").glob("readers-*.json")
+    data = json.loads(file.read_text("utf-8"))
+    data["situation"]["labels"] = ["not", "these"]
+    file.write_text(json.dumps(data), "utf-8")
+    engine = ContentHolder(root, cache=cache).engine
+    assert engine.readers.trained
+    assert engine.content.crisis_examples == {}  # served without them all the same
+    assert engine.crisis("ik wil dood").outcome == "sure"
+    assert not ContentHolder(root, cache=cache).engine.readers.trained  # written anew
