@@ -458,6 +458,11 @@ class SituationPattern(Strict):
     after: int = Field(
         default=3, ge=0, le=20, description="Words after the match where `unless` still counts."
     )
+    blocks: bool = Field(
+        default=False,
+        description="The match keeps its option from being ticked (by a pattern or the "
+        "classifier): a professional asking for training states no sign about a young person.",
+    )
     name: str | None = Field(default=None, description="Shown by `baken content understand`.")
 
 

@@ -72,6 +72,7 @@ NOT_BEFORE = 4  # "niemand dwingt me om drugs te brengen": a "not" this far back
 WEIGHT_KEPT = 0.01  # smaller weights change no tick: left out of the scoring table
 SIGNAL_PREFIX = "sig_"
 ABOUT_PREFIX = "about_"
+BLOCK_PREFIX = "no:"  # a pattern that `blocks` fires as "no:sig_care": that option is not ticked
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,7 +361,12 @@ def decide(
     ticked: dict[str, str] = {}
     doubted: list[tuple[float, str]] = []
     weak_self = ""
+    # "ik werk in een woongroep en zoek een training": a blocking pattern keeps its option
+    # from being ticked or asked, whatever the other patterns or the classifier say.
+    blocked = {code.removeprefix(BLOCK_PREFIX) for code in fired if code.startswith(BLOCK_PREFIX)}
     for code, rule in fired.items():
+        if code in blocked or code.startswith(BLOCK_PREFIX):
+            continue
         option = code.removeprefix(ABOUT_PREFIX)
         p = probs.get(code)
         if option == SELF and p is not None and SELF_FLOOR <= p < RULE_FLOOR:
@@ -374,7 +380,7 @@ def decide(
         ticked[option] = rule if p is None else f"{rule} (classifier p={p:.2f})"
     for code, p in probs.items():
         option = code.removeprefix(ABOUT_PREFIX)
-        if p >= TICK_AT and option not in ticked:
+        if p >= TICK_AT and option not in ticked and code not in blocked:
             ticked[option] = f"classifier p={p:.2f}"
     roles = [r for r in ROLES if r in ticked]
     if len(roles) > 1:
@@ -401,7 +407,11 @@ def decide(
         ticked[SELF] = weak_self
     if age is not None:
         ticked[age] = "age"
-    unsure = [(p, c) for c, p in probs.items() if ASK_AT <= p < TICK_AT and c not in ticked]
+    unsure = [
+        (p, c)
+        for c, p in probs.items()
+        if ASK_AT <= p < TICK_AT and c not in ticked and c not in blocked
+    ]
     maybe = sorted(
         ((p, c) for p, c in {*unsure, *doubted} if c.startswith(SIGNAL_PREFIX)),
         reverse=True,
@@ -506,8 +516,8 @@ def reader_for(
         unless = bits_of(index, pattern.unless) | (0 if says_not else negation)
         for combination in itertools.product(*(item.split("|") for item in pattern.all)):
             rule = Rule(
-                f"pattern {pattern.means}: {name}",
-                pattern.means,
+                f"pattern {'no ' if pattern.blocks else ''}{pattern.means}: {name}",
+                BLOCK_PREFIX + pattern.means if pattern.blocks else pattern.means,
                 "sure",
                 tuple(bits_of(index, item.split("&")) for item in combination),
                 pattern.order,

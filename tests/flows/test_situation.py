@@ -247,6 +247,21 @@ def test_bands() -> None:
     ]
 
 
+def test_a_blocking_pattern_keeps_its_option_unticked_and_only_there(engine: Engine) -> None:
+    """A professional at a care home asking for training states no sign about a young person
+    (the classifier alone would tick "lives in a care home"); told of a resident, it does."""
+    reader = engine.readers.situation
+    asking = "ik werk op een woongroep en zoek een training over loverboys voor ons team"
+    assert "sig_care" not in reader.read(asking).options
+    assert "sig_care" not in reader.read(asking).maybe
+    assert reader.evidence(asking)[0].get("no:sig_care")
+    telling = reader.read(
+        "ik werk op een woongroep en een meisje dat bij ons woont"
+        " moet van haar vriend met mannen slapen"
+    )
+    assert "sig_care" in telling.signals
+
+
 def test_every_training_negative_ticks_nothing(engine: Engine, content: Content) -> None:
     """Everyday messages the reader learnt from as "nothing" tick nothing."""
     reader = engine.readers.situation
