@@ -59,7 +59,6 @@ from flows import (
 from flows.content import DEFAULT_LANG
 from flows.session import Session
 from flows.understanding.crisis import Verdict
-from flows.understanding.readers import Readers
 from flows.wording import PARAGRAPH
 
 A = TypeVar("A", contravariant=True)
@@ -143,16 +142,18 @@ def with_note(outputs: tuple[Output, ...], note: str) -> tuple[Output, ...]:
 
 @dataclass(frozen=True)
 class Judged:
-    """The crisis detector's verdict on a turn's typed text, and the readers that gave it.
-    A turn is judged once, before it waits for its lane (a crisis hurries it); its step
-    reuses the verdict unless a reload brought other readers meanwhile."""
+    """The crisis detector's verdict on a turn's typed text, and the digest of the readers
+    that gave it. A turn is judged once, before it waits for its lane (a crisis hurries it);
+    its step reuses the verdict unless a reload brought other readers meanwhile. Only the
+    digest is kept, not the readers: turns waiting in a peak must not keep the readers of
+    an old content resident after a reload."""
 
     verdict: Verdict
-    readers: Readers
+    digest: str
 
     def by(self, engine: Engine) -> Verdict | None:
-        """The verdict, when ``engine`` judges with the same readers; else None."""
-        return self.verdict if engine.readers is self.readers else None
+        """The verdict, when ``engine`` judges with readers of the same sources; else None."""
+        return self.verdict if engine.readers.digest == self.digest else None
 
 
 class ConversationGoneError(Exception):
@@ -504,7 +505,7 @@ class Conversations:
             return None
         engine = self.holder.engine
         try:
-            return Judged(engine.crisis(event.text), engine.readers)
+            return Judged(engine.crisis(event.text), engine.readers.digest)
         except Exception as exc:  # pragma: no cover - never let this stop a turn
             self.error("update", exc)
             return None

@@ -100,10 +100,12 @@ def load_engine(
         data = cache.load(digest)
         if data is not None:
             content = served(content)  # the only reference: the examples are freed here
-            readers = Readers.build(content, data, digest)
+            readers = Readers.from_derived(content, data, digest)
             del data
-            if not readers.trained:
+            if readers is not None:
                 return Engine(content, readers), problems
+            # Damaged after all: never train on the content without its examples (that
+            # would load scikit-learn for nothing); read the folder again and train.
             content, problems = read(directory, channel_texts, cache=cache)
             if content is None:
                 return None, problems

@@ -53,18 +53,30 @@ class Readers:
         here (seconds, with scikit-learn). ``digest``: :func:`digest_of` the content, when
         the caller has it already."""
         digest = digest or digest_of(content)
-        fits = derived is not None and derived.get("format") == FORMAT
-        if fits and derived is not None and derived.get("digest") == digest:
-            try:
-                return cls(
-                    crisis.detector_for(content, model=derived["crisis"]),
-                    situation.reader_for(content, model=derived["situation"]),
-                    digest,
-                    False,
-                )
-            except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
-                pass  # damaged data: never trusted, trained below instead
+        if derived is not None:
+            readers = cls.from_derived(content, derived, digest)
+            if readers is not None:
+                return readers
         return cls(crisis.detector_for(content), situation.reader_for(content), digest, True)
+
+    @classmethod
+    def from_derived(
+        cls, content: Content, derived: Mapping[str, Any], digest: str
+    ) -> Readers | None:
+        """The readers from ``derived`` (never trained here), or None when it does not fit
+        ``digest`` or is damaged. ``content`` may be without its examples (a serving
+        process lets them go first): nothing here reads them."""
+        if derived.get("format") != FORMAT or derived.get("digest") != digest:
+            return None
+        try:
+            return cls(
+                crisis.detector_for(content, model=derived["crisis"]),
+                situation.reader_for(content, model=derived["situation"]),
+                digest,
+                False,
+            )
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
+            return None  # damaged data: never trusted
 
     def derived(self) -> dict[str, Any]:
         """What was trained, as plain JSON-ready data (see :meth:`build`)."""

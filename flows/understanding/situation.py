@@ -580,8 +580,13 @@ def reader_for(
     )
     labels = reader.labels
     if model is not None:
-        if list(model.get("labels", ())) != list(labels):
+        # A serving process builds from content without its examples, which then names
+        # only the patterns' codes: the cached labels (of the same digest) must hold them.
+        cached = tuple(str(code) for code in model.get("labels", ()))
+        if not set(labels) <= set(cached) or cached[-len(ROLES) :] != labels[-len(ROLES) :]:
             raise ValueError("the cached reader has other labels")
+        labels = cached
+        reader = dataclasses.replace(reader, labels=labels)
         weights, intercept = sparse_from_data(model, len(labels))
         rare = tuple(str(n) for n in model.get("rare", ()))
         return dataclasses.replace(

@@ -254,13 +254,17 @@ class CountedDetector(Detector):
         return super().assess(text)
 
 
-def counted(holder: ContentHolder, store: SessionStore) -> tuple[Conversations, list[int]]:
-    """A core whose engine judges with a :class:`CountedDetector`; and its count."""
+def counted(
+    holder: ContentHolder, store: SessionStore, digest: str = ""
+) -> tuple[Conversations, list[int]]:
+    """A core whose engine judges with a :class:`CountedDetector`; and its count.
+    ``digest``: the readers' digest, when they should count as made from other sources."""
     readers = holder.engine.readers
     fields = {f.name: getattr(readers.crisis, f.name) for f in dataclasses.fields(Detector)}
     detector = CountedDetector(**fields)
     own = copy.copy(holder)
-    own.engine = Engine(holder.engine.content, dataclasses.replace(readers, crisis=detector))
+    counting = dataclasses.replace(readers, crisis=detector, digest=digest or readers.digest)
+    own.engine = Engine(holder.engine.content, counting)
     return Conversations(own, store), detector.judged
 
 
@@ -332,10 +336,11 @@ async def test_a_crisis_sentence_queued_behind_a_turn_is_judged_once(
 async def test_a_turn_waiting_through_a_reload_is_judged_by_the_new_readers(
     holder: ContentHolder,
 ) -> None:
-    """A verdict taken before a turn waited is used only by the readers that gave it: when a
-    reload brought other readers meanwhile, the step asks those (once)."""
+    """A verdict taken before a turn waited is used only by readers of the same sources: when
+    a reload brought readers of other content meanwhile, the step asks those (once); a
+    reload of the same content reuses it."""
     core, before = counted(holder, MemoryStore(3600))
-    reloaded, after = counted(holder, core.store)
+    reloaded, after = counted(holder, core.store, digest="other content")
     screen = Screen()
     await core.receive(screen, "anna", incoming(Start(at=core.now())))
     before.clear()
@@ -349,3 +354,25 @@ async def test_a_turn_waiting_through_a_reload_is_judged_by_the_new_readers(
     assert reply is not None
     assert reply.priority == Priority.CRISIS
     assert (len(before), len(after)) == (1, 1)
+
+
+async def test_a_turn_waiting_through_a_reload_of_the_same_content_keeps_its_verdict(
+    holder: ContentHolder,
+) -> None:
+    """Readers rebuilt from the same sources (the same digest) judge the same: the verdict
+    taken before the turn waited is reused, and the new readers are not asked."""
+    core, before = counted(holder, MemoryStore(3600))
+    reloaded, after = counted(holder, core.store)
+    screen = Screen()
+    await core.receive(screen, "anna", incoming(Start(at=core.now())))
+    before.clear()
+    async with core.lanes.hold(KEYS.key("test", "anna")):
+        waiting = asyncio.ensure_future(
+            core.receive(screen, "anna", incoming(Text(at=core.now(), text="ik wil dood")))
+        )
+        await asyncio.sleep(0.01)
+        core.holder.engine = reloaded.holder.engine
+    reply = await waiting
+    assert reply is not None
+    assert reply.priority == Priority.CRISIS
+    assert (len(before), len(after)) == (1, 0)

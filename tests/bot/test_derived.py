@@ -244,3 +244,34 @@ def test_a_start_on_a_damaged_file_of_the_right_digest_trains_anew(tmp_path: Pat
     assert engine.content.crisis_examples == {}  # served without them all the same
     assert engine.crisis("ik wil dood").outcome == "sure"
     assert not ContentHolder(root, cache=cache).engine.readers.trained  # written anew
+
+
+def test_a_sign_taught_only_by_examples_still_starts_warm(tmp_path: Path) -> None:
+    """A serving process reads the readers from the cache with content that lost its
+    examples; a sign that only examples teach (no pattern names it) must not make the
+    cache look damaged: no training, no scikit-learn, as for any warm start."""
+    root = tmp_path / "content"
+    shutil.copytree(default_content_dir(), root)
+    for folder in ("crisis-examples", "situation-examples"):
+        for path in (root / "phrases" / folder).glob("*.yaml"):
+            if path.stem != "nl":  # fewer examples: it trains in seconds
+                path.unlink()
+    concepts = root / "phrases" / "situation-concepts.yaml"
+    lines = concepts.read_text("utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if not line.lstrip().startswith("- {means: sig_parties")]
+    assert len(kept) < len(lines)
+    concepts.write_text("".join(kept), "utf-8")
+    cache = DerivedCache(tmp_path / "cache")
+    assert ContentHolder(root, cache=cache).engine.readers.trained
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from bot.derived import DerivedCache\n"
+        "from bot.serving import ContentHolder\n"
+        f"cache = DerivedCache(Path({str(tmp_path / 'cache')!r}))\n"
+        f"engine = ContentHolder(Path({str(root)!r}), cache=cache).engine\n"
+        "print(engine.readers.trained, 'sklearn' in sys.modules,"
+        " 'sig_parties' in engine.readers.situation.labels)\n"
+    )
+    warm = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert warm.stdout.split() == ["False", "False", "True"]

@@ -260,6 +260,11 @@ def test_a_blocking_pattern_keeps_its_option_unticked_and_only_there(engine: Eng
         " moet van haar vriend met mannen slapen"
     )
     assert "sig_care" in telling.signals
+    both = (
+        "i work at a care home and want training for staff, because a 15 year old who"
+        " lives here is being made to sleep with men by her boyfriend"
+    )
+    assert not reader.evidence(both)[0].get("no:sig_care")
 
 
 def test_every_training_negative_ticks_nothing(engine: Engine, content: Content) -> None:
