@@ -67,6 +67,7 @@ def test_a_polish_worker_story_is_understood(engine: Engine) -> None:
     to(chat, "Tak, jest bezpiecznie", "O mnie", "Nie", "Od 18 do 23 lat")
     out = chat.type("szef zabrał mi paszport i nie płaci")
     assert "sig_boss" in ticked(chat)
+    assert "sig_work" in ticked(chat)  # "i nie płaci": no pay
     assert "Zaznaczono:" in " ".join(texts(out))
 
 
