@@ -22,6 +22,7 @@ from bot.conversation import (
     Incoming,
     Lanes,
     Priority,
+    Reply,
     Turn,
 )
 from bot.keys import SessionKeys
@@ -99,7 +100,7 @@ def core(holder: ContentHolder) -> Conversations:
     return Conversations(holder, MemoryStore(3600))
 
 
-def incoming(event: Start | Choice | Text | Command, **extra: object) -> Incoming:
+def incoming(event: Start | Choice | Text | Command | Resume, **extra: object) -> Incoming:
     return Incoming(KEYS.key("test", "anna"), event, **extra)  # type: ignore[arg-type]
 
 
@@ -333,14 +334,14 @@ async def test_a_crisis_sentence_queued_behind_a_turn_is_judged_once(
     assert len(judged) == 1
 
 
-async def test_a_turn_waiting_through_a_reload_is_judged_by_the_new_readers(
-    holder: ContentHolder,
-) -> None:
-    """A verdict taken before a turn waited is used only by readers of the same sources: when
-    a reload brought readers of other content meanwhile, the step asks those (once); a
-    reload of the same content reuses it."""
+async def _reload_while_waiting(
+    holder: ContentHolder, digest: str = ""
+) -> tuple[Reply | None, list[int], list[int]]:
+    """A crisis sentence typed while its lane is held, and the engine swapped meanwhile (as
+    a reload does) for one whose readers have ``digest`` (default: the same): the reply,
+    and how often the old and the new detector judged."""
     core, before = counted(holder, MemoryStore(3600))
-    reloaded, after = counted(holder, core.store, digest="other content")
+    reloaded, after = counted(holder, core.store, digest=digest)
     screen = Screen()
     await core.receive(screen, "anna", incoming(Start(at=core.now())))
     before.clear()
@@ -349,8 +350,16 @@ async def test_a_turn_waiting_through_a_reload_is_judged_by_the_new_readers(
             core.receive(screen, "anna", incoming(Text(at=core.now(), text="ik wil dood")))
         )
         await asyncio.sleep(0.01)
-        core.holder.engine = reloaded.holder.engine  # as a reload swaps it in
-    reply = await waiting
+        core.holder.engine = reloaded.holder.engine
+    return await waiting, before, after
+
+
+async def test_a_turn_waiting_through_a_reload_is_judged_by_the_new_readers(
+    holder: ContentHolder,
+) -> None:
+    """A verdict taken before a turn waited is used only by readers of the same sources: when
+    a reload brought readers of other content meanwhile, the step asks those (once)."""
+    reply, before, after = await _reload_while_waiting(holder, digest="other content")
     assert reply is not None
     assert reply.priority == Priority.CRISIS
     assert (len(before), len(after)) == (1, 1)
@@ -361,18 +370,7 @@ async def test_a_turn_waiting_through_a_reload_of_the_same_content_keeps_its_ver
 ) -> None:
     """Readers rebuilt from the same sources (the same digest) judge the same: the verdict
     taken before the turn waited is reused, and the new readers are not asked."""
-    core, before = counted(holder, MemoryStore(3600))
-    reloaded, after = counted(holder, core.store)
-    screen = Screen()
-    await core.receive(screen, "anna", incoming(Start(at=core.now())))
-    before.clear()
-    async with core.lanes.hold(KEYS.key("test", "anna")):
-        waiting = asyncio.ensure_future(
-            core.receive(screen, "anna", incoming(Text(at=core.now(), text="ik wil dood")))
-        )
-        await asyncio.sleep(0.01)
-        core.holder.engine = reloaded.holder.engine
-    reply = await waiting
+    reply, before, after = await _reload_while_waiting(holder)
     assert reply is not None
     assert reply.priority == Priority.CRISIS
     assert (len(before), len(after)) == (1, 0)

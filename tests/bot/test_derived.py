@@ -222,16 +222,22 @@ def test_a_read_only_cache_still_loads(tmp_path: Path) -> None:
     assert content is not None
 
 
-def test_a_start_on_a_damaged_file_of_the_right_digest_trains_anew(tmp_path: Path) -> None:
-    """A serving process lets the examples go before it reads the readers from the cache;
-    when the file names this content but cannot be used after all, the folder is read
-    again and the readers trained (and written back), as without that shortcut."""
+def _dutch_only(tmp_path: Path) -> Path:
+    """A copy of the shipped content with only the Dutch examples: it trains in seconds."""
     root = tmp_path / "content"
     shutil.copytree(default_content_dir(), root)
     for folder in ("crisis-examples", "situation-examples"):
         for path in (root / "phrases" / folder).glob("*.yaml"):
-            if path.stem != "nl":  # fewer examples: it trains in seconds
+            if path.stem != "nl":
                 path.unlink()
+    return root
+
+
+def test_a_start_on_a_damaged_file_of_the_right_digest_trains_anew(tmp_path: Path) -> None:
+    """A serving process lets the examples go before it reads the readers from the cache;
+    when the file names this content but cannot be used after all, the folder is read
+    again and the readers trained (and written back), as without that shortcut."""
+    root = _dutch_only(tmp_path)
     cache = DerivedCache(tmp_path / "cache")
     assert ContentHolder(root, cache=cache).engine.readers.trained
     assert not ContentHolder(root, cache=cache).engine.readers.trained
@@ -250,12 +256,7 @@ def test_a_sign_taught_only_by_examples_still_starts_warm(tmp_path: Path) -> Non
     """A serving process reads the readers from the cache with content that lost its
     examples; a sign that only examples teach (no pattern names it) must not make the
     cache look damaged: no training, no scikit-learn, as for any warm start."""
-    root = tmp_path / "content"
-    shutil.copytree(default_content_dir(), root)
-    for folder in ("crisis-examples", "situation-examples"):
-        for path in (root / "phrases" / folder).glob("*.yaml"):
-            if path.stem != "nl":  # fewer examples: it trains in seconds
-                path.unlink()
+    root = _dutch_only(tmp_path)
     concepts = root / "phrases" / "situation-concepts.yaml"
     lines = concepts.read_text("utf-8").splitlines(keepends=True)
     kept = [line for line in lines if not line.lstrip().startswith("- {means: sig_parties")]
