@@ -84,7 +84,9 @@ class Incoming:
     ``shown``: ids of the person's own messages, erased with the conversation.
     ``note``: a text key the channel wants shown before the answer (for example
     "I only read text and buttons"). ``quick_exit``: the person left in a hurry (the web
-    page's quick exit), counted apart from an ordinary erase.
+    page's quick exit), counted apart from an ordinary erase. ``judged``: the crisis
+    verdict a channel already took on exactly this event's text (the web page judges
+    before its limits, so a crisis passes them); the core then does not judge again.
     """
 
     key: str
@@ -94,6 +96,7 @@ class Incoming:
     shown: tuple[int, ...] = ()
     note: str | None = None
     quick_exit: bool = False
+    judged: Judged | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +157,12 @@ class Judged:
     def by(self, engine: Engine) -> Verdict | None:
         """The verdict, when ``engine`` judges with readers of the same sources; else None."""
         return self.verdict if engine.readers.digest == self.digest else None
+
+
+def verdict_of(judged: Judged | None, engine: Engine) -> Verdict | None:
+    """The verdict a turn was judged with, when ``engine`` may reuse it (else None: the
+    engine judges the text itself)."""
+    return judged.by(engine) if judged is not None else None
 
 
 class ConversationGoneError(Exception):
@@ -286,7 +295,7 @@ class Conversations:
         sentence or an erase first hurries the conversation's queued replies, so it does
         not wait behind them.
         """
-        judged = self._judge(incoming.event)
+        judged = incoming.judged or self._judge(incoming.event)
         if self._urgent(incoming.event, judged):
             channel.hurry(to)
         async with self.lanes.hold(incoming.key):
@@ -405,7 +414,7 @@ class Conversations:
         ``Engine.without_session``: crisis, help, privacy and stop still work.
         """
         engine = self.holder.engine.speaking_on(channel)
-        verdict = judged.by(engine) if judged is not None else None
+        verdict = verdict_of(judged, engine)
 
         def change(session: Session | None) -> tuple[Session | None, Reply]:
             new, outputs = engine.step(session, event, verdict=verdict)
@@ -513,7 +522,7 @@ class Conversations:
     def _urgent(self, event: Event, judged: Judged | None = None) -> bool:
         try:
             engine = self.holder.engine
-            verdict = judged.by(engine) if judged is not None else None
+            verdict = verdict_of(judged, engine)
             return engine.urgent(event, verdict=verdict)
         except Exception as exc:  # pragma: no cover - never let this stop a turn
             self.error("update", exc)
@@ -523,7 +532,7 @@ class Conversations:
         self, event: Event, channel: str = "", judged: Judged | None = None
     ) -> tuple[Output, ...]:
         engine = self.holder.engine
-        verdict = judged.by(engine) if judged is not None else None
+        verdict = verdict_of(judged, engine)
         try:
             return engine.speaking_on(channel).without_session(event, verdict=verdict)
         except Exception as exc:  # pragma: no cover - last line of defence

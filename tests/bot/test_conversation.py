@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import dataclasses
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,9 +29,9 @@ from bot.serving import ContentHolder
 from bot.stores import MemoryStore
 from bot.stores.base import SessionStore
 from bot.stores.redis import RedisStore
-from flows import Answered, Choice, Command, Engine, Message, Resume, Stale, Start, Text
+from flows import Answered, Choice, Command, Message, Resume, Stale, Start, Text
 from flows.loader import default_content_dir
-from flows.understanding.crisis import Detector, Verdict
+from testkit.counting import counting
 
 KEYS = SessionKeys(b"k" * 32)
 SAFE_YES = "Ja, het is veilig"
@@ -244,29 +243,14 @@ async def test_a_crisis_sentence_hurries_the_conversation(core: Conversations) -
     assert screen.hurried == 2
 
 
-@dataclass(frozen=True)
-class CountedDetector(Detector):
-    """The real crisis detector of the shipped content, counting the messages it judges."""
-
-    judged: list[int] = field(default_factory=list)
-
-    def assess(self, text: str) -> Verdict:
-        self.judged.append(1)
-        return super().assess(text)
-
-
 def counted(
     holder: ContentHolder, store: SessionStore, digest: str = ""
 ) -> tuple[Conversations, list[int]]:
-    """A core whose engine judges with a :class:`CountedDetector`; and its count.
+    """A core whose engine judges with a counting detector; and its count.
     ``digest``: the readers' digest, when they should count as made from other sources."""
-    readers = holder.engine.readers
-    fields = {f.name: getattr(readers.crisis, f.name) for f in dataclasses.fields(Detector)}
-    detector = CountedDetector(**fields)
     own = copy.copy(holder)
-    counting = dataclasses.replace(readers, crisis=detector, digest=digest or readers.digest)
-    own.engine = Engine(holder.engine.content, counting)
-    return Conversations(own, store), detector.judged
+    own.engine, judged = counting(holder.engine, digest)
+    return Conversations(own, store), judged
 
 
 @pytest.mark.parametrize("text", ["ik wil dood", "hallo, mn baas houdt mijn paspoort", "ja"])

@@ -20,6 +20,7 @@ import pytest
 from bot.channels.web.channel import MAX_TEXT, OUTBOX_FRAMES, OUTBOX_SECONDS, Limits
 from bot.stores import MemoryStore
 from flows.loader import default_content_dir
+from testkit.counting import counting
 from testkit.web import E2E_CONTENT, PageSocket, new_token
 from tests.web.conftest import Serve
 
@@ -361,6 +362,26 @@ async def test_a_crisis_sentence_is_answered_at_once(serve: Serve, pages: Pages)
     reply = await page.turn(page.say(CRISIS))
     assert "113" in reply[-1]["text"]
     assert chat.metrics.value("baken_crisis_interrupts_total", kind="suicide") == 2
+
+
+async def test_a_typed_message_is_judged_once_on_the_web(serve: Serve, pages: Pages) -> None:
+    """The page's tab judges a typed message before its limits (a crisis passes them) and
+    hands that verdict to the core, which does not judge again: once per message, crisis
+    or not; a message over the limit that is no crisis is refused after its one reading."""
+    chat, url = await serve()
+    chat.holder.engine, judged = counting(chat.holder.engine)
+    page = pages(url)
+    await page.connect()
+    await page.turn(page.start())
+    for text in ("hallo, mn baas houdt mijn paspoort", CRISIS):
+        judged.clear()
+        reply = await page.turn(page.say(text))
+        assert len(judged) == 1, text
+    assert "113" in reply[-1]["text"]
+    judged.clear()
+    await page.say("a" * (MAX_TEXT + 1))
+    assert (await page.wait(lambda f: f.get("t") == "error"))["code"] == "too_long"
+    assert len(judged) == 1
 
 
 async def test_typing_too_fast_is_refused_politely(serve: Serve, pages: Pages) -> None:

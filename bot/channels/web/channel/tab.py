@@ -25,7 +25,7 @@ from bot.channels.web.channel.protocol import (
     int_or_none,
     is_str,
 )
-from bot.conversation import Conversations, Incoming
+from bot.conversation import Conversations, Incoming, Judged
 from bot.keys import SessionKeys
 from bot.metrics import Metrics
 from bot.tokenbucket import TokenBucket
@@ -181,16 +181,20 @@ class Tab:
         at = channel.core.now()
         event: Event
         urgent = leaving = False
+        judged: Judged | None = None
         if kind == "text":
             text = frame.get("text")
             if not isinstance(text, str):
                 self.refuse("bad_frame", action)
                 return
             engine = channel.core.holder.engine
-            urgent = engine.crisis_kind(text[: MAX_TEXT * 2]) is not None
+            verdict = engine.crisis(text[: MAX_TEXT * 2])
+            urgent = verdict.outcome != "no"
             if len(text) > MAX_TEXT and not urgent:
                 self.refuse("too_long", action)
                 return
+            if len(text) <= MAX_TEXT:  # the very text the core reads: judged once, here
+                judged = Judged(verdict, engine.readers.digest)
             text = text[:MAX_TEXT]
             if not urgent and not self.typed.take():
                 self.refuse("too_fast", action)
@@ -200,6 +204,8 @@ class Tab:
                 return
             event = typed_event(text, at)  # a command typed as on Telegram, or text
             kind_name = "text" if isinstance(event, Text) else "command"
+            if not isinstance(event, Text):
+                judged = None
         elif kind == "press":
             data = frame.get("data")
             if not isinstance(data, str) or not data or len(data) > MAX_DATA:
@@ -232,7 +238,9 @@ class Tab:
             return
         delivery = channel.keys.key("web-delivery", f"{salt}:{action}")
         page = Page(box, action, leaving=leaving)
-        incoming = Incoming(box.key, event, kind=kind_name, delivery=delivery, quick_exit=leaving)
+        incoming = Incoming(
+            box.key, event, kind=kind_name, delivery=delivery, quick_exit=leaving, judged=judged
+        )
         channel.run(page, incoming, self)
 
     # ------------------------------------------------------------ the socket ends
