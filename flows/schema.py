@@ -490,6 +490,13 @@ class SituationConceptsFile(Strict):
         "a boss, the man): a number just after such a word, with only age words or up to "
         "two other words between, is not read as an age: 'mijn vriendje (hij is 21)'.",
     )
+    my_ages: dict[Lang, list[str]] = Field(
+        default_factory=dict,
+        description="Per language, words that make a number just after them the writer's "
+        "own age ('ik ben 15', 'mam 15 lat', 'عمري 15'). With two ages in one story, the "
+        "writer's own counts when the story is about the writer, another when it is about "
+        "someone else, and else the first one told.",
+    )
     spelling: dict[str, str] = Field(
         default_factory=dict,
         description="One or two typed words read as other words by this reader only, after "

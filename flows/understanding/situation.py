@@ -129,11 +129,19 @@ def age_of(
     age_words: frozenset[str],
     not_ages: frozenset[str] = frozenset(),
     their_ages: frozenset[str] = frozenset(),
+    my_ages: frozenset[str] = frozenset(),
+    about: str | None = None,
 ) -> str | None:
     """The age band a message states: a number from 8 to 99 written with an age word of
     the language just before or after it ("ik ben 15", "15 jaar", "van 14", "عمري 15"),
     and no word that makes it something else ("van 10 tot 22 uur", "15 euro"), nor the age
-    of someone the story is not about ("mijn vriendje van 21", "her boyfriend is 30")."""
+    of someone the story is not about ("mijn vriendje van 21", "her boyfriend is 30").
+
+    Two ages in one story ("ik ben 15 en hij is 30", "mijn zusje is 14 en gaat met
+    jongens van 20"): the writer's own (a number just after one of ``my_ages``: "ik ben",
+    "mam", "عمري") when the story is about the writer, and else the youngest of the others
+    (the writer's own left out when it is about someone else, ``about``): a story names
+    the older men around a young person, rarely the other way round."""
     text = text.translate(_ARABIC_DIGITS).casefold()
     if not _DIGIT.search(text):
         return None
@@ -143,14 +151,14 @@ def age_of(
     for i, t in enumerate(tokens):
         if t.isdecimal():
             places.setdefault(t, []).append(i)
-    found: set[str] = set()
+    found: list[tuple[str, bool]] = []  # (band, whether it is the writer's own)
     judged: set[str] = set()
     for match in _NUMBER.finditer(text):
         number, suffix = int(match.group(1)), match.group(2)
         if not 8 <= number <= 99:
             continue
         if suffix and suffix in _AGE_SUFFIXES:
-            found.add(band(number))
+            found.append((band(number), False))
             continue
         if suffix or match.group(1) in judged:
             continue  # "12u", "15e"; or the same number again: every place is judged once
@@ -162,9 +170,16 @@ def age_of(
                 and not any(t in not_ages for t in near)
                 and not _theirs(tokens, i, age_words, their_ages)
             ):
-                found.add(band(number))
-    # "hij is 30 en ik ben 15": two people's ages; whose is asked is not clear, so none.
-    return found.pop() if len(found) == 1 else None
+                own = any(t in my_ages for t in tokens[max(0, i - 2) : i])
+                found.append((band(number), own))
+    if len({b for b, _ in found}) <= 1:
+        return found[0][0] if found else None
+    mine = [b for b, own in found if own]
+    if about == SELF or (about is None and mine):
+        pool = mine or [b for b, _ in found]
+    else:
+        pool = [b for b, own in found if not own]
+    return min(pool, key=AGE_BANDS.index) if pool else None
 
 
 def _theirs(
@@ -208,6 +223,7 @@ class Reader:
     eos_bit: int = 0
     problems: tuple[tuple[str, tuple[str | int, ...], str], ...] = ()
     their_ages: frozenset[str] = frozenset()
+    my_ages: frozenset[str] = frozenset()
     # concept names, rarest in the training stories first: each rule is looked at only when
     # its rarest concept is in the message (see :func:`anchored`)
     rare: tuple[str, ...] = ()
@@ -222,9 +238,11 @@ class Reader:
     def read(self, text: str) -> Reading:
         """What ``text`` says. Never raises; keeps nothing of the text."""
         fired, probs, _ = self.evidence(text)
-        return decide(
-            fired, probs, age_of(text, self.age_words, self.not_ages, self.their_ages), self.labels
+        reading = decide(fired, probs, None, self.labels)
+        age = age_of(
+            text, self.age_words, self.not_ages, self.their_ages, self.my_ages, reading.about
         )
+        return reading if age is None else decide(fired, probs, age, self.labels)
 
     def evidence(self, text: str) -> tuple[dict[str, str], dict[str, float], int]:
         """What each part found: rules that fired (code -> rule name), the classifier's
@@ -562,6 +580,12 @@ def reader_for(
         for phrase in per_lang
         for w in _WORD.findall(phrase.casefold())
     )
+    my_ages = frozenset(
+        w
+        for per_lang in concepts.my_ages.values()
+        for phrase in per_lang
+        for w in _WORD.findall(phrase.casefold())
+    )
     reader = Reader(
         spelling,
         symbols,
@@ -577,6 +601,7 @@ def reader_for(
         index["eos"],
         tuple(problems),
         their_ages,
+        my_ages=my_ages,
     )
     labels = reader.labels
     if model is not None:

@@ -198,7 +198,7 @@ def test_nothing_typed_reaches_the_session(engine: Engine) -> None:
         ("hij vraagt 15 euro per dag", None),
         ("mam 34 lata", "older"),
         ("ik werk al 10 jaar voor hem", None),
-        ("hij is 30 en ik ben 15", None),
+        ("hij is 30 en ik ben 15", "u16"),
         ("عمري ١٦ سنة", "age16_17"),
         ("I'm 19 years old", "age18_23"),
         ("15j", "u16"),
@@ -207,7 +207,7 @@ def test_nothing_typed_reaches_the_session(engine: Engine) -> None:
 def test_ages_are_read_with_their_words(content: Content, text: str, expected: str | None) -> None:
     """A number is an age only beside an age word of the language, never beside hours or money."""
     reader = build_reader(content)
-    assert age_of(text, reader.age_words, reader.not_ages) == expected
+    assert age_of(text, reader.age_words, reader.not_ages, my_ages=reader.my_ages) == expected
 
 
 @pytest.mark.parametrize(
@@ -227,6 +227,28 @@ def test_an_age_belongs_to_whom_the_story_is_about(
     """A boyfriend's or boss's age is never read as the age asked for (`their_ages`)."""
     reader = build_reader(content)
     assert age_of(text, reader.age_words, reader.not_ages, reader.their_ages) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # about the writer: the writer's own age, wherever it is told
+        ("hij is 30 en ik ben 15, hij wil dat ik met zijn vrienden naar bed ga", "u16"),
+        ("he is 30 and im 15 and he wants me to sleep with his mates for money", "u16"),
+        ("mam 15 lat, typ z insta co ma 24 chce moje nagie zdjecia", "u16"),
+        # about someone else: their age, not the writer's nor a group's
+        ("ik ben 17 en mijn zusje is 14, ze moet drugs verkopen voor een man", "u16"),
+        ("my bestie goes partying with guys who are like 25, shes 16", "age16_17"),
+        ("mn zusje van 14 gaat naar feestjes met gasten van 25", "u16"),
+    ],
+)
+def test_two_ages_in_one_story_give_the_one_asked(
+    content: Content, text: str, expected: str
+) -> None:
+    """With two ages in a story, the age asked is that of whom the story is about: the
+    writer's own ("ik ben 15") when it is about the writer, another when it is about
+    someone else; the age of a group of older men ("gasten van 25") never counts."""
+    assert build_reader(content).read(text).age == expected
 
 
 def build_reader(content: Content):  # type: ignore[no-untyped-def]
