@@ -388,6 +388,12 @@ class CrisisConceptsFile(Strict):
         "een, niet): a pattern with `lang` is left out of a message with another language's "
         "small words and none of its own.",
     )
+    signal_langs: dict[str, list[ConceptName]] = Field(
+        default_factory=dict,
+        description="Language -> signals that are a word of that language only (en: die_en, "
+        "English 'die', Dutch 'that'): such a signal does not let the classifier decide alone "
+        "in a message with another language's `looks` words and none of its own.",
+    )
 
 
 class CrisisExamples(Strict):

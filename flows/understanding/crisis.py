@@ -231,6 +231,9 @@ class Detector:
     # concept bit -> indexes of the rules anchored on it (see :func:`rule_anchors`);
     # empty: every rule is looked at
     anchors: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
+    # language -> signal concepts that are a word of that language only (English "die" is
+    # Dutch "that"): no signal in a message that looks like another language only
+    signal_langs: Mapping[str, int] = field(default_factory=dict)
 
     @functools.cached_property
     def table(self) -> tuple[tuple[int, Rule, tuple[str, ...], bool], ...]:
@@ -303,8 +306,7 @@ class Detector:
                     continue
                 if rule.lang:
                     if langs is None:
-                        said = set(tokens)
-                        langs = {k for k, small in self.looks.items() if not small.isdisjoint(said)}
+                        langs = self._looks_like(tokens)
                     if langs and rule.lang not in langs:  # another language's small words only
                         continue
                 if rule.found(heard, where, stops):
@@ -319,6 +321,16 @@ class Detector:
         probs = (0.0, 0.0)
         floors = (RULE_FLOOR, RULE_FLOOR)  # no examples, no classifier: the rules decide alone
         signals = self._signals(heard)
+        if signals and self.signal_langs:
+            if langs is None:
+                langs = self._looks_like(tokens)
+            if langs:
+                # "een telefoon die ze verstopt": Dutch "die" is no English "die" there
+                foreign = 0
+                for lang, mask in self.signal_langs.items():
+                    if lang not in langs:
+                        foreign |= mask
+                signals = [i for i in signals if heard[i] & self.signal_mask & ~foreign]
         if post and self.mood_mask:
             # In a post, a mood word alone ("i feel worthless", "it's all over") does not
             # let the classifier decide: many sad words add up without saying it.
@@ -332,6 +344,11 @@ class Detector:
             if signals and max(probs) >= POSSIBLE_AT:
                 probs = self._near_signals(tokens, concepts, signals, probs, post=post, stops=flags)
         return sure, hints, probs, bool(signals), floors
+
+    def _looks_like(self, tokens: Sequence[str]) -> set[str]:
+        """The languages whose small words (``looks``) occur in the message; empty: none."""
+        said = set(tokens)
+        return {k for k, small in self.looks.items() if not small.isdisjoint(said)}
 
     def _near_signals(
         self,
@@ -779,6 +796,20 @@ def build(
             mood_mask |= index[name]
         else:
             problems.append(("crisis-concepts", ("mood_signals", i), f"not a signal: {name}"))
+    signal_langs: dict[str, int] = {}
+    for lang, listed in concepts.signal_langs.items():
+        if not rules_of.looks.get(lang):
+            problems.append(
+                ("crisis-concepts", ("signal_langs", lang), f"no `looks` words for '{lang}'")
+            )
+            continue
+        for name in listed:
+            if name in index and index[name] & signal_mask:
+                signal_langs[lang] = signal_langs.get(lang, 0) | index[name]
+            else:
+                problems.append(
+                    ("crisis-concepts", ("signal_langs", lang), f"not a signal: {name}")
+                )
     mood_rules = frozenset(
         f"pattern {p.name or '+'.join(p.all)}" for p in concepts.patterns if p.mood
     )
@@ -814,6 +845,7 @@ def build(
         mood_rules=mood_rules,
         looks=rules_of.looks,
         anchors=rule_anchors(rules),
+        signal_langs=signal_langs,
     )
     if model is not None:
         weights, intercept = weights_from_data(model, len(KINDS))

@@ -1,0 +1,32 @@
+"""Ordinary situation stories (a worried parent, a worker telling how things are) get no
+crisis check and no crisis screen, pinned on the shipped content with the real detector.
+Each sentence names one kind of false alarm found by running the detector over the
+situation reader's example stories; none of them is in an example file."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows import Engine
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "mijn dochter heeft een vriend die veel ouder is en die verstopt ze voor ons",
+    ],
+)
+def test_dutch_die_is_no_english_die(engine: Engine, sentence: str) -> None:
+    """Dutch "die" (that, who) in a Dutch story does not let the classifier speak alone."""
+    verdict = engine.crisis(sentence)
+    assert verdict.outcome == "no", (sentence, verdict)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["i just want to die", "ik kan niet meer, i just wanna die"],
+)
+def test_english_die_still_counts_in_english_and_mixed_messages(
+    engine: Engine, sentence: str
+) -> None:
+    assert engine.crisis(sentence).outcome != "no", sentence
