@@ -30,3 +30,18 @@ def test_english_die_still_counts_in_english_and_mixed_messages(
     engine: Engine, sentence: str
 ) -> None:
     assert engine.crisis(sentence).outcome != "no", sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "we huren het huis zelf van een woningcorporatie",  # huren: not "hurt"
+        "ik bezorg kranten in de wijk en krijg 90 euro per maand",  # kranten: not "cut"
+        "mijn vriend gaf me een ketting met mijn naam erin",  # ketting: not "keeping"
+        "my brother is staying with me for a week while he looks for a flat",  # not "stabbing"
+    ],
+)
+def test_an_everyday_word_is_no_typo_of_a_crisis_word(engine: Engine, sentence: str) -> None:
+    """A word of the examples is a real word: it is not read as a slip of a crisis word."""
+    verdict = engine.crisis(sentence)
+    assert verdict.outcome == "no", (sentence, verdict)
