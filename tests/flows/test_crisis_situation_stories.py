@@ -45,3 +45,21 @@ def test_an_everyday_word_is_no_typo_of_a_crisis_word(engine: Engine, sentence: 
     """A word of the examples is a real word: it is not read as a slip of a crisis word."""
     verdict = engine.crisis(sentence)
     assert verdict.outcome == "no", (sentence, verdict)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "nu wil mijn stiefvader dat ik help met de afwas",
+        "mijn moeder kocht nieuwe schoenen voor me en nu wil ze dat ik vaker help in huis",
+    ],
+)
+def test_help_asked_at_home_is_no_cry_for_help(engine: Engine, sentence: str) -> None:
+    """Help + he + now reads as "help, he is here now" unless the help is housework."""
+    verdict = engine.crisis(sentence)
+    assert verdict.outcome == "no", (sentence, verdict)
+
+
+def test_a_cry_for_help_with_someone_here_now_still_gets_the_screen(engine: Engine) -> None:
+    assert engine.crisis("help hij is hier nu binnen").outcome != "no"
+    assert engine.crisis("help me hes here now").outcome == "sure"
