@@ -63,3 +63,21 @@ def test_help_asked_at_home_is_no_cry_for_help(engine: Engine, sentence: str) ->
 def test_a_cry_for_help_with_someone_here_now_still_gets_the_screen(engine: Engine) -> None:
     assert engine.crisis("help hij is hier nu binnen").outcome != "no"
     assert engine.crisis("help me hes here now").outcome == "sure"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "moja dziewczyna ciagle do mnie pisze, strasznie tesknie za nia",  # miss her
+        "szef zaplacil mi za szkolenie, potracaja to z wyplaty",  # paid for
+    ],
+)
+def test_polish_za_is_for_unless_before_me(engine: Engine, sentence: str) -> None:
+    """Polish "za" is "behind" only in "za mną"; "zapłacić za", "tęsknić za" are no one
+    walking behind me."""
+    verdict = engine.crisis(sentence)
+    assert verdict.outcome == "no", (sentence, verdict)
+
+
+def test_someone_walking_behind_me_in_polish_still_counts(engine: Engine) -> None:
+    assert engine.crisis("jakiś facet idzie za mną od przystanku i się boję").outcome != "no"
