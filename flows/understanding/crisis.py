@@ -231,9 +231,10 @@ class Detector:
     # concept bit -> indexes of the rules anchored on it (see :func:`rule_anchors`);
     # empty: every rule is looked at
     anchors: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
-    # language -> signal concepts that are a word of that language only (English "die" is
-    # Dutch "that"): no signal in a message that looks like another language only
-    signal_langs: Mapping[str, int] = field(default_factory=dict)
+    # language -> concepts whose words are words of that language only (English "die" is
+    # Dutch "that", Dutch "last" is English "last"): not read in a message that looks like
+    # another language only (see :meth:`concepts_each`)
+    concept_langs: Mapping[str, int] = field(default_factory=dict)
 
     @functools.cached_property
     def table(self) -> tuple[tuple[int, Rule, tuple[str, ...], bool], ...]:
@@ -280,7 +281,7 @@ class Detector:
             tokens, flags = without_asides(tokens, flags, self.asides)
         if not tokens:
             return {}, {}, (0.0, 0.0), False, (0.0, 0.0)
-        per_token = self.lexicon.bits_each(tokens)  # EOS is no word: 0
+        per_token = self.concepts_each(tokens)  # EOS is no word: 0
         heard = heard_of(tokens, per_token, self.eos_bit)
         stops = full_stops(tokens, flags)
         present = 0
@@ -321,16 +322,6 @@ class Detector:
         probs = (0.0, 0.0)
         floors = (RULE_FLOOR, RULE_FLOOR)  # no examples, no classifier: the rules decide alone
         signals = self._signals(heard)
-        if signals and self.signal_langs:
-            if langs is None:
-                langs = self._looks_like(tokens)
-            if langs:
-                # "een telefoon die ze verstopt": Dutch "die" is no English "die" there
-                foreign = 0
-                for lang, mask in self.signal_langs.items():
-                    if lang not in langs:
-                        foreign |= mask
-                signals = [i for i in signals if heard[i] & self.signal_mask & ~foreign]
         if post and self.mood_mask:
             # In a post, a mood word alone ("i feel worthless", "it's all over") does not
             # let the classifier decide: many sad words add up without saying it.
@@ -349,6 +340,26 @@ class Detector:
         """The languages whose small words (``looks``) occur in the message; empty: none."""
         said = set(tokens)
         return {k for k, small in self.looks.items() if not small.isdisjoint(said)}
+
+    def concepts_each(self, tokens: Sequence[str]) -> list[int]:
+        """The concepts of each token (EOS: 0), without the concepts of one language's words
+        (``concept_langs``) in a message that has another language's small words and none
+        of its own: "een tweede telefoon die ze verstopt" has no English "die" in it, "i
+        moved here last month" no Dutch "last" (a burden). A mixed message keeps them."""
+        bits = self.lexicon.bits_each(tokens)
+        if not self.concept_langs:
+            return bits
+        present = 0
+        for b in bits:
+            present |= b
+        if not any(present & mask for mask in self.concept_langs.values()):
+            return bits
+        langs = self._looks_like(tokens)
+        foreign = 0
+        for lang, mask in self.concept_langs.items():
+            if langs and lang not in langs:
+                foreign |= mask
+        return [b & ~foreign for b in bits] if foreign else bits
 
     def _near_signals(
         self,
@@ -450,14 +461,14 @@ class Detector:
         """The classifier's features of ``text``, per word."""
         tokens = words(numbers(text), self.spelling, self.symbols, self.fillers, self.skip)
         mask = (1 << self.concept_count) - 1
-        concepts = [self.lexicon.bits(t) & mask for t in tokens]
+        concepts = [b & mask for b in self.concepts_each(tokens)]
         return features(tokens, concepts, self.names)
 
     def concepts_of(self, text: str) -> list[tuple[str, list[str]]]:
         """Each word as the detector reads it, with its concepts (for the operator)."""
         tokens = words(numbers(text), self.spelling, self.symbols, self.fillers, self.skip)
         found = [t for t in tokens if t != EOS]
-        heard = heard_of(tokens, [self.lexicon.bits(t) for t in tokens], self.eos_bit)
+        heard = heard_of(tokens, self.concepts_each(tokens), self.eos_bit)
         return [(t, names_of(h, self.names)) for t, h in zip(found, heard, strict=True)]
 
 
@@ -796,19 +807,19 @@ def build(
             mood_mask |= index[name]
         else:
             problems.append(("crisis-concepts", ("mood_signals", i), f"not a signal: {name}"))
-    signal_langs: dict[str, int] = {}
-    for lang, listed in concepts.signal_langs.items():
+    concept_langs: dict[str, int] = {}
+    for lang, listed in concepts.concept_langs.items():
         if not rules_of.looks.get(lang):
             problems.append(
-                ("crisis-concepts", ("signal_langs", lang), f"no `looks` words for '{lang}'")
+                ("crisis-concepts", ("concept_langs", lang), f"no `looks` words for '{lang}'")
             )
             continue
         for name in listed:
-            if name in index and index[name] & signal_mask:
-                signal_langs[lang] = signal_langs.get(lang, 0) | index[name]
+            if name in index:
+                concept_langs[lang] = concept_langs.get(lang, 0) | index[name]
             else:
                 problems.append(
-                    ("crisis-concepts", ("signal_langs", lang), f"not a signal: {name}")
+                    ("crisis-concepts", ("concept_langs", lang), f"unknown concept: {name}")
                 )
     mood_rules = frozenset(
         f"pattern {p.name or '+'.join(p.all)}" for p in concepts.patterns if p.mood
@@ -845,7 +856,7 @@ def build(
         mood_rules=mood_rules,
         looks=rules_of.looks,
         anchors=rule_anchors(rules),
-        signal_langs=signal_langs,
+        concept_langs=concept_langs,
     )
     if model is not None:
         weights, intercept = weights_from_data(model, len(KINDS))

@@ -17,7 +17,7 @@ from flows import Engine
     ],
 )
 def test_dutch_die_is_no_english_die(engine: Engine, sentence: str) -> None:
-    """Dutch "die" (that, who) in a Dutch story does not let the classifier speak alone."""
+    """Dutch "die" (that, who) in a Dutch story is not read as English "die"."""
     verdict = engine.crisis(sentence)
     assert verdict.outcome == "no", (sentence, verdict)
 
@@ -81,3 +81,23 @@ def test_polish_za_is_for_unless_before_me(engine: Engine, sentence: str) -> Non
 
 def test_someone_walking_behind_me_in_polish_still_counts(engine: Engine) -> None:
     assert engine.crisis("jakiś facet idzie za mną od przystanku i się boję").outcome != "no"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "i moved to a new flat last month and i love it",
+        "last summer i worked at a campsite and i want to go back",
+    ],
+)
+def test_english_last_is_no_dutch_burden(engine: Engine, sentence: str) -> None:
+    """English "last" (last month) is not Dutch "een last" (a burden)."""
+    verdict = engine.crisis(sentence)
+    assert verdict.outcome == "no", (sentence, verdict)
+
+
+@pytest.mark.parametrize(
+    "sentence", ["ik ben een last voor iedereen", "ik ben echt een last, i mean it"]
+)
+def test_dutch_last_is_still_a_burden(engine: Engine, sentence: str) -> None:
+    assert engine.crisis(sentence).outcome != "no", sentence
