@@ -101,3 +101,47 @@ def test_english_last_is_no_dutch_burden(engine: Engine, sentence: str) -> None:
 )
 def test_dutch_last_is_still_a_burden(engine: Engine, sentence: str) -> None:
     assert engine.crisis(sentence).outcome != "no", sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "my mum threatens to take my playstation if i don't finish my homework",
+        "mama dreigt dat ik geen zakgeld meer krijg als ik mijn huiswerk niet maak",
+    ],
+)
+def test_a_parents_sanction_is_no_threat(engine: Engine, sentence: str) -> None:
+    """Pocket money or a console taken away over homework is parenting, not danger."""
+    verdict = engine.crisis(sentence)
+    assert verdict.outcome == "no", (sentence, verdict)
+
+
+def test_a_threat_to_kill_family_still_counts(engine: Engine) -> None:
+    assert engine.crisis("he threatens to kill my mum if i dont do what he says").outcome == "sure"
+
+
+def test_working_in_a_closed_institution_is_not_being_locked_up(engine: Engine) -> None:
+    sentence = (
+        "jestem wychowawcą w zamkniętym ośrodku dla dziewczyn, jedna z nich dostaje "
+        "prezenty od starszego faceta"
+    )
+    verdict = engine.crisis(sentence)
+    assert verdict.outcome == "no", verdict
+    assert engine.crisis("zamknęli mnie w pokoju i nie mogę wyjść").outcome == "sure"
+    assert (
+        engine.crisis("ik zit opgesloten in een kamer en hij laat me niet gaan").outcome == "sure"
+    )
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "my gf gave me a ps5 for my birthday best gift ever",  # a present, not giving away
+        "ik haal morgen een pakket op bij het postnl punt",  # a pick-up point, no full stop
+        "امي اعطتني هديه",  # a gift, not a threat (هدد)
+        "мені належить відпустка 20 днів",  # is due to me, not killing
+    ],
+)
+def test_gifts_errands_and_what_is_due_are_no_crisis(engine: Engine, sentence: str) -> None:
+    verdict = engine.crisis(sentence)
+    assert verdict.outcome == "no", (sentence, verdict)
