@@ -1,13 +1,31 @@
 """Ordinary situation stories (a worried parent, a worker telling how things are) get no
 crisis check and no crisis screen, pinned on the shipped content with the real detector.
 Each sentence names one kind of false alarm found by running the detector over the
-situation reader's example stories; none of them is in an example file."""
+situation reader's example stories. None of them is a crisis example (the detector never
+trained on them); the three reported ones are situation stories, the others are new."""
 
 from __future__ import annotations
 
 import pytest
 
 from flows import Engine
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # the three reported stories
+        "ze heeft sinds kort een tweede telefoon die ze verstopt en nieuwe dure sneakers, "
+        "en ze gaat naar feestjes met jongens van 22",
+        "mijn vader kocht een nieuwe fiets voor me en nu wil hij dat ik vaker help in huis",
+        "ik werk via een uitzendbureau met een vast contract en we huren ons huis zelf van "
+        "een makelaar, heb ik recht op kinderopvangtoeslag?",
+    ],
+)
+def test_the_reported_situation_stories_get_no_check(engine: Engine, sentence: str) -> None:
+    """The stories named in the report: a parent's, a boy's and a worker's; no check."""
+    verdict = engine.crisis(sentence)
+    assert verdict.outcome == "no", (sentence, verdict)
 
 
 @pytest.mark.parametrize(
