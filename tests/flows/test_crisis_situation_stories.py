@@ -163,3 +163,18 @@ def test_working_in_a_closed_institution_is_not_being_locked_up(engine: Engine) 
 def test_gifts_errands_and_what_is_due_are_no_crisis(engine: Engine, sentence: str) -> None:
     verdict = engine.crisis(sentence)
     assert verdict.outcome == "no", (sentence, verdict)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "my little brother says a man online wants naked videos from him",  # naked: not nakl*
+        "ze dwingen me gestolen scooters te verkopen aan klasgenoten",  # gestolen: not gestoken
+        "кажуть що я можу закрити борг якщо попрацюю на них місяць",  # to pay off, not lock up
+    ],
+)
+def test_an_exploitation_story_is_no_crisis_screen(engine: Engine, sentence: str) -> None:
+    """Words of exploitation stories (naked, stolen, closing a debt) read as themselves,
+    not as a slip of a crisis word: the story goes to the situation questions."""
+    verdict = engine.crisis(sentence)
+    assert verdict.outcome == "no", (sentence, verdict)
