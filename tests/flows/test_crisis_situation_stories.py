@@ -178,3 +178,15 @@ def test_an_exploitation_story_is_no_crisis_screen(engine: Engine, sentence: str
     not as a slip of a crisis word: the story goes to the situation questions."""
     verdict = engine.crisis(sentence)
     assert verdict.outcome == "no", (sentence, verdict)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "my dad threatens to take my xbox away if i dont clean up my room",  # a sanction
+        "шефът е строг но заплатата ми идва винаги навреме",  # the wage comes, not a man
+    ],
+)
+def test_a_sanction_or_a_wage_further_on_is_no_danger(engine: Engine, sentence: str) -> None:
+    verdict = engine.crisis(sentence)
+    assert verdict.outcome == "no", (sentence, verdict)
