@@ -388,6 +388,13 @@ class CrisisConceptsFile(Strict):
         "een, niet): a pattern with `lang` is left out of a message with another language's "
         "small words and none of its own.",
     )
+    concept_langs: dict[str, list[ConceptName]] = Field(
+        default_factory=dict,
+        description="Language -> concepts whose words are words of that language only (en: "
+        "die_en, English 'die', which is Dutch 'that'): not read at all (by patterns, signals "
+        "or the classifier) in a message with another language's `looks` words and none of "
+        "its own.",
+    )
 
 
 class CrisisExamples(Strict):

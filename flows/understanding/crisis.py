@@ -231,6 +231,10 @@ class Detector:
     # concept bit -> indexes of the rules anchored on it (see :func:`rule_anchors`);
     # empty: every rule is looked at
     anchors: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
+    # language -> concepts whose words are words of that language only (English "die" is
+    # Dutch "that", Dutch "last" is English "last"): not read in a message that looks like
+    # another language only (see :meth:`concepts_each`)
+    concept_langs: Mapping[str, int] = field(default_factory=dict)
 
     @functools.cached_property
     def table(self) -> tuple[tuple[int, Rule, tuple[str, ...], bool], ...]:
@@ -277,7 +281,7 @@ class Detector:
             tokens, flags = without_asides(tokens, flags, self.asides)
         if not tokens:
             return {}, {}, (0.0, 0.0), False, (0.0, 0.0)
-        per_token = self.lexicon.bits_each(tokens)  # EOS is no word: 0
+        per_token = self.concepts_each(tokens)  # EOS is no word: 0
         heard = heard_of(tokens, per_token, self.eos_bit)
         stops = full_stops(tokens, flags)
         present = 0
@@ -303,8 +307,7 @@ class Detector:
                     continue
                 if rule.lang:
                     if langs is None:
-                        said = set(tokens)
-                        langs = {k for k, small in self.looks.items() if not small.isdisjoint(said)}
+                        langs = self._looks_like(tokens)
                     if langs and rule.lang not in langs:  # another language's small words only
                         continue
                 if rule.found(heard, where, stops):
@@ -332,6 +335,31 @@ class Detector:
             if signals and max(probs) >= POSSIBLE_AT:
                 probs = self._near_signals(tokens, concepts, signals, probs, post=post, stops=flags)
         return sure, hints, probs, bool(signals), floors
+
+    def _looks_like(self, tokens: Sequence[str]) -> set[str]:
+        """The languages whose small words (``looks``) occur in the message; empty: none."""
+        said = set(tokens)
+        return {k for k, small in self.looks.items() if not small.isdisjoint(said)}
+
+    def concepts_each(self, tokens: Sequence[str]) -> list[int]:
+        """The concepts of each token (EOS: 0), without the concepts of one language's words
+        (``concept_langs``) in a message that has another language's small words and none
+        of its own: "een tweede telefoon die ze verstopt" has no English "die" in it, "i
+        moved here last month" no Dutch "last" (a burden). A mixed message keeps them."""
+        bits = self.lexicon.bits_each(tokens)
+        if not self.concept_langs:
+            return bits
+        present = 0
+        for b in bits:
+            present |= b
+        if not any(present & mask for mask in self.concept_langs.values()):
+            return bits
+        langs = self._looks_like(tokens)
+        foreign = 0
+        for lang, mask in self.concept_langs.items():
+            if langs and lang not in langs:
+                foreign |= mask
+        return [b & ~foreign for b in bits] if foreign else bits
 
     def _near_signals(
         self,
@@ -433,14 +461,14 @@ class Detector:
         """The classifier's features of ``text``, per word."""
         tokens = words(numbers(text), self.spelling, self.symbols, self.fillers, self.skip)
         mask = (1 << self.concept_count) - 1
-        concepts = [self.lexicon.bits(t) & mask for t in tokens]
+        concepts = [b & mask for b in self.concepts_each(tokens)]
         return features(tokens, concepts, self.names)
 
     def concepts_of(self, text: str) -> list[tuple[str, list[str]]]:
         """Each word as the detector reads it, with its concepts (for the operator)."""
         tokens = words(numbers(text), self.spelling, self.symbols, self.fillers, self.skip)
         found = [t for t in tokens if t != EOS]
-        heard = heard_of(tokens, [self.lexicon.bits(t) for t in tokens], self.eos_bit)
+        heard = heard_of(tokens, self.concepts_each(tokens), self.eos_bit)
         return [(t, names_of(h, self.names)) for t, h in zip(found, heard, strict=True)]
 
 
@@ -779,6 +807,20 @@ def build(
             mood_mask |= index[name]
         else:
             problems.append(("crisis-concepts", ("mood_signals", i), f"not a signal: {name}"))
+    concept_langs: dict[str, int] = {}
+    for lang, listed in concepts.concept_langs.items():
+        if not rules_of.looks.get(lang):
+            problems.append(
+                ("crisis-concepts", ("concept_langs", lang), f"no `looks` words for '{lang}'")
+            )
+            continue
+        for name in listed:
+            if name in index:
+                concept_langs[lang] = concept_langs.get(lang, 0) | index[name]
+            else:
+                problems.append(
+                    ("crisis-concepts", ("concept_langs", lang), f"unknown concept: {name}")
+                )
     mood_rules = frozenset(
         f"pattern {p.name or '+'.join(p.all)}" for p in concepts.patterns if p.mood
     )
@@ -814,6 +856,7 @@ def build(
         mood_rules=mood_rules,
         looks=rules_of.looks,
         anchors=rule_anchors(rules),
+        concept_langs=concept_langs,
     )
     if model is not None:
         weights, intercept = weights_from_data(model, len(KINDS))
