@@ -390,10 +390,9 @@ class CrisisConceptsFile(Strict):
     )
     concept_langs: dict[str, list[ConceptName]] = Field(
         default_factory=dict,
-        description="Language -> concepts whose words are words of that language only (en: "
-        "die_en, English 'die', which is Dutch 'that'): not read at all (by patterns, signals "
-        "or the classifier) in a message with another language's `looks` words and none of "
-        "its own.",
+        description="Language -> concepts whose words are words of that language only (nl: "
+        "burden_nl, Dutch 'last', a burden): not read at all (by patterns, signals or the "
+        "classifier) in a message with another language's `looks` words and none of its own.",
     )
 
 

@@ -231,9 +231,9 @@ class Detector:
     # concept bit -> indexes of the rules anchored on it (see :func:`rule_anchors`);
     # empty: every rule is looked at
     anchors: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
-    # language -> concepts whose words are words of that language only (English "die" is
-    # Dutch "that", Dutch "last" is English "last"): not read in a message that looks like
-    # another language only (see :meth:`concepts_each`)
+    # language -> concepts whose words are words of that language only (Dutch "last", a
+    # burden, is English "last"): not read in a message that looks like another language
+    # only (see :meth:`concepts_each`)
     concept_langs: Mapping[str, int] = field(default_factory=dict)
 
     @functools.cached_property
@@ -344,8 +344,9 @@ class Detector:
     def concepts_each(self, tokens: Sequence[str]) -> list[int]:
         """The concepts of each token (EOS: 0), without the concepts of one language's words
         (``concept_langs``) in a message that has another language's small words and none
-        of its own: "een tweede telefoon die ze verstopt" has no English "die" in it, "i
-        moved here last month" no Dutch "last" (a burden). A mixed message keeps them."""
+        of its own: "i moved here last month" has no Dutch "last" (a burden) in it. A mixed
+        message keeps them. (Not for a word a message of the other language may well use:
+        "ik wil die" has no English small word, so English "die" is not listed.)"""
         bits = self.lexicon.bits_each(tokens)
         if not self.concept_langs:
             return bits

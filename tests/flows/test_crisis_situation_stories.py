@@ -42,11 +42,25 @@ def test_dutch_die_is_no_english_die(engine: Engine, sentence: str) -> None:
 
 @pytest.mark.parametrize(
     "sentence",
-    ["i just want to die", "ik kan niet meer, i just wanna die"],
+    [
+        "i just want to die",
+        "ik kan niet meer, i just wanna die",
+        # Dutch with English "die" and no English small word (the second reader's probes)
+        "mijn leven is kut ik wil die",
+        "ik hoop dat ik die",
+        "hope ik die tonight",
+        "ik wil die tonight",
+        "omg ik wil fr die",
+        # danger examples that must not hang on "die" alone
+        "ik zit in een auto met mannen die ik niet ken",
+        "ik heb opgezocht hoe hoog die brug is en vannacht ga ik erheen",
+    ],
 )
 def test_english_die_still_counts_in_english_and_mixed_messages(
     engine: Engine, sentence: str
 ) -> None:
+    """Only Dutch "die" before a pronoun or an article ("die ze verstopt", "die ik niet
+    ken") is read as "that": English "die" in a Dutch message still counts."""
     assert engine.crisis(sentence).outcome != "no", sentence
 
 
