@@ -85,8 +85,9 @@ class Incoming:
     ``note``: a text key the channel wants shown before the answer (for example
     "I only read text and buttons"). ``quick_exit``: the person left in a hurry (the web
     page's quick exit), counted apart from an ordinary erase. ``judged``: the crisis
-    verdict a channel already took on exactly this event's text (the web page judges
-    before its limits, so a crisis passes them); the core then does not judge again.
+    verdict a channel already took on this event's text, or on more of it (the web page
+    judges before its limits, so a crisis passes them, then keeps the first 4,096
+    characters); the core then does not judge again unless its readers changed.
     """
 
     key: str
@@ -295,7 +296,9 @@ class Conversations:
         sentence or an erase first hurries the conversation's queued replies, so it does
         not wait behind them.
         """
-        judged = incoming.judged or self._judge(incoming.event)
+        judged = incoming.judged
+        if verdict_of(judged, self.holder.engine) is None:  # none, or by other readers
+            judged = self._judge(incoming.event)
         if self._urgent(incoming.event, judged):
             channel.hurry(to)
         async with self.lanes.hold(incoming.key):

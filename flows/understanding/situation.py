@@ -138,7 +138,7 @@ def age_of(
     of someone the story is not about ("mijn vriendje van 21", "her boyfriend is 30").
 
     Two ages in one story ("ik ben 15 en hij is 30", "mijn zusje is 14 en gaat met
-    jongens van 20"): the writer's own (a number just after one of ``my_ages``: "ik ben",
+    jongens van 20"): the writer's own (a number right after one of ``my_ages``: "ik ben",
     "mam", "عمري") when the story is about the writer, and else the youngest of the others
     (the writer's own left out when it is about someone else, ``about``): a story names
     the older men around a young person, rarely the other way round."""
@@ -170,7 +170,7 @@ def age_of(
                 and not any(t in not_ages for t in near)
                 and not _theirs(tokens, i, age_words, their_ages)
             ):
-                own = any(t in my_ages for t in tokens[max(0, i - 2) : i])
+                own = i > 0 and tokens[i - 1] in my_ages  # "ik ben 15", not "mijn mam is 40"
                 found.append((band(number), own))
     if len({b for b, _ in found}) <= 1:
         return found[0][0] if found else None

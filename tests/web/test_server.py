@@ -384,6 +384,23 @@ async def test_a_typed_message_is_judged_once_on_the_web(serve: Serve, pages: Pa
     assert len(judged) == 1
 
 
+async def test_a_crisis_at_the_end_of_a_too_long_message_is_answered(
+    serve: Serve, pages: Pages
+) -> None:
+    """A message over the limit is read up to twice the limit for a crisis: one told at the
+    end of a long story gets 113, though the conversation keeps only its first part."""
+    _, url = await serve()
+    page = pages(url)
+    await page.connect()
+    await page.turn(page.start())
+    story = "ik ga morgen naar school en daarna naar de sport met mijn vrienden. " * 64
+    long = f"{story}ik wil dood"
+    assert MAX_TEXT < len(long) < 2 * MAX_TEXT
+    assert CRISIS not in long[:MAX_TEXT]
+    reply = await page.turn(page.say(long))
+    assert "113" in reply[-1]["text"]
+
+
 async def test_typing_too_fast_is_refused_politely(serve: Serve, pages: Pages) -> None:
     """Past the burst, a typed message gets "too_fast" with its id; the socket stays open."""
     chat, url = await serve(limits=Limits(text_burst=2, text_per_second=0.001))

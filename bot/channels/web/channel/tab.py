@@ -193,8 +193,9 @@ class Tab:
             if len(text) > MAX_TEXT and not urgent:
                 self.refuse("too_long", action)
                 return
-            if len(text) <= MAX_TEXT:  # the very text the core reads: judged once, here
-                judged = Judged(verdict, engine.readers.digest)
+            # Judged once, here: the core reads the first MAX_TEXT characters, but a crisis
+            # anywhere in what was judged gets its answer, as the limits above let it pass.
+            judged = Judged(verdict, engine.readers.digest)
             text = text[:MAX_TEXT]
             if not urgent and not self.typed.take():
                 self.refuse("too_fast", action)
