@@ -242,7 +242,7 @@ def test_an_age_belongs_to_whom_the_story_is_about(
         ("mn zusje van 14 gaat naar feestjes met gasten van 25", "u16"),
         # a mum's age is no one's own; a verb before a number is no "I am"
         ("ik 15j, mijn mam is 40 en ze slaat me en houdt mijn paspoort", "u16"),
-        ("am stat 10 ani in italia, acum am 17 ani si seful imi ia actele", "age16_17"),
+        ("am stat 10 ani in italia si am 17 ani, seful imi ia actele", "age16_17"),
     ],
 )
 def test_two_ages_in_one_story_give_the_one_asked(
