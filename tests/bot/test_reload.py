@@ -125,6 +125,8 @@ async def test_a_burst_of_signals_ends_on_the_last_edit(holder: ContentHolder, r
         async with asyncio.timeout(300):
             while sum(e["event"] == "content_loaded" for e in logs) < 3:
                 assert (await _crisis_turn(core, 0))[1]
-                await asyncio.sleep(0)  # a turn on the memory store never waits: let the loop run
+                # A turn on the memory store never waits: rest a moment, so the reload's worker
+                # thread gets the interpreter (with sleep(0) the loop's thread keeps it busy).
+                await asyncio.sleep(0.005)
     fresh = ContentHolder(root, cache=holder.cache)
     assert holder.engine.version == fresh.engine.version
