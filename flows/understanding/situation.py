@@ -182,6 +182,13 @@ def age_of(
     return min(pool, key=AGE_BANDS.index) if pool else None
 
 
+def _words_of(per_lang: Mapping[str, Sequence[str]]) -> frozenset[str]:
+    """Every word of every language's phrases, as an age is read ("ik ben" -> ik, ben)."""
+    return frozenset(
+        w for phrases in per_lang.values() for p in phrases for w in _WORD.findall(p.casefold())
+    )
+
+
 def _theirs(
     tokens: Sequence[str], at: int, age_words: frozenset[str], their_ages: frozenset[str]
 ) -> bool:
@@ -562,30 +569,10 @@ def reader_for(
             for text, _ in training_set(content)
             for w in words(text, spelling, symbols, fillers, digits=True)
         } | fillers
-    not_ages = frozenset(
-        w
-        for per_lang in concepts.not_ages.values()
-        for phrase in per_lang
-        for w in _WORD.findall(phrase.casefold())
-    )
-    age_words = frozenset(
-        w
-        for per_lang in concepts.ages.values()
-        for phrase in per_lang
-        for w in _WORD.findall(phrase.casefold())
-    )
-    their_ages = frozenset(
-        w
-        for per_lang in concepts.their_ages.values()
-        for phrase in per_lang
-        for w in _WORD.findall(phrase.casefold())
-    )
-    my_ages = frozenset(
-        w
-        for per_lang in concepts.my_ages.values()
-        for phrase in per_lang
-        for w in _WORD.findall(phrase.casefold())
-    )
+    not_ages = _words_of(concepts.not_ages)
+    age_words = _words_of(concepts.ages)
+    their_ages = _words_of(concepts.their_ages)
+    my_ages = _words_of(concepts.my_ages)
     reader = Reader(
         spelling,
         symbols,
