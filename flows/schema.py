@@ -464,6 +464,13 @@ class SituationPattern(Strict):
     after: int = Field(
         default=3, ge=0, le=20, description="Words after the match where `unless` still counts."
     )
+    before: int = Field(
+        default=2,
+        ge=0,
+        le=20,
+        description="Words before the match where `unless` still counts (he bought me things, "
+        "... now I owe him).",
+    )
     blocks: bool = Field(
         default=False,
         description="The match keeps its option from being ticked (by a pattern or the "

@@ -107,6 +107,7 @@ class Rule:
     eos: int = 0  # the concept `eos`: cancelling words before a match stay in its sentence
     gap: int = PHRASE_GAP  # in order: other words allowed between two of its words
     before: int = UNLESS_BEFORE  # words before the match where a "not" still cancels it
+    unless_before: int = UNLESS_BEFORE  # words before the match where `unless` cancels it
     # A pattern's concepts must stand in one sentence: in a long post "i feel numb. i just
     # want things to be normal" is not "want out", and "cant focus on anything" ends where
     # the next sentence starts.
@@ -138,7 +139,7 @@ class Rule:
 
     def _cancelled(self, heard: Sequence[int], first: int, last: int) -> bool:
         outer = self.unless & ~self.negation
-        reach = heard[max(0, first - UNLESS_BEFORE) : last + self.after + 1]
+        reach = heard[max(0, first - self.unless_before) : last + self.after + 1]
         if outer and any(h & outer for h in reach):
             return True
         start = look_back(heard, first, self.before, self.eos, self.particle)

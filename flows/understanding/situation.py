@@ -553,6 +553,7 @@ def reader_for(
                 gap=max(PHRASE_GAP, pattern.window + WINDOW_SLACK - len(combination)),
                 before=NOT_BEFORE,
                 after=pattern.after,
+                unless_before=pattern.before,
             )
             if not rule.mask:
                 # The reader looks at a rule only when a concept it needs is in the message
