@@ -165,9 +165,14 @@ def age_of(
         judged.add(match.group(1))
         for i in places.get(match.group(1), ()):
             near = tokens[max(0, i - 2) : i] + tokens[i + 1 : i + 3]
+            # A word that makes it something else ("acum 2 ani", "15 euro", "tot ik 18 ben")
+            # does not count two before when the writer's own age comes between: "acum am 17
+            # ani" (now I am 17) is an age.
+            mine_before = i > 0 and tokens[i - 1] in my_ages
+            other = tokens[max(0, i - (1 if mine_before else 2)) : i] + tokens[i + 1 : i + 3]
             if (
                 any(t in age_words for t in near)
-                and not any(t in not_ages for t in near)
+                and not any(t in not_ages for t in other)
                 and not _theirs(tokens, i, age_words, their_ages)
             ):
                 own = i > 0 and tokens[i - 1] in my_ages  # "ik ben 15", not "mijn mam is 40"

@@ -202,6 +202,10 @@ def test_nothing_typed_reaches_the_session(engine: Engine) -> None:
         ("عمري ١٦ سنة", "age16_17"),
         ("I'm 19 years old", "age18_23"),
         ("15j", "u16"),
+        # a word of time two before does not count over the writer's "I am": "now I am 17"
+        ("acum am 17 ani", "age16_17"),
+        ("am venit acum 2 ani", None),
+        ("what is the minimum wage for an 18 year old", None),
     ],
 )
 def test_ages_are_read_with_their_words(content: Content, text: str, expected: str | None) -> None:
