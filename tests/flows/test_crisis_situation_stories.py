@@ -204,3 +204,32 @@ def test_an_exploitation_story_is_no_crisis_screen(engine: Engine, sentence: str
 def test_a_sanction_or_a_wage_further_on_is_no_danger(engine: Engine, sentence: str) -> None:
     verdict = engine.crisis(sentence)
     assert verdict.outcome == "no", (sentence, verdict)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # the reported stories (round 9): a tablet, mistakes at work, a deposit
+        "vreau sa pun control parental pe tableta fiului meu de 9 ani, cum fac?",
+        "agencja potracila mi 400 za bledy i w tym tygodniu nie dostalem nic",
+        "am o problema cu proprietarul, nu-mi da garantia inapoi dupa ce m-am mutat, ce pot sa fac",
+        # new sentences of the same kinds
+        "cum blochez youtube pe tableta fetei mele",
+        "szef mowi ze za bledy zaplacimy kare",
+    ],
+)
+def test_a_tablet_mistakes_and_a_deposit_are_no_crisis(engine: Engine, sentence: str) -> None:
+    """Romanian "tableta" (a tablet to play on) is no pill, Polish "bledy" (mistakes) no
+    bleeding, a landlord keeping the deposit no wish to die: no check, the story goes to
+    the situation questions."""
+    verdict = engine.crisis(sentence)
+    assert verdict.outcome == "no", (sentence, verdict)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["i am bleeding a lot and cant stop", "he bled me dry and i want to die"],
+)
+def test_bleeding_still_counts(engine: Engine, sentence: str) -> None:
+    """ "bleed*" became its forms (so "bledy" is no bleeding): the forms still count."""
+    assert engine.crisis(sentence).outcome != "no"
