@@ -497,6 +497,12 @@ class SituationConceptsFile(Strict):
         description="Per language, words that make a number next to them no age (uur, euro, "
         "tot): 'van 10 tot 22 uur'.",
     )
+    not_ages_before: dict[Lang, list[str]] = Field(
+        default_factory=dict,
+        description="Per language, words that make a number no age only when they come "
+        "before it (sinds, tot; от, la): 'от 10 години' is how long, 'момче на 14 от "
+        "отбора' is an age.",
+    )
     their_ages: dict[Lang, list[str]] = Field(
         default_factory=dict,
         description="Per language, people whose age is never the age asked for (a boyfriend, "

@@ -104,7 +104,7 @@ NOTHING = Reading()
 
 # ------------------------------------------------------------------ ages
 
-_NUMBER = re.compile(r"(?<![\d.,:/])(\d{1,2})([^\W\d_]{0,4})(?![\d.,:/]*\d)")
+_NUMBER = re.compile(r"(?<![\d.,:/])(\d{1,2})([^\W\d_]{0,4})(?![\d.,:/]*\d)(?!\s?%)")
 _WORD = re.compile(r"[^\W_]+")
 _DIGIT = re.compile(r"\d")
 _ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
@@ -131,6 +131,7 @@ def age_of(
     their_ages: frozenset[str] = frozenset(),
     my_ages: frozenset[str] = frozenset(),
     about: str | None = None,
+    not_ages_before: frozenset[str] = frozenset(),
 ) -> str | None:
     """The age band a message states: a number from 8 to 99 written with an age word of
     the language just before or after it ("ik ben 15", "15 jaar", "van 14", "عمري 15"),
@@ -167,12 +168,14 @@ def age_of(
             near = tokens[max(0, i - 2) : i] + tokens[i + 1 : i + 3]
             # A word that makes it something else ("acum 2 ani", "15 euro", "tot ik 18 ben")
             # does not count two before when the writer's own age comes between: "acum am 17
-            # ani" (now I am 17) is an age.
+            # ani" (now I am 17) is an age. A word of `not_ages_before` counts only before
+            # it: "от 10 години" is how long, "момче на 14 от отбора" an age.
             mine_before = i > 0 and tokens[i - 1] in my_ages
-            other = tokens[max(0, i - (1 if mine_before else 2)) : i] + tokens[i + 1 : i + 3]
+            before = tokens[max(0, i - (1 if mine_before else 2)) : i]
             if (
                 any(t in age_words for t in near)
-                and not any(t in not_ages for t in other)
+                and not any(t in not_ages or t in not_ages_before for t in before)
+                and not any(t in not_ages for t in tokens[i + 1 : i + 3])
                 and not _theirs(tokens, i, age_words, their_ages)
             ):
                 own = i > 0 and tokens[i - 1] in my_ages  # "ik ben 15", not "mijn mam is 40"
@@ -236,6 +239,7 @@ class Reader:
     problems: tuple[tuple[str, tuple[str | int, ...], str], ...] = ()
     their_ages: frozenset[str] = frozenset()
     my_ages: frozenset[str] = frozenset()
+    not_ages_before: frozenset[str] = frozenset()
     # concept names, rarest in the training stories first: each rule is looked at only when
     # its rarest concept is in the message (see :func:`anchored`)
     rare: tuple[str, ...] = ()
@@ -252,7 +256,13 @@ class Reader:
         fired, probs, _ = self.evidence(text)
         reading = decide(fired, probs, None, self.labels)
         age = age_of(
-            text, self.age_words, self.not_ages, self.their_ages, self.my_ages, reading.about
+            text,
+            self.age_words,
+            self.not_ages,
+            self.their_ages,
+            self.my_ages,
+            reading.about,
+            self.not_ages_before,
         )
         return reading if age is None else decide(fired, probs, age, self.labels)
 
@@ -595,6 +605,7 @@ def reader_for(
         tuple(problems),
         their_ages,
         my_ages=my_ages,
+        not_ages_before=_words_of(concepts.not_ages_before),
     )
     labels = reader.labels
     if model is not None:
