@@ -169,14 +169,15 @@ def age_of(
             # A word that makes it something else ("acum 2 ani", "15 euro", "tot ik 18 ben")
             # does not count two before when the writer's own age comes between: "acum am 17
             # ani" (now I am 17) is an age. A word of `not_ages_before` counts only before
-            # it: "от 10 години" is how long, "момче на 14 от отбора" an age.
+            # it: "от 10 години" is how long, "момче на 14 от отбора" an age. Right after
+            # the writer's "I am" it is never a boyfriend's: "my bf is 22 and im 15".
             mine_before = i > 0 and tokens[i - 1] in my_ages
             before = tokens[max(0, i - (1 if mine_before else 2)) : i]
             if (
                 any(t in age_words for t in near)
                 and not any(t in not_ages or t in not_ages_before for t in before)
                 and not any(t in not_ages for t in tokens[i + 1 : i + 3])
-                and not _theirs(tokens, i, age_words, their_ages)
+                and (mine_before or not _theirs(tokens, i, age_words, their_ages))
             ):
                 own = i > 0 and tokens[i - 1] in my_ages  # "ik ben 15", not "mijn mam is 40"
                 found.append((band(number), own))

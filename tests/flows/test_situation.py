@@ -235,6 +235,8 @@ def test_ages_are_read_with_their_words(content: Content, text: str, expected: s
         ("mam 17 lat, moj chlopak (24) kupuje mi rzeczy", "age16_17"),
         ("на 16 съм, гаджето ми е на 23", "age16_17"),
         ("my bf is 22", None),
+        # right after the writer's own "I am", a number is never the boyfriend's
+        ("my bf is 22 and im 15", "u16"),
     ],
 )
 def test_an_age_belongs_to_whom_the_story_is_about(
@@ -247,6 +249,7 @@ def test_an_age_belongs_to_whom_the_story_is_about(
         reader.age_words,
         reader.not_ages,
         reader.their_ages,
+        reader.my_ages,
         not_ages_before=reader.not_ages_before,
     )
     assert ages == expected
