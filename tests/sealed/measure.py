@@ -1,7 +1,9 @@
 """Measure the situation reader on the sealed stories: ``python -m tests.sealed.measure [FOLDER]``.
 
 FOLDER is a folder under ``tests/sealed/`` (default ``situation``; ``situation2`` is the second
-set, written before the reader was changed the second time).
+set, written before the reader was changed the second time; ``situation3`` was written by
+independent writers in round 7; ``situation4`` by four blind writers in round 10, measured
+once at first contact on a0bb93e), or any folder of ``<lang>.yaml`` files with ``items``.
 
 ``--unscored=CODE,CODE`` leaves those codes out of the figures, ticked or stated: the first two
 sets were written when the reader knew only the twelve signs of the two "what happens"
