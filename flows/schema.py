@@ -469,7 +469,7 @@ class SituationPattern(Strict):
         ge=0,
         le=20,
         description="Words before the match where `unless` still counts (he bought me things, "
-        "... now I owe him).",
+        "... now I owe him); it widens every `unless` concept of the pattern.",
     )
     blocks: bool = Field(
         default=False,
@@ -500,7 +500,7 @@ class SituationConceptsFile(Strict):
     not_ages_before: dict[Lang, list[str]] = Field(
         default_factory=dict,
         description="Per language, words that make a number no age only when they come "
-        "before it (sinds, tot; от, la): 'от 10 години' is how long, 'момче на 14 от "
+        "before it (sinds, since; от, acum): 'от 10 години' is how long, 'момче на 14 от "
         "отбора' is an age.",
     )
     their_ages: dict[Lang, list[str]] = Field(

@@ -228,8 +228,24 @@ def test_a_tablet_mistakes_and_a_deposit_are_no_crisis(engine: Engine, sentence:
 
 @pytest.mark.parametrize(
     "sentence",
-    ["i am bleeding a lot and cant stop", "he bled me dry and i want to die"],
+    ["i am bleeding a lot and cant stop", "it bled a lot last night and wont stop"],
 )
 def test_bleeding_still_counts(engine: Engine, sentence: str) -> None:
     """ "bleed*" became its forms (so "bledy" is no bleeding): the forms still count."""
     assert engine.crisis(sentence).outcome != "no"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "crisis"),
+    [
+        ("am inghitit toate tabletele", True),  # swallowed all the pills
+        ("vreau sa iau toate tabletele din casa", True),
+        ("cumpar o tableta noua pentru fiica mea", False),  # a new tablet for my daughter
+    ],
+)
+def test_romanian_tablets_are_pills_in_the_plural(
+    engine: Engine, sentence: str, crisis: bool
+) -> None:
+    """Romanian "tablete(le)" are pills ("all the pills"); "o tableta" to buy for a child is
+    a tablet (concept `device`): the plural still reads as pills."""
+    assert (engine.crisis(sentence).outcome != "no") == crisis, sentence

@@ -204,7 +204,9 @@ def test_nothing_typed_reaches_the_session(engine: Engine) -> None:
         ("15j", "u16"),
         # a word of time two before does not count over the writer's "I am": "now I am 17"
         ("acum am 17 ani", "age16_17"),
-        ("am venit acum 2 ani", None),
+        ("am venit acum 10 ani", None),
+        ("mam 20 na godzine", None),
+        ("he keeps 15% of my pay and im 15", "u16"),
         ("what is the minimum wage for an 18 year old", None),
         # a word of `not_ages_before` counts only before the number: "от 10 години" is how
         # long, "a boy of 14 from the team" an age
@@ -534,3 +536,35 @@ def test_the_signs_a_parent_sees_are_read_in_every_language(
     """The three signs of "Zie je ook iets van dit?", and their near misses: a work phone,
     a family party, shoes saved for."""
     assert set(engine.readers.situation.read(text).signals) == expected, lang
+
+
+def test_an_unless_reaches_as_far_back_as_the_pattern_says() -> None:
+    """`before:` (Rule.unless_before): a cancelling concept ten words before the match
+    cancels it when the pattern reaches 16 words back, not with the default 2."""
+    from flows.understanding.rules import Rule
+
+    gift, owe, them = 1, 2, 4
+    heard = [gift] + [0] * 9 + [owe, them]
+    present = gift | owe | them
+    near = Rule("owe", "sig_debt", "sure", (owe, them), False, 8, gift)
+    far = Rule("owe", "sig_debt", "sure", (owe, them), False, 8, gift, unless_before=16)
+    assert near.matches(heard, present)
+    assert not far.matches(heard, present)
+
+
+@pytest.mark.parametrize(
+    ("text", "debt"),
+    [
+        ("he bought me a phone and clothes and now he says i owe him", False),
+        ("hij kocht alles voor me en nu zegt hij dat ik hem wat schuldig ben", False),
+        ("he bought me a phone and now he says i owe him 500 euro", True),
+        ("i owe them 2000 euro for the trip", True),
+    ],
+)
+def test_owing_him_for_his_gifts_is_no_debt_unless_money_is_named(
+    engine: Engine, text: str, debt: bool
+) -> None:
+    """ "He bought me things, now I owe him" is the gifts sign (the button says "I got
+    gifts, now I must give back"); a debt is "hand over money or pay a debt": a sum."""
+    signals = engine.readers.situation.read(text).signals
+    assert ("sig_debt" in signals) == debt, (text, signals)
