@@ -179,8 +179,8 @@ def age_of(
                 and not any(t in not_ages for t in tokens[i + 1 : i + 3])
                 and (mine_before or not _theirs(tokens, i, age_words, their_ages))
             ):
-                own = i > 0 and tokens[i - 1] in my_ages  # "ik ben 15", not "mijn mam is 40"
-                found.append((band(number), own))
+                # the writer's own: "ik ben 15", not "mijn mam is 40"
+                found.append((band(number), mine_before))
     if len({b for b, _ in found}) <= 1:
         return found[0][0] if found else None
     mine = [b for b, own in found if own]

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flows import Content, Count, Engine, Handoff, Message
+from flows.understanding.rules import Rule
 from flows.understanding.situation import age_of, band, decide, reader_for
 from flows.understanding.situation_check import lint_situation
 from tests.flows.test_engine import Conversation, buttons, texts
@@ -541,8 +542,6 @@ def test_the_signs_a_parent_sees_are_read_in_every_language(
 def test_an_unless_reaches_as_far_back_as_the_pattern_says() -> None:
     """`before:` (Rule.unless_before): a cancelling concept ten words before the match
     cancels it when the pattern reaches 16 words back, not with the default 2."""
-    from flows.understanding.rules import Rule
-
     gift, owe, them = 1, 2, 4
     heard = [gift] + [0] * 9 + [owe, them]
     present = gift | owe | them
