@@ -171,11 +171,17 @@ def age_of(
             # ani" (now I am 17) is an age. A word of `not_ages_before` counts only before
             # it: "от 10 години" is how long, "момче на 14 от отбора" an age. Right after
             # the writer's "I am" it is never a boyfriend's: "my bf is 22 and im 15".
+            # The writer's "I am" right after it ("на 15 съм", "na 15 sam") keeps a word of
+            # `not_ages_before` from counting: that list is read in every language at once,
+            # and Polish "na" (for) is Bulgarian "na" (at the age of).
             mine_before = i > 0 and tokens[i - 1] in my_ages
+            mine_after = i + 1 < len(tokens) and tokens[i + 1] in my_ages
             before = tokens[max(0, i - (1 if mine_before else 2)) : i]
             if (
                 any(t in age_words for t in near)
-                and not any(t in not_ages or t in not_ages_before for t in before)
+                and not any(
+                    t in not_ages or (t in not_ages_before and not mine_after) for t in before
+                )
                 and not any(t in not_ages for t in tokens[i + 1 : i + 3])
                 and (mine_before or not _theirs(tokens, i, age_words, their_ages))
             ):

@@ -214,6 +214,10 @@ def test_nothing_typed_reaches_the_session(engine: Engine) -> None:
         ("момче на 14 от отбора носи пачки пари", "u16"),
         ("работя тук от 10 години", None),
         ("kazhe shcho meni 10% vid hroshei", None),
+        # the writer's "I am" right after the number keeps "na" (Polish: for) from counting:
+        # Bulgarian in Latin letters, "na 15 sam" (I am 15)
+        ("zdr na 15 sam i ne znam kvo da pravq", "u16"),
+        ("pracowalam tam na 15 godzin", None),
     ],
 )
 def test_ages_are_read_with_their_words(content: Content, text: str, expected: str | None) -> None:
