@@ -218,6 +218,9 @@ def test_nothing_typed_reaches_the_session(engine: Engine) -> None:
         # Bulgarian in Latin letters, "na 15 sam" (I am 15)
         ("zdr na 15 sam i ne znam kvo da pravq", "u16"),
         ("pracowalam tam na 15 godzin", None),
+        # a sum of money is no age, whatever the currency sign: "my mate" is an age word
+        ("i owe my mate £20 for the tickets", None),
+        ("ik ben 15, hij gaf me 20€", "u16"),
     ],
 )
 def test_ages_are_read_with_their_words(content: Content, text: str, expected: str | None) -> None:
