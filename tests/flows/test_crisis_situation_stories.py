@@ -249,3 +249,40 @@ def test_romanian_tablets_are_pills_in_the_plural(
     """Romanian "tablete(le)" are pills ("all the pills"); "o tableta" to buy for a child is
     a tablet (concept `device`): the plural still reads as pills."""
     assert (engine.crisis(sentence).outcome != "no") == crisis, sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # friends one no longer sees are control, not "I see no way out"
+        "he reads my messages and i cant even see my mates anymore",
+        # Bulgarian "ще ме зареже" (he will dump me) is not the Russian "stab"
+        "ako ne mu pratq snimki shte me zarezhe za druga",
+        "ако не му пратя снимки ще ме зареже за друга",
+        # Ukrainian "втомлююсь" (I get tired) is no typo of "втоплюсь" (I will drown myself)
+        "працюю на прибиранні в готелі, дуже втомлююсь, діти ходять до школи",
+    ],
+)
+def test_friends_a_break_up_and_tiredness_are_no_crisis_screen(
+    engine: Engine, sentence: str
+) -> None:
+    """Round 11's situation stories that got a crisis screen: none is a crisis."""
+    verdict = engine.crisis(sentence)
+    assert verdict.outcome != "sure", (sentence, verdict)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "ik zie het echt niet meer zitten",
+        "i cant see a way out anymore",
+        "i dont see a way out anymore, my friends dont get it",
+        # Bulgarian "заколи" (will slaughter): missed before this round
+        "ще ме заколи ако кажа",
+        "той каза че ще ме наръга",
+    ],
+)
+def test_no_way_out_and_a_knife_threat_still_count(engine: Engine, sentence: str) -> None:
+    """The narrowed words leave the crisis sentences they stood for."""
+    verdict = engine.crisis(sentence)
+    assert verdict.outcome != "no", (sentence, verdict)
