@@ -179,11 +179,13 @@ def age_of(
             mine_before = i > 0 and tokens[i - 1] in my_ages
             mine_after = i + 1 < len(tokens) and tokens[i + 1] in my_ages
             before = tokens[max(0, i - (1 if mine_before else 2)) : i]
+            # A word of `not_ages_before` says how long only right before the number: with
+            # an age word between ("acum are 15", now she is 15) it says something else.
+            since = before[-1:] if i > 0 and tokens[i - 1] in age_words else before
             if (
                 any(t in age_words for t in near)
-                and not any(
-                    t in not_ages or (t in not_ages_before and not mine_after) for t in before
-                )
+                and not any(t in not_ages for t in before)
+                and not (not mine_after and any(t in not_ages_before for t in since))
                 and not any(t in not_ages for t in tokens[i + 1 : i + 3])
                 and (mine_before or not _theirs(tokens, i, age_words, their_ages))
             ):

@@ -206,6 +206,8 @@ def test_nothing_typed_reaches_the_session(engine: Engine) -> None:
         # a word of time two before does not count over the writer's "I am": "now I am 17"
         ("acum am 17 ani", "age16_17"),
         ("am venit acum 10 ani", None),
+        # with an age word between, "acum" (now) says no time: "acum are 15" (now she is 15)
+        ("sora mea acum are 15 ani", "u16"),
         ("mam 20 na godzine", None),
         ("he keeps 15% of my pay and im 15", "u16"),
         ("what is the minimum wage for an 18 year old", None),
