@@ -104,8 +104,12 @@ NOTHING = Reading()
 
 # ------------------------------------------------------------------ ages
 
-_NUMBER = re.compile(
-    r"(?<![\d.,:/%٪€£$])(\d{1,2})(?![^\W\d_]*\s*[%٪€£$])([^\W\d_]{0,4})(?![\d.,:/]*\d)"
+_NUMBER = re.compile(r"(?<![\d.,:/%٪])(\d{1,2})(?![^\W\d_]*\s*[%٪])([^\W\d_]{0,4})(?![\d.,:/]*\d)")
+# A number written with a percent or currency sign, before or after it ("10%", "£20", "€ 20",
+# "20 €"): a share or a sum, not an age (that place only: "he keeps 15% and im 15" is 15).
+_SIGN = "%٪€£$₴₽"
+_SIGNED = re.compile(
+    rf"[{_SIGN}]\s?(\d{{1,2}})(?![\d.,]*\d)|(?<![\d.,])(\d{{1,2}})\s?[{_SIGN}](?!\s?\d)"
 )
 _WORD = re.compile(r"[^\W_]+")
 _DIGIT = re.compile(r"\d")
@@ -148,12 +152,15 @@ def age_of(
     text = text.translate(_ARABIC_DIGITS).casefold()
     if not _DIGIT.search(text):
         return None
-    tokens = _WORD.findall(text)
-    # Where each number stands, found once (a long story has many numbers, each read once).
+    words = list(_WORD.finditer(text))
+    tokens = [w.group() for w in words]
+    # Where each number stands, found once (a long story has many numbers, each read once);
+    # not where it is written with a sign: "he pays me 20 a day, i owe my mate £20".
+    signed = {m.start(1) if m.group(1) else m.start(2) for m in _SIGNED.finditer(text)}
     places: dict[str, list[int]] = {}
-    for i, t in enumerate(tokens):
-        if t.isdecimal():
-            places.setdefault(t, []).append(i)
+    for i, w in enumerate(words):
+        if tokens[i].isdecimal() and w.start() not in signed:
+            places.setdefault(tokens[i], []).append(i)
     found: list[tuple[str, bool]] = []  # (band, whether it is the writer's own)
     judged: set[str] = set()
     for match in _NUMBER.finditer(text):
@@ -173,19 +180,11 @@ def age_of(
             # ani" (now I am 17) is an age. A word of `not_ages_before` counts only before
             # it: "от 10 години" is how long, "момче на 14 от отбора" an age. Right after
             # the writer's "I am" it is never a boyfriend's: "my bf is 22 and im 15".
-            # The writer's "I am" right after it ("на 15 съм", "na 15 sam") keeps a word of
-            # `not_ages_before` from counting: that list is read in every language at once,
-            # and Polish "na" (for) is Bulgarian "na" (at the age of).
             mine_before = i > 0 and tokens[i - 1] in my_ages
-            mine_after = i + 1 < len(tokens) and tokens[i + 1] in my_ages
             before = tokens[max(0, i - (1 if mine_before else 2)) : i]
-            # A word of `not_ages_before` says how long only right before the number: with
-            # an age word between ("acum are 15", now she is 15) it says something else.
-            since = before[-1:] if i > 0 and tokens[i - 1] in age_words else before
             if (
                 any(t in age_words for t in near)
-                and not any(t in not_ages for t in before)
-                and not (not mine_after and any(t in not_ages_before for t in since))
+                and not any(t in not_ages or t in not_ages_before for t in before)
                 and not any(t in not_ages for t in tokens[i + 1 : i + 3])
                 and (mine_before or not _theirs(tokens, i, age_words, their_ages))
             ):
