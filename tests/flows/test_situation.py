@@ -577,3 +577,23 @@ def test_owing_him_for_his_gifts_is_no_debt_unless_money_is_named(
     gifts, now I must give back"); a debt is "hand over money or pay a debt": a sum."""
     signals = engine.readers.situation.read(text).signals
     assert ("sig_debt" in signals) == debt, (text, signals)
+
+
+@pytest.mark.parametrize(
+    ("text", "sex"),
+    [
+        ("mi-a trimis pozele mele si daca nu ii dau 500 de euro le pune pe net", False),
+        ("he has my nudes and if i dont pay him 500 euro he posts them", False),
+        ("he makes me send nude pics to his friends and if i dont pay him 300 euro he hurts me", True),
+        ("i have to send nudes to his friends and if i dont pay him 300 euro he will hurt me", True),
+    ],
+)
+def test_pictures_held_for_money_are_no_sex_sign_unless_pictures_are_demanded(
+    engine: Engine, text: str, sex: bool
+) -> None:
+    """Sextortion for money (pictures someone already has, spread unless a sum is paid) is a
+    threat and a debt: the block keeps "send pictures" unticked. A demand for pictures in the
+    same story cancels the block: that is the sex sign."""
+    reading = engine.readers.situation.read(text)
+    assert ("sig_sex" in reading.signals) == sex, (text, reading.signals)
+    assert {"sig_threat", "sig_debt"} <= set(reading.signals), (text, reading.signals)
