@@ -584,8 +584,8 @@ def test_owing_him_for_his_gifts_is_no_debt_unless_money_is_named(
     [
         ("mi-a trimis pozele mele si daca nu ii dau 500 de euro le pune pe net", False),
         ("he has my nudes and if i dont pay him 500 euro he posts them", False),
-        ("he makes me send nude pics to his friends and if i dont pay him 300 euro he hurts me", True),
-        ("i have to send nudes to his friends and if i dont pay him 300 euro he will hurt me", True),
+        ("he makes me send nude pics to his mates and if i dont pay 300 euro he hurts me", True),
+        ("i have to send nudes to his friends and if i dont pay him 300 euro he hurts me", True),
     ],
 )
 def test_pictures_held_for_money_are_no_sex_sign_unless_pictures_are_demanded(
