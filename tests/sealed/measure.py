@@ -5,7 +5,8 @@ set, written before the reader was changed the second time; ``situation3`` was w
 independent writers in round 7; ``situation4`` by four blind writers in round 10, measured
 once at first contact on a0bb93e; ``situation5`` by four more in round 12, measured on the last
 stop's reader b109806 and again after rounds 11 and 11b; ``situation6`` by four more in round
-14, measured once at first contact on 155e1a9, after round 13), or any folder of ``<lang>.yaml``
+14 and ``situation7`` by four more in round 15, each measured once at first contact on
+155e1a9's reader, after round 13), or any folder of ``<lang>.yaml``
 files with ``items``. ``-v`` lists each missed and wrong sign with its story's number in its
 file (``pl#3``: the third of ``pl.yaml``), never its words.
 
