@@ -586,6 +586,14 @@ def test_owing_him_for_his_gifts_is_no_debt_unless_money_is_named(
         ("he has my nudes and if i dont pay him 500 euro he posts them", False),
         ("he makes me send nude pics to his mates and if i dont pay 300 euro he hurts me", True),
         ("i have to send nudes to his friends and if i dont pay him 300 euro he hurts me", True),
+        # The sum far after "they ... my nudes" cancels the sex pattern (Dutch puts the verb last).
+        ("ze dreigen mn naaktfotos naar mn vrienden te sturen als ik niet 300 euro betaal", False),
+        # Meeting men he picks cancels the block, even 8 words before it.
+        (
+            "he makes me meet guys from an app and if i dont give him 200 euro after each one "
+            "he posts my nudes",
+            True,
+        ),
     ],
 )
 def test_pictures_held_for_money_are_no_sex_sign_unless_pictures_are_demanded(
