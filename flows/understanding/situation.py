@@ -405,9 +405,13 @@ def decide(
     probs: Mapping[str, float],
     age: str | None,
     labels: Sequence[str],
+    *,
+    tick_at: float = TICK_AT,
+    rule_floor: float = RULE_FLOOR,
 ) -> Reading:
     """Combine the parts: a pattern ticks; the classifier ticks from TICK_AT and suggests
-    from ASK_AT; one person at most (the likeliest); the age band when one is stated."""
+    from ASK_AT; one person at most (the likeliest); the age band when one is stated.
+    ``tick_at`` and ``rule_floor``: other thresholds, to measure them (tests/sealed/crossval.py)."""
     ticked: dict[str, str] = {}
     doubted: list[tuple[float, str]] = []
     weak_self = ""
@@ -419,10 +423,10 @@ def decide(
             continue
         option = code.removeprefix(ABOUT_PREFIX)
         p = probs.get(code)
-        if option == SELF and p is not None and SELF_FLOOR <= p < RULE_FLOOR:
+        if option == SELF and p is not None and SELF_FLOOR <= p < rule_floor:
             weak_self = f"{rule} (classifier p={p:.2f}; no one else named)"
             continue
-        if p is not None and p < RULE_FLOOR:
+        if p is not None and p < rule_floor:
             # The classifier, taught by everyday examples too, all but rules it out ("ik
             # moet mn moeder terugbetalen voor mn fiets"): only worth a "did you mean".
             doubted.append((p, code))
@@ -430,7 +434,7 @@ def decide(
         ticked[option] = rule if p is None else f"{rule} (classifier p={p:.2f})"
     for code, p in probs.items():
         option = code.removeprefix(ABOUT_PREFIX)
-        if p >= TICK_AT and option not in ticked and code not in blocked:
+        if p >= tick_at and option not in ticked and code not in blocked:
             ticked[option] = f"classifier p={p:.2f}"
     roles = [r for r in ROLES if r in ticked]
     if len(roles) > 1:
@@ -460,7 +464,7 @@ def decide(
     unsure = [
         (p, c)
         for c, p in probs.items()
-        if ASK_AT <= p < TICK_AT and c not in ticked and c not in blocked
+        if ASK_AT <= p < tick_at and c not in ticked and c not in blocked
     ]
     maybe = sorted(
         ((p, c) for p, c in {*unsure, *doubted} if c.startswith(SIGNAL_PREFIX)),

@@ -154,6 +154,20 @@ def test_an_about_me_pattern_counts_unless_ruled_out(
     assert reading.about == about
 
 
+def test_other_thresholds_change_what_is_ticked_and_the_shipped_ones_are_the_default() -> None:
+    """tests/sealed/crossval.py measures other thresholds through decide's keywords."""
+    labels = ("sig_sex", "sig_debt", "about_self", "about_other", "about_pro")
+    fired = {"sig_debt": "pattern sig_debt: owe+money"}
+    probs = {"sig_sex": 0.85, "sig_debt": 0.4}
+    shipped = decide(fired, probs, None, labels)
+    assert shipped == decide(fired, probs, None, labels, tick_at=0.9, rule_floor=0.3)
+    assert shipped.signals == ("sig_debt",)
+    assert shipped.maybe == ("sig_sex",)
+    lower = decide(fired, probs, None, labels, tick_at=0.8, rule_floor=0.5)
+    assert lower.signals == ("sig_sex",)
+    assert lower.maybe == ("sig_debt",)
+
+
 def test_understanding_nothing_twice_offers_a_person(engine: Engine) -> None:
     """Twice in a row not understood: honest words and Fier's chat, with the buttons."""
     chat = Conversation(engine)
