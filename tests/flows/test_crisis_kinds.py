@@ -338,3 +338,31 @@ def test_a_room_or_a_gift_does_not_hide_a_real_crisis(
     engine: Engine, sentence: str, kind: str
 ) -> None:
     assert caught(kind, engine.crisis(sentence)), sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "am imprumutat 200 euro de la un prieten, i-am dat inapoi fara probleme, e ok?",
+        "انا مافي مشكله اني اشتغل ساعات زيادة بس بدي اعرف حقوقي",
+        "أنا مش مشكلة، بس بدي أعرف كم ساعة مسموح",
+    ],
+)
+def test_no_problem_is_no_burden(engine: Engine, sentence: str) -> None:
+    """Romanian "fara probleme" and Arabic "مافي مشكلة" say "fine" (spelling: `ok`), not "I
+    am a problem for everyone" (the pattern "a burden (I am)")."""
+    assert engine.crisis(sentence).outcome == "no", sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "sunt o povara si o problema pentru familia mea",
+        "انا عبء على الكل",
+        "انا مشكلة للكل والكل احسن بدوني",
+    ],
+)
+def test_a_burden_is_still_heard_beside_the_no_problem_spellings(
+    engine: Engine, sentence: str
+) -> None:
+    assert caught("suicide", engine.crisis(sentence)), sentence
