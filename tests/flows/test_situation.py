@@ -619,3 +619,17 @@ def test_pictures_held_for_money_are_no_sex_sign_unless_pictures_are_demanded(
     reading = engine.readers.situation.read(text)
     assert ("sig_sex" in reading.signals) == sex, (text, reading.signals)
     assert {"sig_threat", "sig_debt"} <= set(reading.signals), (text, reading.signals)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "he wants nudes and says he will give me 200 for each",
+        "hij wil naaktfotos en geeft me 50 euro per foto",
+    ],
+)
+def test_pictures_asked_for_a_sum_he_offers_are_the_sex_sign(engine: Engine, text: str) -> None:
+    """A sum he offers for pictures is no price to keep pictures offline: the sex sign."""
+    reading = engine.readers.situation.read(text)
+    assert "sig_sex" in reading.signals, (text, reading.signals)
+    assert "sig_threat" not in reading.signals, (text, reading.signals)
