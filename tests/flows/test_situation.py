@@ -597,6 +597,8 @@ def test_owing_him_for_his_gifts_is_no_debt_unless_money_is_named(
     ("text", "sex"),
     [
         ("mi-a trimis pozele mele si daca nu ii dau 500 de euro le pune pe net", False),
+        # Romanian "pune" alone is "puts" (online), not "makes me" ("ma pune sa"): no force.
+        ("ex-ul meu zice ca pune pozele mele nud pe net daca nu ii dau 200 euro", False),
         ("he has my nudes and if i dont pay him 500 euro he posts them", False),
         ("he makes me send nude pics to his mates and if i dont pay 300 euro he hurts me", True),
         ("i have to send nudes to his friends and if i dont pay him 300 euro he hurts me", True),
