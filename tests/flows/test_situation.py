@@ -635,3 +635,23 @@ def test_pictures_asked_for_a_sum_he_offers_are_the_sex_sign(engine: Engine, tex
     reading = engine.readers.situation.read(text)
     assert "sig_sex" in reading.signals, (text, reading.signals)
     assert "sig_threat" not in reading.signals, (text, reading.signals)
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        ("he made a fake account with my nudes and says he posts them if i dont pay 300", None),
+        ("my boyfriend made me sleep with his friend", "sig_sex"),
+        ("he makes me sell weed after school", "sig_drugs"),
+    ],
+)
+def test_made_alone_is_created_and_made_me_is_force(
+    engine: Engine, text: str, sign: str | None
+) -> None:
+    """English "made" alone is "created" (no bank sign from "made a fake account"); "made me"
+    and "makes me" still say someone forces."""
+    signals = engine.readers.situation.read(text).signals
+    assert "sig_bank" not in signals, (text, signals)
+    assert "sig_sex" not in signals or sign == "sig_sex", (text, signals)
+    if sign:
+        assert sign in signals, (text, signals)
