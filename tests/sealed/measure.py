@@ -7,7 +7,8 @@ once at first contact on a0bb93e; ``situation5`` by four more in round 12, measu
 stop's reader b109806 and again after rounds 11 and 11b; ``situation6`` by four more in round
 14 and ``situation7`` by four more in round 15, each measured once at first contact on
 155e1a9's reader, after round 13; ``situation8`` by four more in round 17, measured once at
-first contact on 3fc002d, after round 16), or any folder of ``<lang>.yaml``
+first contact on 3fc002d, after round 16; ``situation9`` by four more in round 18, measured
+at first contact on 7913d0b, the reader of the stop before), or any folder of ``<lang>.yaml``
 files with ``items``. ``-v`` lists each missed and wrong sign with its story's number in its
 file (``pl#3``: the third of ``pl.yaml``), never its words.
 
