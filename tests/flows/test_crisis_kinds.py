@@ -344,13 +344,12 @@ def test_a_room_or_a_gift_does_not_hide_a_real_crisis(
     "sentence",
     [
         "am imprumutat 200 euro de la un prieten, i-am dat inapoi fara probleme, e ok?",
-        "انا مافي مشكله اني اشتغل ساعات زيادة بس بدي اعرف حقوقي",
-        "أنا مش مشكلة، بس بدي أعرف كم ساعة مسموح",
+        "i-am dat banii inapoi fara probleme",
     ],
 )
 def test_no_problem_is_no_burden(engine: Engine, sentence: str) -> None:
-    """Romanian "fara probleme" and Arabic "مافي مشكلة" say "fine" (spelling: `ok`), not "I
-    am a problem for everyone" (the pattern "a burden (I am)")."""
+    """Romanian "fara probleme" (without problems) is read as a word of no concept, not "I am
+    a problem for everyone" (the pattern "a burden (I am)")."""
     assert engine.crisis(sentence).outcome == "no", sentence
 
 
@@ -360,9 +359,34 @@ def test_no_problem_is_no_burden(engine: Engine, sentence: str) -> None:
         "sunt o povara si o problema pentru familia mea",
         "انا عبء على الكل",
         "انا مشكلة للكل والكل احسن بدوني",
+        # No problem if I die: Arabic "no problem" stays as typed (no spelling reads it away).
+        "مش مشكلة لو مت، محدش هيزعل عليا",
+        "مش مشكلة لو اختفيت من الدنيا",
     ],
 )
 def test_a_burden_is_still_heard_beside_the_no_problem_spellings(
     engine: Engine, sentence: str
 ) -> None:
     assert caught("suicide", engine.crisis(sentence)), sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "he showed me the whole chat with the buyer",  # "show" + an ending, no "shot me"
+        "volgens mij klopt er iets niet met haar nieuwe vriend",  # "I think", no "followed"
+    ],
+)
+def test_showed_and_volgens_are_no_shot_or_followed(engine: Engine, sentence: str) -> None:
+    assert engine.crisis(sentence).outcome == "no", sentence
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        ("he shot me in the leg", "danger"),
+        ("er volgt me een man al de hele dag en ik ben bang", "danger"),
+    ],
+)
+def test_shot_and_followed_are_still_heard(engine: Engine, sentence: str, kind: str) -> None:
+    assert caught(kind, engine.crisis(sentence)), sentence

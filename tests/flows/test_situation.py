@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from flows import Content, Count, Engine, Handoff, Message
 from flows.understanding.rules import Rule
-from flows.understanding.situation import age_of, band, decide, reader_for
+from flows.understanding.situation import RULE_FLOOR, TICK_AT, age_of, band, decide, reader_for
 from flows.understanding.situation_check import lint_situation
 from tests.flows.test_engine import Conversation, buttons, texts
 
@@ -160,7 +160,7 @@ def test_other_thresholds_change_what_is_ticked_and_the_shipped_ones_are_the_def
     fired = {"sig_debt": "pattern sig_debt: owe+money"}
     probs = {"sig_sex": 0.85, "sig_debt": 0.4}
     shipped = decide(fired, probs, None, labels)
-    assert shipped == decide(fired, probs, None, labels, tick_at=0.9, rule_floor=0.3)
+    assert shipped == decide(fired, probs, None, labels, tick_at=TICK_AT, rule_floor=RULE_FLOOR)
     assert shipped.signals == ("sig_debt",)
     assert shipped.maybe == ("sig_sex",)
     lower = decide(fired, probs, None, labels, tick_at=0.8, rule_floor=0.5)
@@ -655,3 +655,21 @@ def test_made_alone_is_created_and_made_me_is_force(
     assert "sig_sex" not in signals or sign == "sig_sex", (text, signals)
     if sign:
         assert sign in signals, (text, signals)
+
+
+@pytest.mark.parametrize(
+    ("text", "sign", "ticked"),
+    [
+        # Bulgarian "мами" (lures) is no Ukrainian mum: no parent cancels the control pattern.
+        ("приятелят ми ме мами и не ме пуска да излизам с приятелки", "sig_control", True),
+        ("він сказав що інакше проблеми будуть у моєї мами", "sig_threat", True),
+        # Trouble *with* mum for coming home late is no threat.
+        ("muszę wrócić do domu o 22, bo inaczej będę miała kłopoty z mamą", "sig_threat", False),
+        ("треба бути вдома о 22, інакше будуть проблеми з мамою", "sig_threat", False),
+    ],
+)
+def test_mum_in_ukrainian_and_trouble_with_mum(
+    engine: Engine, text: str, sign: str, ticked: bool
+) -> None:
+    signals = engine.readers.situation.read(text).signals
+    assert (sign in signals) == ticked, (text, signals)

@@ -8,9 +8,9 @@ these figures flatter the patterns). For each pair of thresholds (the classifier
 it prints signals ticked and ticks right, all and per language, as
 ``content/README.md`` ("Situation understanding", "Measured") reports them.
 
-Nothing here is a test: it trains five readers (about a minute) and prints. The stories are
-read once per fold and the thresholds applied to what the parts found (``Reader.evidence``),
-so a grid costs no more than one reading.
+Nothing here is a test: it trains five readers (about a minute) and prints. Each story is
+read once, by the reader of its own fold, and every pair of thresholds is applied to what the
+parts found (``Reader.evidence``), so a grid costs no more than one reading.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def main() -> int:
     ]
     order = list(range(len(rows)))
     random.Random(SEED).shuffle(order)
-    fold_of = {row: k % FOLDS for k, row in enumerate(order)}
+    fold_of = {j: k % FOLDS for k, j in enumerate(order)}
     found: list[tuple[str, frozenset[str], dict[str, str], dict[str, float]]] = []
     labels: tuple[str, ...] = ()
     for fold in range(FOLDS):
