@@ -390,3 +390,50 @@ def test_showed_and_volgens_are_no_shot_or_followed(engine: Engine, sentence: st
 )
 def test_shot_and_followed_are_still_heard(engine: Engine, sentence: str, kind: str) -> None:
     assert caught(kind, engine.crisis(sentence)), sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # "bill" folds to "bil", a Bulgarian word for "beaten"
+        "I nearly had a heart attack when i saw the bill",
+        "i saw the bill and nearly fainted",
+        # coming home (late) is no one at the door
+        "Ze komt laat thuis en zegt niks.",
+        "ze komt s nachts thuis en zegt niks tegen ons",
+        "she comes home late and doesnt say anything",
+        # Bulgarian in Latin letters: "ima" is "there is", "shefa" is "the boss"
+        "v sklada ima mnogo rabota i shefa krechi",
+        "ima li nqkoi koito da mi pomogne",
+    ],
+)
+def test_bills_coming_home_and_bulgarian_ima_are_no_alarm(engine: Engine, sentence: str) -> None:
+    assert engine.crisis(sentence).outcome == "no", sentence
+
+
+def test_a_parents_long_message_about_a_daughter_coming_home_late_is_no_alarm(
+    engine: Engine,
+) -> None:
+    message = (
+        "Onze dochter van 15 heeft sinds kort een tweede telefoon en gaat in het weekend naar "
+        "feestjes met jongens die al in de twintig zijn. Ze komt laat thuis en zegt niks. Wij "
+        "weten niet wat we moeten doen."
+    )
+    assert engine.crisis(message).outcome == "no"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        ("ima kill myself tonight", "suicide"),
+        ("ima end it all", "suicide"),
+        ("imma jump off the roof", "suicide"),
+        ("hij staat bij ons thuis voor de deur en schreeuwt", "danger"),
+        ("hij is bij ons thuis en hij dreigt me te slaan", "danger"),
+        ("he is coming to my house right now and he has a knife", "danger"),
+    ],
+)
+def test_ima_and_someone_at_home_are_still_heard(
+    engine: Engine, sentence: str, kind: str
+) -> None:
+    assert caught(kind, engine.crisis(sentence)), sentence
