@@ -433,7 +433,5 @@ def test_a_parents_long_message_about_a_daughter_coming_home_late_is_no_alarm(
         ("he is coming to my house right now and he has a knife", "danger"),
     ],
 )
-def test_ima_and_someone_at_home_are_still_heard(
-    engine: Engine, sentence: str, kind: str
-) -> None:
+def test_ima_and_someone_at_home_are_still_heard(engine: Engine, sentence: str, kind: str) -> None:
     assert caught(kind, engine.crisis(sentence)), sentence
