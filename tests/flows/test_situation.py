@@ -673,3 +673,21 @@ def test_mum_in_ukrainian_and_trouble_with_mum(
 ) -> None:
     signals = engine.readers.situation.read(text).signals
     assert (sign in signals) == ticked, (text, signals)
+
+
+@pytest.mark.parametrize(
+    ("text", "ticked"),
+    [
+        # The Dutch split verb "nalopen" (to check), with words between its two parts.
+        ("hij loopt mijn telefoon na", True),
+        ("mn vriend loopt elke dag mijn telefoon na en ik mag niks zeggen", True),
+        ("haar vriendje loopt s avonds altijd haar whatsapp na", True),
+        # No phone checked: walking, homework, or a check agreed at home.
+        ("ik loop naar huis met mijn telefoon na school", False),
+        ("mijn moeder loopt mijn huiswerk na", False),
+        ("mijn vader loopt soms mijn telefoon na, dat hebben we zo afgesproken", False),
+    ],
+)
+def test_the_split_verb_nalopen_is_a_phone_check(engine: Engine, text: str, ticked: bool) -> None:
+    signals = engine.readers.situation.read(text).signals
+    assert ("sig_phone" in signals) == ticked, (text, signals)
