@@ -40,11 +40,18 @@ def context_features(
     names: Sequence[str],
     i: int,
     named: dict[int, list[str]],
+    *,
+    ordered: bool = False,
 ) -> Iterator[str]:
     """The features of word ``i`` beyond the word itself, in this order: the word pair
     ending here, the word's concepts, and concept pairs within three words. ``named``:
     concept names per bits, kept by the caller for one message. The one definition that
-    :func:`features`, :meth:`Model.score` and the situation reader all read."""
+    :func:`features`, :meth:`Model.score` and the situation reader all read.
+
+    A concept pair is ``p:a|b`` in either order, or with ``ordered`` ``p:first>then`` in the
+    order the words come: the situation reader's, where "he pays me" and "I pay him" differ
+    (five-fold cross-validation on its train stories: ticks right 92.3 -> 93.0 %, together
+    with its own regularisation, see ``SITUATION_C``)."""
     if i:
         yield f"b:{tokens[i - 1]}_{tokens[i]}"
     bits = concepts[i]
@@ -63,7 +70,10 @@ def context_features(
                 others = named[before] = names_of(before, names)
             for other in others:
                 for name in mine:
-                    yield f"p:{name}|{other}" if name < other else f"p:{other}|{name}"
+                    if ordered:
+                        yield f"p:{other}>{name}"
+                    else:
+                        yield f"p:{name}|{other}" if name < other else f"p:{other}|{name}"
 
 
 def features(
@@ -73,11 +83,12 @@ def features(
     *,
     context_only: bool = False,
     chars: bool = True,
+    ordered: bool = False,
 ) -> list[list[str]]:
     """Features anchored at each word: the word, the word pair ending here, character
     3- and 4-grams of the word (unless ``chars`` is False), its concepts, and concept pairs
-    within three words. ``context_only`` leaves out the word's own features (scored
-    separately, once per word)."""
+    within three words (in the order they come with ``ordered``). ``context_only`` leaves out
+    the word's own features (scored separately, once per word)."""
     out: list[list[str]] = []
     named: dict[int, list[str]] = {}  # lives for this call only
     for i, token in enumerate(tokens):
@@ -87,7 +98,7 @@ def features(
             here = word_features(token)
         else:
             here = [f"w:{token}"]
-        here.extend(context_features(tokens, concepts, names, i, named))
+        here.extend(context_features(tokens, concepts, names, i, named, ordered=ordered))
         out.append(here)
     return out
 

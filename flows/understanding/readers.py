@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 # Bump when the meaning of the derived data changes (features, scoring): older data is then
 # never trusted, whatever its digest says.
-FORMAT = 3
+FORMAT = 4  # 4: ordered concept pairs in the situation classifier (2026-12-07)
 
 
 def digest_of(content: Content) -> str:

@@ -86,13 +86,14 @@ def test_the_crisis_classifier_scores_as_its_features_say(
 
 
 def _plain_probabilities(reader: Reader, tokens: list[str]) -> dict[str, float]:
-    """The situation classifier over :func:`features` (``chars=False``), as trained."""
+    """The situation classifier over :func:`features` (``chars=False, ordered=True``), as
+    trained."""
     mask = (1 << len(reader.names)) - 1
     concepts = [reader.lexicon.bits(t) & mask for t in tokens]
     size = len(reader.intercept)
     running = [0.0] * size
     prefix = [running]
-    for feats in features(tokens, concepts, reader.names, chars=False):
+    for feats in features(tokens, concepts, reader.names, chars=False, ordered=True):
         for f in feats:
             row = reader.weights.get(f)
             if row is not None:
@@ -219,3 +220,21 @@ def test_ascii_words_are_the_tokens_of_typed_text(text: str) -> None:
     """``ascii_words`` (and its shortcut when no digit is left) reads lowercase ASCII as
     ``Typed`` does: look-alike digits as letters, repeats folded."""
     assert ascii_words(text) == list(Typed.of(text).tokens)
+
+
+def test_ordered_concept_pairs_keep_who_comes_first() -> None:
+    """The situation reader's concept pairs keep the order of the words ("he pays me" and "I
+    pay him" are different features); the crisis classifier's pairs do not."""
+    names = ["they", "pay", "me"]
+    tokens = ["hij", "betaalt", "mij"]
+    concepts = [1, 2, 4]
+    reverse = ["mij", "betaalt", "hij"]
+    back = [4, 2, 1]
+
+    def pairs(toks: list[str], bits: list[int], *, ordered: bool) -> set[str]:
+        rows = features(toks, bits, names, chars=False, ordered=ordered)
+        return {f for row in rows for f in row if f.startswith("p:")}
+
+    assert pairs(tokens, concepts, ordered=True) == {"p:they>pay", "p:they>me", "p:pay>me"}
+    assert pairs(reverse, back, ordered=True) == {"p:me>pay", "p:me>they", "p:pay>they"}
+    assert pairs(tokens, concepts, ordered=False) == pairs(reverse, back, ordered=False)
