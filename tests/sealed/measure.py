@@ -8,7 +8,8 @@ stop's reader b109806 and again after rounds 11 and 11b; ``situation6`` by four 
 14 and ``situation7`` by four more in round 15, each measured once at first contact on
 155e1a9's reader, after round 13; ``situation8`` by four more in round 17, measured once at
 first contact on 3fc002d, after round 16; ``situation9`` by four more in round 18, measured
-at first contact on 7913d0b, the reader of the stop before), or any folder of ``<lang>.yaml``
+at first contact on 7913d0b, the reader of the stop before; ``situation10`` by four more in round
+20, measured at first contact on 830af1b), or any folder of ``<lang>.yaml``
 files with ``items``. ``-v`` lists each missed and wrong sign with its story's number in its
 file (``pl#3``: the third of ``pl.yaml``), never its words.
 
