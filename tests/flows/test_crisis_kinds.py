@@ -428,6 +428,16 @@ def test_a_parents_long_message_about_a_daughter_coming_home_late_is_no_alarm(
         ("ima kill myself tonight", "suicide"),
         ("ima end it all", "suicide"),
         ("imma jump off the roof", "suicide"),
+        ("imma kms", "suicide"),
+        ("ima kys tonight", "suicide"),
+        # someone coming home whom one fears: the spelling of "comes home" was taken back
+        ("hij komt zo thuis en ik ben bang", "danger"),
+        ("hij komt vannacht laat thuis en is dronken, ik ben bang", "danger"),
+        ("when my dad comes home im scared", "danger"),
+        ("he came home late and threatened me", "danger"),
+        ("he's coming home late tonight and i'm scared", "danger"),
+        # Bulgarian "a bil" (and beaten) is no English "a bill"
+        ("toi me e bil, a bil i sestra mi", "danger"),
         ("hij staat bij ons thuis voor de deur en schreeuwt", "danger"),
         ("hij is bij ons thuis en hij dreigt me te slaan", "danger"),
         ("he is coming to my house right now and he has a knife", "danger"),

@@ -238,3 +238,19 @@ def test_ordered_concept_pairs_keep_who_comes_first() -> None:
     assert pairs(tokens, concepts, ordered=True) == {"p:they>pay", "p:they>me", "p:pay>me"}
     assert pairs(reverse, back, ordered=True) == {"p:me>pay", "p:me>they", "p:pay>they"}
     assert pairs(tokens, concepts, ordered=False) == pairs(reverse, back, ordered=False)
+
+
+def test_the_situation_reader_learnt_ordered_pairs_and_the_crisis_detector_unordered(
+    engine: Engine,
+) -> None:
+    """What each classifier was trained on (its weights), not only what :func:`features` makes:
+    the situation reader's concept pairs are ordered (``p:a>b``), the crisis detector's are not
+    (``p:a|b``). A reader trained one way and scored the other would fail here."""
+    situation = [f for f in engine.readers.situation.weights if f.startswith("p:")]
+    model = engine.readers.crisis.model
+    assert model is not None
+    crisis = [f for f in model.weights if f.startswith("p:")]
+    assert situation
+    assert crisis
+    assert all(">" in f and "|" not in f for f in situation)
+    assert all("|" in f and ">" not in f for f in crisis)

@@ -682,8 +682,11 @@ def test_mum_in_ukrainian_and_trouble_with_mum(
         ("hij loopt mijn telefoon na", True),
         ("mn vriend loopt elke dag mijn telefoon na en ik mag niks zeggen", True),
         ("haar vriendje loopt s avonds altijd haar whatsapp na", True),
-        # No phone checked: walking, homework, or a check agreed at home.
-        ("ik loop naar huis met mijn telefoon na school", False),
+        # No phone checked: walking with a phone ("na" is "after"), homework, a check agreed
+        # at home.
+        ("ze loopt met haar telefoon na school naar huis", False),
+        ("ze loopt altijd met haar telefoon na het eten rond", False),
+        ("hij loopt mijn kant op met zijn telefoon in zijn hand", False),
         ("mijn moeder loopt mijn huiswerk na", False),
         ("mijn vader loopt soms mijn telefoon na, dat hebben we zo afgesproken", False),
     ],
@@ -691,3 +694,44 @@ def test_mum_in_ukrainian_and_trouble_with_mum(
 def test_the_split_verb_nalopen_is_a_phone_check(engine: Engine, text: str, ticked: bool) -> None:
     signals = engine.readers.situation.read(text).signals
     assert ("sig_phone" in signals) == ticked, (text, signals)
+
+
+@pytest.mark.parametrize(
+    ("text", "sign", "ticked"),
+    [
+        # A check "agreed" blocks the phone sign only when a parent agreed it, not a secret.
+        (
+            "we agreed he could check my phone but now he reads everything and gets angry",
+            "sig_phone",
+            True,
+        ),
+        (
+            "hij checkt elke dag mijn telefoon en we hebben afgesproken dat ik niks zeg tegen mijn"
+            " moeder",
+            "sig_phone",
+            True,
+        ),
+        # A work phone or an old phone beside one's own blocks the second-phone sign, not a
+        # phone he gave and one must not tell about.
+        (
+            "he gave me a work phone and a second phone and says i must not tell my parents",
+            "sig_phone2",
+            True,
+        ),
+        (
+            "i have two phones, my old one and the one he gave me for work that i must not tell"
+            " anyone about",
+            "sig_phone2",
+            True,
+        ),
+        # Only allowed out at set times: someone deciding only when a person is named.
+        ("ik mag alleen in het weekend naar buiten", "sig_control", False),
+        ("i'm only allowed out on weekends", "sig_control", False),
+        ("my bf says im only allowed out when he says so", "sig_control", True),
+    ],
+)
+def test_round_21_blocks_and_patterns_stay_narrow(
+    engine: Engine, text: str, sign: str, ticked: bool
+) -> None:
+    signals = engine.readers.situation.read(text).signals
+    assert (sign in signals) == ticked, (text, signals)
