@@ -436,6 +436,11 @@ def test_a_parents_long_message_about_a_daughter_coming_home_late_is_no_alarm(
         ("when my dad comes home im scared", "danger"),
         ("he came home late and threatened me", "danger"),
         ("he's coming home late tonight and i'm scared", "danger"),
+        ("hij komt zo thuis met een mes", "danger"),
+        # someone at the door at night: a late hour cancels nothing
+        ("hij staat 's nachts voor mijn deur", "danger"),
+        ("mijn ex staat laat voor mijn deur", "danger"),
+        ("he is outside my house late at night", "danger"),
         # Bulgarian "a bil" (and beaten) is no English "a bill"
         ("toi me e bil, a bil i sestra mi", "danger"),
         ("hij staat bij ons thuis voor de deur en schreeuwt", "danger"),
