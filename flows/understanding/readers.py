@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from flows.content import Content
 
 # Bump when the meaning of the derived data changes (features, scoring): older data is then
-# never trusted, whatever its digest says.
+# never trusted, whatever its digest says. The situation reader's training settings
+# (SITUATION_C, ORDERED_PAIRS, WEIGHT_KEPT) are in its sources, so changing one needs no bump.
 FORMAT = 4  # 4: ordered concept pairs in the situation classifier (2026-12-07)
 
 

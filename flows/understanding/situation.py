@@ -53,9 +53,12 @@ if TYPE_CHECKING:
 # The classifier's regularisation (scikit-learn's C; the crisis classifier keeps 1.0). Five-fold
 # cross-validation on the train stories (tests/sealed/crossval.py, 2026-12-07): C 1 -> 79.7 %
 # (92.3 %), C 4 -> 80.5 % (92.4 %), C 4 with ordered concept pairs -> 80.4 % (93.0 %).
-# A change of it (or of the features) changes what is learnt from the same content: bump
-# FORMAT in flows/understanding/readers.py, or a cached reader of the old one is loaded.
+# It, ORDERED_PAIRS and WEIGHT_KEPT are part of :func:`sources` (the cache's digest): a change
+# of one is a new reader, never a cached one of the old settings.
 SITUATION_C = 4.0
+# Concept pairs in the order the words come ("he pays me" is not "I pay him"): the features the
+# classifier is trained on and scored with (:func:`flows.understanding.classifier.features`).
+ORDERED_PAIRS = True
 
 # Chosen by 5-fold cross-validation on the training stories only (never the held-out ones):
 # ticks must be right far more often than not; "did you mean" may be wrong now and then.
@@ -325,8 +328,8 @@ class Reader:
         weight_of = self.weights.get
         # Running sums per code after each word: a part's sum is two look-ups per code.
         # Adding 0.0 for a code a feature has no weight for changes no sum.
-        # The features of :func:`features` (``chars=False, ordered=True``), in the same order,
-        # each looked up as it is made.
+        # The features of :func:`features` (``chars=False, ordered=ORDERED_PAIRS``), in the same
+        # order, each looked up as it is made.
         names = self.names
         named: dict[int, list[str]] = {}  # lives for this call only
         running = [0.0] * size
@@ -336,7 +339,8 @@ class Reader:
             if row is not None:
                 running = list(map(add, running, row))
             for row in map(
-                weight_of, context_features(tokens, concepts, names, i, named, ordered=True)
+                weight_of,
+                context_features(tokens, concepts, names, i, named, ordered=ORDERED_PAIRS),
             ):
                 if row is not None:
                     running = list(map(add, running, row))
@@ -521,6 +525,7 @@ def sources(content: Content) -> list[Any]:
     """Everything the reader is made from, as JSON-ready data (for a digest)."""
     rows = [[text, sorted(codes)] for text, codes in training_set(content)]
     return [
+        {"c": SITUATION_C, "ordered_pairs": ORDERED_PAIRS, "weight_kept": WEIGHT_KEPT},
         content.situation_concepts.model_dump(mode="json"),
         content.crisis_concepts.spelling,
         content.crisis_concepts.fillers,
@@ -656,7 +661,7 @@ def reader_for(
         for text, _ in rows:
             tokens = words(text, spelling, symbols, fillers, digits=True)
             bits = [reader.lexicon.bits(t) & mask for t in tokens]
-            feats.append(features(tokens, bits, names, chars=False, ordered=True))
+            feats.append(features(tokens, bits, names, chars=False, ordered=ORDERED_PAIRS))
             present = 0
             for b in bits:
                 present |= b

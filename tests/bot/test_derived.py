@@ -16,6 +16,7 @@ from bot.derived import PARSED, DerivedCache, ParsedFiles, build_readers
 from bot.serving import ContentHolder, read
 from flows import Content, load_content
 from flows.loader import default_content_dir, read_content
+from flows.understanding import situation
 from flows.understanding.readers import FORMAT, Readers, digest_of
 
 
@@ -276,3 +277,15 @@ def test_a_sign_taught_only_by_examples_still_starts_warm(tmp_path: Path) -> Non
     )
     warm = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert warm.stdout.split() == ["False", "False", "True"]
+
+
+def test_the_situation_readers_training_settings_are_part_of_the_digest(
+    small: Content, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader cached with other training settings is never loaded: they are in the digest."""
+    before = digest_of(small)
+    monkeypatch.setattr(situation, "SITUATION_C", situation.SITUATION_C * 2)
+    assert digest_of(small) != before
+    monkeypatch.undo()
+    monkeypatch.setattr(situation, "ORDERED_PAIRS", not situation.ORDERED_PAIRS)
+    assert digest_of(small) != before

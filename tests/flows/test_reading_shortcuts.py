@@ -21,7 +21,7 @@ from flows.match import Typed
 from flows.understanding.classifier import features, sigmoid, word_features
 from flows.understanding.crisis import Detector, decide, numbers
 from flows.understanding.lexicon import Lexicon, _deletes, _tolerance
-from flows.understanding.situation import Reader, _spans
+from flows.understanding.situation import ORDERED_PAIRS, Reader, _spans
 from flows.understanding.words import EOS, ascii_words, words
 
 
@@ -86,14 +86,14 @@ def test_the_crisis_classifier_scores_as_its_features_say(
 
 
 def _plain_probabilities(reader: Reader, tokens: list[str]) -> dict[str, float]:
-    """The situation classifier over :func:`features` (``chars=False, ordered=True``), as
+    """The situation classifier over :func:`features` (``chars=False``, its ORDERED_PAIRS), as
     trained."""
     mask = (1 << len(reader.names)) - 1
     concepts = [reader.lexicon.bits(t) & mask for t in tokens]
     size = len(reader.intercept)
     running = [0.0] * size
     prefix = [running]
-    for feats in features(tokens, concepts, reader.names, chars=False, ordered=True):
+    for feats in features(tokens, concepts, reader.names, chars=False, ordered=ORDERED_PAIRS):
         for f in feats:
             row = reader.weights.get(f)
             if row is not None:
